@@ -1,0 +1,144 @@
+"""The one exception tree of ModelAtlas.
+
+Every error a user can cause is a :class:`ModelAtlasError` with a stable ``code``, an HTTP
+``status`` and structured ``errors`` (``path`` + ``message``), so the API turns it into an
+RFC 9457 problem document and the CLI into a one-line diagnosis, from the same fields::
+
+    ModelAtlasError                      500  internal
+    ├── InvalidInput                     422  invalid_input        (fields named in .errors)
+    │   ├── InvalidRef                   422  invalid_ref
+    │   ├── UnknownKind                  422  unknown_kind
+    │   ├── UnknownRelation              422  unknown_relation
+    │   └── MetadataInvalid              422  metadata_invalid
+    ├── MalformedBody                    400  malformed_body       (JSON that is not acceptable)
+    ├── NotFound                         404  not_found
+    ├── AlreadyExists                    409  already_exists
+    ├── Conflict                         409  conflict             (idempotency key reuse ...)
+    ├── PreconditionFailed               412  precondition_failed  (stale If-Match revision)
+    ├── PreconditionRequired             428  precondition_required
+    └── PayloadTooLarge                  413  payload_too_large
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One offending field: a JSON Pointer-like ``path`` (``/metadata/row_count``) and why."""
+
+    path: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+
+class ModelAtlasError(Exception):
+    code = "internal"
+    status = 500
+    title = "Internal error"
+    remedy = ""
+
+    def __init__(self, detail: str, *, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors or [])
+
+    def problem(self, instance: str | None = None) -> dict[str, object]:
+        """The RFC 9457 problem document for this error."""
+        doc: dict[str, object] = {
+            "type": f"https://modelatlas.dev/problems/{self.code}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "code": self.code,
+            "errors": [e.as_dict() for e in self.errors],
+        }
+        if instance:
+            doc["instance"] = instance
+        return doc
+
+    def diagnosis(self) -> str:
+        """One line for a terminal: what went wrong, where, and what to do next."""
+        parts = [self.detail]
+        parts += [f"{e.path}: {e.message}" for e in self.errors if e.message not in self.detail]
+        if self.remedy:
+            parts.append(self.remedy)
+        return " | ".join(parts)
+
+
+class InvalidInput(ModelAtlasError):
+    code = "invalid_input"
+    status = 422
+    title = "Invalid input"
+
+    @classmethod
+    def at(cls, path: str, message: str) -> InvalidInput:
+        return cls(f"{path}: {message}", errors=[FieldError(path, message)])
+
+
+class InvalidRef(InvalidInput):
+    code = "invalid_ref"
+    title = "Malformed ref"
+    remedy = "A ref reads kind:namespace/name@version, e.g. dataset:finance/transactions@3."
+
+
+class UnknownKind(InvalidInput):
+    code = "unknown_kind"
+    title = "Unknown asset kind"
+
+
+class UnknownRelation(InvalidInput):
+    code = "unknown_relation"
+    title = "Unknown or ill-typed relation"
+
+
+class MetadataInvalid(InvalidInput):
+    code = "metadata_invalid"
+    title = "Metadata fails its schema"
+
+
+class MalformedBody(ModelAtlasError):
+    code = "malformed_body"
+    status = 400
+    title = "Malformed request body"
+
+
+class NotFound(ModelAtlasError):
+    code = "not_found"
+    status = 404
+    title = "Not found"
+
+
+class AlreadyExists(ModelAtlasError):
+    code = "already_exists"
+    status = 409
+    title = "Already exists"
+
+
+class Conflict(ModelAtlasError):
+    code = "conflict"
+    status = 409
+    title = "Conflict"
+
+
+class PreconditionFailed(ModelAtlasError):
+    code = "precondition_failed"
+    status = 412
+    title = "Stale revision"
+    remedy = "Fetch the asset again and retry with its current revision."
+
+
+class PreconditionRequired(ModelAtlasError):
+    code = "precondition_required"
+    status = 428
+    title = "Revision required"
+    remedy = "Send If-Match with the asset's current ETag."
+
+
+class PayloadTooLarge(ModelAtlasError):
+    code = "payload_too_large"
+    status = 413
+    title = "Payload too large"

@@ -1,0 +1,29 @@
+"""Event types: small, stable names for every change the registry commits.
+
+The same record feeds the history of an asset, the ``/events`` feed, and (later) the audit
+log's Merkle tree and webhooks. Actions never change meaning once shipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Action(StrEnum):
+    ASSET_CREATED = "asset.created"
+    ASSET_UPDATED = "asset.updated"
+    VERSION_REGISTERED = "model_version.registered"
+    RELATION_ADDED = "relation.added"
+    RELATION_REMOVED = "relation.removed"
+    NAMESPACE_SCHEMA_SET = "namespace_schema.set"
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """An event before the store gives it a sequence number and time."""
+
+    action: Action
+    ref: str
+    payload: dict[str, Any] = field(default_factory=dict)

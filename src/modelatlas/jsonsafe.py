@@ -1,0 +1,116 @@
+"""Strict JSON decoding for everything that crosses a boundary (HTTP bodies, manifests).
+
+Python's ``json`` accepts duplicate keys (last wins), ``NaN``/``Infinity``, lone surrogates
+and unbounded nesting; a registry must refuse each, because they make two readers of the
+same document disagree. Errors are :class:`MalformedBody` naming the offending path.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from modelatlas.errors import FieldError, MalformedBody
+
+DEFAULT_MAX_DEPTH = 32
+MAX_SAFE_INT = 2**53 - 1
+
+
+def _reject_constant(name: str) -> Any:
+    raise MalformedBody(
+        f"{name} is not valid JSON: use null or a finite number",
+        errors=[FieldError("", f"{name} is not allowed")],
+    )
+
+
+def _pairs_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise MalformedBody(
+                f"duplicate key {key!r} in a JSON object",
+                errors=[FieldError(f"/{key}", "duplicate key")],
+            )
+        result[key] = value
+    return result
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    return any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)
+
+
+def check_tree(value: Any, *, max_depth: int = DEFAULT_MAX_DEPTH, path: str = "") -> None:
+    """Refuse nesting deeper than ``max_depth`` and strings holding lone surrogates."""
+    stack: list[tuple[Any, str, int]] = [(value, path, 1)]
+    while stack:
+        node, where, depth = stack.pop()
+        if isinstance(node, str):
+            if _has_lone_surrogate(node):
+                raise MalformedBody(
+                    "a string holds a lone UTF-16 surrogate",
+                    errors=[FieldError(where or "/", "lone surrogate")],
+                )
+            continue
+        if isinstance(node, int) and not isinstance(node, bool) and abs(node) > MAX_SAFE_INT:
+            raise MalformedBody(
+                "an integer is outside the interoperable range (RFC 7493: +/- 2^53-1)",
+                errors=[FieldError(where or "/", "integer out of range; send it as a string")],
+            )
+        if not isinstance(node, dict | list):
+            continue
+        if depth > max_depth:
+            raise MalformedBody(
+                f"JSON nested deeper than {max_depth} levels",
+                errors=[FieldError(where or "/", f"nesting exceeds {max_depth}")],
+            )
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in items:
+            if isinstance(key, str) and _has_lone_surrogate(key):
+                raise MalformedBody(
+                    "an object key holds a lone UTF-16 surrogate",
+                    errors=[FieldError(where or "/", "lone surrogate in key")],
+                )
+            stack.append((child, f"{where}/{key}", depth + 1))
+
+
+def loads(data: bytes | str, *, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+    """Decode JSON strictly; raise :class:`MalformedBody` on anything ambiguous."""
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MalformedBody(
+                f"body is not valid UTF-8 (byte {exc.start})",
+                errors=[FieldError("", "invalid UTF-8")],
+            ) from None
+    else:
+        text = data
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_pairs_without_duplicates,
+            parse_constant=_reject_constant,
+        )
+    except json.JSONDecodeError as exc:
+        raise MalformedBody(
+            f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
+            errors=[FieldError("", exc.msg)],
+        ) from None
+    except RecursionError:
+        raise MalformedBody(
+            f"JSON nested deeper than {max_depth} levels",
+            errors=[FieldError("", "too deep")],
+        ) from None
+    check_tree(value, max_depth=max_depth)
+    return value
+
+
+def canonical(value: Any) -> bytes:
+    """RFC 8785 canonical JSON: the bytes every digest in ModelAtlas is taken over."""
+    import rfc8785
+
+    try:
+        return bytes(rfc8785.dumps(value))
+    except rfc8785.CanonicalizationError as exc:
+        check_tree(value)  # names the offending path when it can
+        raise MalformedBody(f"value cannot be canonicalised: {exc}") from None

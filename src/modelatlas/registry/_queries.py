@@ -1,0 +1,154 @@
+"""Read queries. Each runs in the database with an index; nothing loads the registry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from modelatlas.errors import FieldError, NotFound
+from modelatlas.refs import Ref
+from modelatlas.registry._rows import (
+    asset_from_row,
+    decode_cursor,
+    encode_cursor,
+    event_from_row,
+    relation_from_row,
+)
+from modelatlas.registry.types import Asset, Event, Page, Relation
+from modelatlas.store.tables import asset_tags, assets, events, relations
+
+__all__ = ["asset_from_row", "get_asset", "require_id", "list_assets", "list_versions",
+           "relations_of", "history", "events_after"]
+
+
+def _where_ref(ref: Ref) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        assets.c.kind == ref.kind,
+        assets.c.namespace == ref.namespace,
+        assets.c.name == ref.name,
+        assets.c.version == (ref.version or ""),
+    )
+
+
+def get_asset(conn: Connection, ref: Ref) -> Asset:
+    row = conn.execute(sa.select(assets).where(_where_ref(ref))).first()
+    if row is None:
+        raise NotFound(f"{ref} does not exist", errors=[FieldError("/ref", "no such asset")])
+    return asset_from_row(row)
+
+
+def require_id(conn: Connection, ref: Ref) -> int:
+    asset_id = conn.execute(sa.select(assets.c.id).where(_where_ref(ref))).scalar()
+    if asset_id is None:
+        raise NotFound(f"{ref} does not exist", errors=[FieldError("/ref", "no such asset")])
+    return int(asset_id)
+
+
+def _page(rows: list[Any], limit: int, key: str, build: Any) -> Page[Any]:
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = encode_cursor(getattr(rows[-1], key)) if more and rows else None
+    return Page(items=[build(r) for r in rows], next_cursor=cursor)
+
+
+def list_assets(
+    conn: Connection,
+    *,
+    kind: str | None,
+    namespace: str | None,
+    tag: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[Asset]:
+    stmt = sa.select(assets)
+    if tag is not None:
+        stmt = stmt.join(asset_tags, asset_tags.c.asset_id == assets.c.id).where(
+            asset_tags.c.tag == tag
+        )
+    if kind is not None:
+        stmt = stmt.where(assets.c.kind == kind)
+    if namespace is not None:
+        stmt = stmt.where(assets.c.namespace == namespace)
+    after = decode_cursor(cursor)
+    if after is not None:
+        stmt = stmt.where(assets.c.id > after)
+    rows = list(conn.execute(stmt.order_by(assets.c.id).limit(limit + 1)))
+    return _page(rows, limit, "id", asset_from_row)
+
+
+def list_versions(conn: Connection, model: Ref, *, cursor: str | None, limit: int) -> Page[Asset]:
+    stmt = sa.select(assets).where(
+        assets.c.kind == "model_version",
+        assets.c.namespace == model.namespace,
+        assets.c.name == model.name,
+    )
+    after = decode_cursor(cursor)
+    if after is not None:
+        stmt = stmt.where(assets.c.version_number > after)
+    rows = list(conn.execute(stmt.order_by(assets.c.version_number).limit(limit + 1)))
+    return _page(rows, limit, "version_number", asset_from_row)
+
+
+def relations_of(
+    conn: Connection,
+    asset_id: int,
+    *,
+    direction: str,
+    relation: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[Relation]:
+    source = assets.alias("s")
+    target = assets.alias("t")
+    stmt = sa.select(
+        relations.c.id,
+        relations.c.relation,
+        relations.c.properties,
+        relations.c.created_at,
+        relations.c.created_by,
+        source.c.kind.label("s_kind"),
+        source.c.namespace.label("s_namespace"),
+        source.c.name.label("s_name"),
+        source.c.version.label("s_version"),
+        target.c.kind.label("t_kind"),
+        target.c.namespace.label("t_namespace"),
+        target.c.name.label("t_name"),
+        target.c.version.label("t_version"),
+    ).select_from(
+        relations.join(source, source.c.id == relations.c.source_id).join(
+            target, target.c.id == relations.c.target_id
+        )
+    )
+    if direction == "out":
+        stmt = stmt.where(relations.c.source_id == asset_id)
+    elif direction == "in":
+        stmt = stmt.where(relations.c.target_id == asset_id)
+    else:
+        stmt = stmt.where(
+            sa.or_(relations.c.source_id == asset_id, relations.c.target_id == asset_id)
+        )
+    if relation is not None:
+        stmt = stmt.where(relations.c.relation == relation)
+    after = decode_cursor(cursor)
+    if after is not None:
+        stmt = stmt.where(relations.c.id > after)
+    rows = list(conn.execute(stmt.order_by(relations.c.id).limit(limit + 1)))
+    return _page(rows, limit, "id", relation_from_row)
+
+
+def history(conn: Connection, asset_id: int, *, cursor: str | None, limit: int) -> Page[Event]:
+    stmt = sa.select(events).where(events.c.asset_id == asset_id)
+    after = decode_cursor(cursor)
+    if after is not None:
+        stmt = stmt.where(events.c.seq > after)
+    rows = list(conn.execute(stmt.order_by(events.c.seq).limit(limit + 1)))
+    return _page(rows, limit, "seq", event_from_row)
+
+
+def events_after(conn: Connection, *, after: int, limit: int) -> Page[Event]:
+    stmt = sa.select(events).where(events.c.seq > after).order_by(events.c.seq).limit(limit + 1)
+    rows = list(conn.execute(stmt))
+    page = _page(rows, limit, "seq", event_from_row)
+    return page

@@ -1,0 +1,127 @@
+"""Registering a model version with everything that shaped it, in one transaction."""
+
+from __future__ import annotations
+
+from modelatlas.errors import FieldError, InvalidInput, NotFound
+from modelatlas.events import Action
+from modelatlas.kinds import SPECS
+from modelatlas.refs import Ref
+from modelatlas.registry._tx import WriteTx
+from modelatlas.registry.types import (
+    AssetCreate,
+    AssetInput,
+    InlineAsset,
+    Registration,
+    Relation,
+    VersionRegistration,
+)
+from modelatlas.store.backends import Backend
+
+Node = tuple[int, Ref]
+
+
+def _resolve(tx: WriteTx, item: AssetInput, path: str, kinds: tuple[str, ...],
+             created: list[str]) -> Node:
+    """Find a referenced asset, creating it from its inline description when missing."""
+    ref_text = item if isinstance(item, str) else item.ref
+    ref = Ref.parse(ref_text, path=path if isinstance(item, str) else f"{path}/ref")
+    if ref.kind not in kinds:
+        raise InvalidInput.at(path, f"expected a ref of kind {' or '.join(kinds)}, got {ref.kind}")
+    asset_id = tx.find_id(ref)
+    if asset_id is not None:
+        return asset_id, ref
+    if isinstance(item, str):
+        raise NotFound(
+            f"{ref} does not exist: register it first or describe it inline "
+            '({"ref": ..., "metadata": {...}}) to create it with this version',
+            errors=[FieldError(path, "no such asset and no inline description")],
+        )
+    policy = SPECS[ref.kind].version_policy
+    if policy == "required" and ref.version is None:
+        raise InvalidInput.at(f"{path}/ref", f"a {ref.kind} needs a version to be created")
+    if policy in ("none", "assigned") and ref.version is not None and ref.kind != "model_version":
+        raise InvalidInput.at(f"{path}/ref", f"a {ref.kind} has no version")
+    if policy == "assigned":
+        raise NotFound(f"{ref} does not exist", errors=[FieldError(path, "no such version")])
+    asset_id, _ = tx.insert_asset(ref, item.as_create(), path=path)
+    created.append(str(ref))
+    return asset_id, ref
+
+
+def _model(tx: WriteTx, model: Ref, registration: VersionRegistration,
+           created: list[str]) -> Node:
+    asset_id = tx.find_id(model)
+    if asset_id is None:
+        spec = registration.model
+        inline = InlineAsset(ref=str(model), **(spec.model_dump() if spec else {}))
+        asset_id, _ = tx.insert_asset(model, inline.as_create(), path="/model")
+        created.append(str(model))
+    return asset_id, model
+
+
+def _has_inputs(reg: VersionRegistration) -> bool:
+    return bool(reg.run or reg.datasets or reg.features or reg.code or reg.environment)
+
+
+def register_version(
+    tx: WriteTx, backend: Backend, model: Ref, reg: VersionRegistration
+) -> Registration:
+    created: list[str] = []
+    links: list[Relation] = []
+    model_node = _model(tx, model, reg, created)
+    number = backend.next_version(tx.conn, "model_version", model.namespace, model.name)
+    version_ref = Ref.of("model_version", model.namespace, model.name, number)
+    version_spec = AssetCreate(
+        ref=str(version_ref), description=reg.description, owners=reg.owners, tags=reg.tags,
+        metadata=reg.metadata, custom=reg.custom, state=reg.state,
+    )
+    version_id, _ = tx.insert_asset(version_ref, version_spec, action=Action.VERSION_REGISTERED)
+    version_node = (version_id, version_ref)
+    links.append(tx.link(version_node, "version_of", model_node))
+
+    datasets = [_resolve(tx, d, f"/datasets/{i}", ("dataset",), created)
+                for i, d in enumerate(reg.datasets)]
+    features = [_resolve(tx, f, f"/features/{i}", ("feature",), created)
+                for i, f in enumerate(reg.features)]
+    extras = [
+        _resolve(tx, item, f"/{field}", (kind,), created)
+        for field, kind, item in (("code", "code", reg.code),
+                                  ("environment", "environment", reg.environment))
+        if item is not None
+    ]
+    requires = [
+        _resolve(tx, r, f"/requires/{i}", ("feature", "schema", "environment", "dataset"), created)
+        for i, r in enumerate(reg.requires)
+    ]
+    run_asset = None
+    if _has_inputs(reg):
+        run = reg.run
+        run_ref = Ref.of("run", model.namespace, (run.name if run and run.name
+                                                  else f"{model.name}-v{number}"))
+        run_spec = AssetCreate(
+            ref=str(run_ref), description=run.description if run else "",
+            metadata=run.metadata if run else {}, tags=run.tags if run else [],
+        )
+        run_id, _ = tx.insert_asset(run_ref, run_spec, path="/run")
+        created.append(str(run_ref))
+        run_node = (run_id, run_ref)
+        for node in (*datasets, *features, *extras):
+            links.append(tx.link(run_node, "used", node))
+        links.append(tx.link(run_node, "produced", version_node))
+        run_asset = tx.load(run_id)
+    for node in _unique((*features, *requires)):
+        links.append(tx.link(version_node, "requires", node))
+    for i, parent in enumerate(reg.derived_from):
+        parent_ref = Ref.parse(parent, path=f"/derived_from/{i}")
+        parent_id = tx.require_id(parent_ref, f"/derived_from/{i}")
+        links.append(tx.link(version_node, "derived_from", (parent_id, parent_ref)))
+    return Registration(
+        model_version=tx.load(version_id), run=run_asset, created=created, relations=links,
+    )
+
+
+def _unique(nodes: tuple[Node, ...]) -> list[Node]:
+    seen: dict[int, Node] = {}
+    for node in nodes:
+        seen.setdefault(node[0], node)
+    return list(seen.values())

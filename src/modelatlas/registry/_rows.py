@@ -1,0 +1,140 @@
+"""Turning rows into values, and the small pure helpers the service shares."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.engine import Row
+
+from modelatlas.errors import FieldError, InvalidInput
+from modelatlas.kinds import SPECS
+from modelatlas.registry.types import Asset, Event, Relation
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def format_ref(kind: str, namespace: str, name: str, version: str) -> str:
+    base = f"{kind}:{namespace}/{name}"
+    return f"{base}@{version}" if version else base
+
+
+def asset_from_row(row: Row[Any]) -> Asset:
+    """Build an :class:`Asset`, upgrading metadata written under an older schema."""
+    spec = SPECS[row.kind]
+    meta = row.meta
+    if row.schema_version != spec.schema_version:
+        meta = spec.upgrade(meta, row.schema_version)
+    return Asset.model_construct(
+        ref=format_ref(row.kind, row.namespace, row.name, row.version),
+        kind=row.kind,
+        namespace=row.namespace,
+        name=row.name,
+        version=row.version or None,
+        description=row.description,
+        owners=row.owners,
+        tags=row.tags,
+        metadata=meta,
+        custom=row.custom,
+        state=row.state,
+        digests=row.digests,
+        schema_version=spec.schema_version,
+        revision=row.revision,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+    )
+
+
+def relation_from_row(row: Row[Any]) -> Relation:
+    return Relation.model_construct(
+        source=format_ref(row.s_kind, row.s_namespace, row.s_name, row.s_version),
+        relation=row.relation,
+        target=format_ref(row.t_kind, row.t_namespace, row.t_name, row.t_version),
+        properties=row.properties,
+        created_at=row.created_at,
+        created_by=row.created_by,
+    )
+
+
+def event_from_row(row: Row[Any]) -> Event:
+    return Event.model_construct(
+        seq=row.seq,
+        time=row.time,
+        actor=row.actor,
+        action=row.action,
+        ref=row.ref,
+        payload=json.loads(row.payload),
+        payload_sha256=row.payload_sha256,
+    )
+
+
+def encode_cursor(value: int) -> str:
+    return base64.urlsafe_b64encode(str(value).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return int(base64.urlsafe_b64decode(padded.encode()).decode())
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput(
+            "cursor is not one this registry issued; start again without it",
+            errors=[FieldError("/cursor", "unknown cursor")],
+        ) from None
+
+
+def check_limit(limit: int, maximum: int) -> int:
+    if not 1 <= limit <= maximum:
+        raise InvalidInput.at("/limit", f"must be between 1 and {maximum}")
+    return limit
+
+
+def clean_labels(values: list[str], path: str) -> list[str]:
+    """Tags and owners: NFC, trimmed, no control or invisible characters, no duplicates."""
+    seen: dict[str, None] = {}
+    for index, raw in enumerate(values):
+        value = unicodedata.normalize("NFC", raw).strip()
+        if not value or len(value) > 200:
+            raise InvalidInput.at(f"{path}/{index}", "must be 1-200 characters")
+        if any(unicodedata.category(ch)[0] == "C" for ch in value):
+            raise InvalidInput.at(f"{path}/{index}", "control or invisible character")
+        seen.setdefault(value, None)
+    return list(seen)
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def content_digest(meta: dict[str, Any], fields: tuple[str, ...]) -> str:
+    """A digest of an environment's or code's identity, over canonical sorted content,
+    so the same environment declared twice gets the same digest."""
+    content = {}
+    for name in fields:
+        value = meta.get(name)
+        if isinstance(value, list):
+            value = sorted(str(v) for v in value)
+        if value is not None:
+            content[name] = value
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()

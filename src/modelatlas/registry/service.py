@@ -1,0 +1,398 @@
+"""The service layer: the only place that opens transactions, validates input and appends
+events. The API, CLI, in-process SDK and (later) the UI all call these methods."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Literal, TypeVar
+
+import jsonschema
+import sqlalchemy as sa
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+
+from modelatlas.config import Settings
+from modelatlas.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    MetadataInvalid,
+    NotFound,
+    PreconditionFailed,
+)
+from modelatlas.events import Action
+from modelatlas.jsonsafe import canonical
+from modelatlas.kinds import SPECS, validate_metadata
+from modelatlas.refs import Ref, check_kind, check_namespace
+from modelatlas.registry import _queries as q
+from modelatlas.registry._registration import register_version
+from modelatlas.registry._rows import (
+    check_limit,
+    clean_labels,
+    content_digest,
+    merge_patch,
+    utcnow,
+)
+from modelatlas.registry._tx import WriteTx, check_custom, snapshot_of
+from modelatlas.registry.types import (
+    Asset,
+    AssetCreate,
+    AssetUpdate,
+    Event,
+    NamespaceSchema,
+    Page,
+    Registration,
+    Relation,
+    RelationCreate,
+    VersionRegistration,
+)
+from modelatlas.store import backends
+from modelatlas.store.engine import Database
+from modelatlas.store.migrate import upgrade
+from modelatlas.store.tables import asset_tags, assets, idempotency_keys, namespace_schemas
+from modelatlas.store.tables import relations as relations_table
+
+R = TypeVar("R", bound=BaseModel)
+Direction = Literal["out", "in", "both"]
+
+
+def _as_ref(ref: str | Ref, path: str = "/ref") -> Ref:
+    return ref if isinstance(ref, Ref) else Ref.parse(ref, path=path)
+
+
+class Registry:
+    """ModelAtlas's service layer over one database."""
+
+    def __init__(self, db: Database, settings: Settings | None = None) -> None:
+        self.db = db
+        self.settings = settings or Settings()
+        self.backend = backends.backend_for(db.dialect)
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, *, migrate: bool = True) -> Registry:
+        settings = settings or Settings()
+        db = Database(settings.resolved_database_url())
+        if migrate:
+            upgrade(db)
+        return cls(db, settings)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    # transactions -----------------------------------------------------------------------
+    @contextmanager
+    def _write(self, actor: str | None) -> Iterator[WriteTx]:
+        with self.db.write() as conn:
+            tx = WriteTx(conn, actor or self.settings.actor)
+            yield tx
+            tx.flush_events()
+
+    def _idempotent(
+        self,
+        *,
+        key: str | None,
+        operation: str,
+        request: Any,
+        result_type: type[R],
+        actor: str | None,
+        work: Callable[[WriteTx], R],
+    ) -> R:
+        """Run ``work`` in one write transaction; with a key, a retry returns the first
+        result instead of writing twice (the key is stored in the same transaction)."""
+        if key is None:
+            with self._write(actor) as tx:
+                return work(tx)
+        if not 1 <= len(key) <= 200:
+            raise InvalidInput.at("/idempotency_key", "1-200 characters")
+        digest = hashlib.sha256(canonical([operation, request])).hexdigest()
+        for _attempt in range(2):
+            try:
+                with self._write(actor) as tx:
+                    stored = tx.conn.execute(
+                        sa.select(idempotency_keys).where(idempotency_keys.c.key == key)
+                    ).first()
+                    if stored is not None:
+                        if stored.request_sha256 != digest or stored.operation != operation:
+                            raise Conflict(
+                                "Idempotency-Key was used for a different request",
+                                errors=[FieldError("/idempotency_key", "reused")],
+                            )
+                        return result_type.model_validate_json(stored.response)
+                    result = work(tx)
+                    tx.conn.execute(
+                        idempotency_keys.insert().values(
+                            key=key, operation=operation, request_sha256=digest,
+                            response=result.model_dump_json(), created_at=tx.now,
+                        )
+                    )
+                    return result
+            except IntegrityError:
+                continue  # a concurrent request with the same key won: read its answer
+        raise Conflict("Idempotency-Key is in use by a concurrent request; retry")
+
+    # assets -----------------------------------------------------------------------------
+    def create_asset(
+        self, spec: AssetCreate, *, actor: str | None = None, idempotency_key: str | None = None
+    ) -> Asset:
+        ref = Ref.parse(spec.ref)
+        _check_version_policy(ref, "/ref")
+
+        def work(tx: WriteTx) -> Asset:
+            asset_id, _ = tx.insert_asset(ref, spec)
+            return tx.load(asset_id)
+
+        return self._idempotent(
+            key=idempotency_key, operation="create_asset", request=spec.model_dump(mode="json"),
+            result_type=Asset, actor=actor, work=work,
+        )
+
+    def get_asset(self, ref: str | Ref) -> Asset:
+        parsed = _as_ref(ref)
+        with self.db.read() as conn:
+            return q.get_asset(conn, parsed)
+
+    def update_asset(
+        self,
+        ref: str | Ref,
+        patch: AssetUpdate,
+        *,
+        expected_revision: int,
+        actor: str | None = None,
+    ) -> Asset:
+        """Apply ``patch`` if the asset is still at ``expected_revision`` (else 412)."""
+        parsed = _as_ref(ref)
+        with self._write(actor) as tx:
+            row = tx.conn.execute(
+                sa.select(assets).where(assets.c.id == tx.require_id(parsed, "/ref"))
+            ).one()
+            current = q.asset_from_row(row)
+            if current.revision != expected_revision:
+                raise PreconditionFailed(
+                    f"{parsed} is at revision {current.revision}, not {expected_revision}",
+                    errors=[FieldError("/revision", f"current revision is {current.revision}")],
+                )
+            values = _updated_values(tx, current, patch)
+            changed = sorted(k for k, v in patch.model_dump(exclude_unset=True).items())
+            tx.conn.execute(
+                assets.update()
+                .where(assets.c.id == row.id, assets.c.revision == expected_revision)
+                .values(values)
+            )
+            if patch.tags is not None:
+                tx.conn.execute(asset_tags.delete().where(asset_tags.c.asset_id == row.id))
+                if values["tags"]:
+                    tx.conn.execute(
+                        asset_tags.insert(),
+                        [{"asset_id": row.id, "tag": t} for t in values["tags"]],
+                    )
+            payload = snapshot_of(str(parsed), {**values, "schema_version": values["schema_version"]})
+            payload["changed"] = changed
+            tx.emit(Action.ASSET_UPDATED, str(parsed), payload, row.id)
+            return tx.load(row.id)
+
+    def list_assets(
+        self,
+        *,
+        kind: str | None = None,
+        namespace: str | None = None,
+        tag: str | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> Page[Asset]:
+        if kind is not None:
+            check_kind(kind, path="/kind")
+        if namespace is not None:
+            check_namespace(namespace, path="/namespace")
+        check_limit(limit, self.settings.page_limit_max)
+        with self.db.read() as conn:
+            return q.list_assets(conn, kind=kind, namespace=namespace, tag=tag,
+                                 cursor=cursor, limit=limit)
+
+    # model versions ---------------------------------------------------------------------
+    def register_version(
+        self,
+        namespace: str,
+        name: str,
+        registration: VersionRegistration,
+        *,
+        actor: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Registration:
+        """Register the next version of a model with its inputs, in one transaction."""
+        model = Ref.of("model", namespace, name)
+        return self._idempotent(
+            key=idempotency_key,
+            operation=f"register_version:{model}",
+            request=registration.model_dump(mode="json"),
+            result_type=Registration,
+            actor=actor,
+            work=lambda tx: register_version(tx, self.backend, model, registration),
+        )
+
+    def list_versions(
+        self, namespace: str, name: str, *, cursor: str | None = None, limit: int = 50
+    ) -> Page[Asset]:
+        model = Ref.of("model", namespace, name)
+        check_limit(limit, self.settings.page_limit_max)
+        with self.db.read() as conn:
+            q.get_asset(conn, model)  # 404 for an unknown model, not an empty list
+            return q.list_versions(conn, model, cursor=cursor, limit=limit)
+
+    # relations --------------------------------------------------------------------------
+    def add_relation(
+        self, spec: RelationCreate, *, actor: str | None = None, idempotency_key: str | None = None
+    ) -> Relation:
+        source = Ref.parse(spec.source, path="/source")
+        target = Ref.parse(spec.target, path="/target")
+
+        def work(tx: WriteTx) -> Relation:
+            source_id = tx.require_id(source, "/source")
+            target_id = tx.require_id(target, "/target")
+            return tx.link((source_id, source), spec.relation, (target_id, target),
+                           spec.properties)
+
+        return self._idempotent(
+            key=idempotency_key, operation="add_relation", request=spec.model_dump(mode="json"),
+            result_type=Relation, actor=actor, work=work,
+        )
+
+    def remove_relation(
+        self, source: str, relation: str, target: str, *, actor: str | None = None
+    ) -> None:
+        source_ref = Ref.parse(source, path="/source")
+        target_ref = Ref.parse(target, path="/target")
+        with self._write(actor) as tx:
+            source_id = tx.require_id(source_ref, "/source")
+            target_id = tx.require_id(target_ref, "/target")
+            deleted = tx.conn.execute(
+                relations_table.delete().where(
+                    relations_table.c.source_id == source_id,
+                    relations_table.c.relation == relation,
+                    relations_table.c.target_id == target_id,
+                )
+            ).rowcount
+            if not deleted:
+                raise NotFound(f"{source} {relation} {target} does not exist")
+            payload = {"source": str(source_ref), "relation": relation, "target": str(target_ref)}
+            tx.emit(Action.RELATION_REMOVED, str(source_ref), payload, source_id)
+
+    def relations(
+        self,
+        ref: str | Ref,
+        *,
+        direction: Direction = "both",
+        relation: str | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> Page[Relation]:
+        parsed = _as_ref(ref)
+        if direction not in ("out", "in", "both"):
+            raise InvalidInput.at("/direction", "one of out, in, both")
+        check_limit(limit, self.settings.page_limit_max)
+        with self.db.read() as conn:
+            asset_id = q.require_id(conn, parsed)
+            return q.relations_of(conn, asset_id, direction=direction, relation=relation,
+                               cursor=cursor, limit=limit)
+
+    # history and events -----------------------------------------------------------------
+    def history(self, ref: str | Ref, *, cursor: str | None = None, limit: int = 100) -> Page[Event]:
+        parsed = _as_ref(ref)
+        check_limit(limit, self.settings.page_limit_max)
+        with self.db.read() as conn:
+            asset_id = q.require_id(conn, parsed)
+            return q.history(conn, asset_id, cursor=cursor, limit=limit)
+
+    def events(self, *, after: int = 0, limit: int = 100) -> Page[Event]:
+        if after < 0:
+            raise InvalidInput.at("/after", "must be >= 0")
+        check_limit(limit, self.settings.page_limit_max)
+        with self.db.read() as conn:
+            return q.events_after(conn, after=after, limit=limit)
+
+    # namespace custom-field schemas -----------------------------------------------------
+    def set_namespace_schema(
+        self, namespace: str, kind: str, json_schema: dict[str, Any], *, actor: str | None = None
+    ) -> NamespaceSchema:
+        """Let a namespace validate the ``custom`` fields of one kind with a JSON Schema."""
+        check_namespace(namespace)
+        check_kind(kind)
+        try:
+            jsonschema.Draft202012Validator.check_schema(json_schema)
+        except jsonschema.SchemaError as exc:
+            raise MetadataInvalid.at("/json_schema", f"not a valid JSON Schema: {exc.message}")
+        with self._write(actor) as tx:
+            table = namespace_schemas
+            key = (table.c.namespace == namespace) & (table.c.kind == kind)
+            values = {"json_schema": json_schema, "updated_at": tx.now, "updated_by": tx.actor}
+            if tx.conn.execute(sa.select(table.c.kind).where(key)).first():
+                tx.conn.execute(table.update().where(key).values(values))
+            else:
+                tx.conn.execute(table.insert().values(namespace=namespace, kind=kind, **values))
+            tx.emit(Action.NAMESPACE_SCHEMA_SET, f"namespace:{namespace}",
+                    {"kind": kind, "json_schema": json_schema}, None)
+            return NamespaceSchema(namespace=namespace, kind=kind, **values)
+
+    def get_namespace_schema(self, namespace: str, kind: str) -> NamespaceSchema:
+        with self.db.read() as conn:
+            row = conn.execute(
+                sa.select(namespace_schemas).where(
+                    namespace_schemas.c.namespace == namespace, namespace_schemas.c.kind == kind
+                )
+            ).first()
+        if row is None:
+            raise NotFound(f"namespace {namespace} has no custom-field schema for {kind}")
+        return NamespaceSchema.model_validate(row._asdict())
+
+    def ping(self) -> None:
+        """Raise if the database cannot answer (readiness)."""
+        with self.db.read() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+    def now(self) -> str:
+        return utcnow()
+
+
+def _check_version_policy(ref: Ref, path: str) -> None:
+    policy = SPECS[ref.kind].version_policy
+    if policy == "assigned":
+        raise InvalidInput.at(
+            path, f"{ref.kind} numbers are assigned: register it with POST /models/.../versions"
+        )
+    if policy == "none" and ref.version is not None:
+        raise InvalidInput.at(path, f"a {ref.kind} has no version; drop '@{ref.version}'")
+    if policy == "required" and ref.version is None:
+        raise InvalidInput.at(path, f"a {ref.kind} needs a version: {ref}@1")
+
+
+def _updated_values(tx: WriteTx, current: Asset, patch: AssetUpdate) -> dict[str, Any]:
+    spec = SPECS[current.kind]
+    meta = current.metadata
+    if patch.metadata is not None:
+        meta = validate_metadata(current.kind, merge_patch(current.metadata, patch.metadata))
+    custom = current.custom
+    if patch.custom is not None:
+        custom = merge_patch(current.custom, patch.custom)
+        check_custom(tx.conn, current.namespace, current.kind, custom, "/custom")
+    state = patch.state if patch.state is not None else current.state
+    if state not in spec.states:
+        raise MetadataInvalid.at("/state", f"one of {', '.join(spec.states)}")
+    digests = dict(patch.digests) if patch.digests is not None else dict(current.digests)
+    if spec.digest_fields and patch.metadata is not None:
+        digests["sha256"] = content_digest(meta, spec.digest_fields)
+    return {
+        "description": patch.description if patch.description is not None
+        else current.description,
+        "owners": clean_labels(patch.owners, "/owners") if patch.owners is not None
+        else current.owners,
+        "tags": clean_labels(patch.tags, "/tags") if patch.tags is not None else current.tags,
+        "meta": meta,
+        "custom": custom,
+        "schema_version": spec.schema_version,
+        "state": state,
+        "digests": digests,
+        "revision": current.revision + 1,
+        "updated_at": tx.now,
+        "updated_by": tx.actor,
+    }

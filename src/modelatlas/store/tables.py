@@ -1,0 +1,118 @@
+"""The tables. Surrogate integer keys everywhere; names live in one row each.
+
+Times are stored as ISO 8601 UTC text (``2026-11-26T09:30:00.123456Z``) so they sort
+the same on SQLite and PostgreSQL and round-trip without driver-specific conversions.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # rowid alias on SQLite
+Timestamp = sa.String(32)
+
+assets = sa.Table(
+    "assets",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("namespace", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    # '' for unversioned assets: a NULL would escape the unique constraint on SQLite.
+    sa.Column("version", sa.String(100), nullable=False, server_default=""),
+    sa.Column("version_number", sa.Integer, nullable=True),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("owners", JSONType, nullable=False),
+    sa.Column("tags", JSONType, nullable=False),
+    sa.Column("meta", JSONType, nullable=False),
+    sa.Column("custom", JSONType, nullable=False),
+    sa.Column("schema_version", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("digests", JSONType, nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False),
+    sa.UniqueConstraint("kind", "namespace", "name", "version"),
+    sa.Index(None, "namespace", "kind", "id"),
+    sa.Index(None, "kind", "id"),
+)
+
+asset_tags = sa.Table(
+    "asset_tags",
+    metadata,
+    sa.Column("asset_id", BigId, sa.ForeignKey("assets.id"), primary_key=True),
+    sa.Column("tag", sa.String(200), primary_key=True),
+    sa.Index(None, "tag", "asset_id"),
+)
+
+relations = sa.Table(
+    "relations",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("source_id", BigId, sa.ForeignKey("assets.id"), nullable=False),
+    sa.Column("relation", sa.String(32), nullable=False),
+    sa.Column("target_id", BigId, sa.ForeignKey("assets.id"), nullable=False),
+    sa.Column("properties", JSONType, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.UniqueConstraint("source_id", "relation", "target_id"),
+    sa.Index(None, "target_id", "relation"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("seq", BigId, primary_key=True, autoincrement=True),
+    sa.Column("time", Timestamp, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("ref", sa.String(400), nullable=False),
+    sa.Column("asset_id", BigId, nullable=True),
+    # The canonical (RFC 8785) payload text, exactly the bytes its digest is taken over.
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("payload_sha256", sa.String(64), nullable=False),
+    sa.Index(None, "asset_id", "seq"),
+)
+
+version_counters = sa.Table(
+    "version_counters",
+    metadata,
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("namespace", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("last", sa.Integer, nullable=False),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("operation", sa.String(64), nullable=False),
+    sa.Column("request_sha256", sa.String(64), nullable=False),
+    sa.Column("response", sa.Text, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+namespace_schemas = sa.Table(
+    "namespace_schemas",
+    metadata,
+    sa.Column("namespace", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("json_schema", JSONType, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False),
+)

@@ -1,0 +1,59 @@
+"""Real stores for every test: SQLite in a temporary folder and a fresh PostgreSQL
+database per test (cloned from a migrated template on the throwaway cluster that
+`make test` starts and names in MODELATLAS_TEST_POSTGRES_URL)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from modelatlas.config import Settings
+from modelatlas.registry import Registry
+from modelatlas.testing import PostgresDatabases
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases | None]:
+    url = os.environ.get("MODELATLAS_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("MODELATLAS_TEST_POSTGRES_URL is not set: run the suite with `make test`")
+        yield None
+        return
+    dbs = PostgresDatabases(url)
+    yield dbs
+    dbs.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    postgres_databases: PostgresDatabases | None,
+) -> Iterator[str]:
+    """A fresh, migrated database on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'registry.db'}"
+        return
+    if postgres_databases is None:
+        pytest.skip("no PostgreSQL server: set MODELATLAS_TEST_POSTGRES_URL (make test does)")
+    url = postgres_databases.create()
+    yield url
+    postgres_databases.drop(url)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(home=tmp_path, database_url=database_url, actor="tester")
+
+
+@pytest.fixture
+def registry(settings: Settings) -> Iterator[Registry]:
+    reg = Registry.open(settings)
+    yield reg
+    reg.close()
