@@ -45,6 +45,11 @@ def check_tree(value: Any, *, max_depth: int = DEFAULT_MAX_DEPTH, path: str = ""
     while stack:
         node, where, depth = stack.pop()
         if isinstance(node, str):
+            if "\x00" in node:
+                raise MalformedBody(
+                    "a string holds a NUL character (U+0000)",
+                    errors=[FieldError(where or "/", "NUL character")],
+                )
             if _has_lone_surrogate(node):
                 raise MalformedBody(
                     "a string holds a lone UTF-16 surrogate",
@@ -65,9 +70,9 @@ def check_tree(value: Any, *, max_depth: int = DEFAULT_MAX_DEPTH, path: str = ""
             )
         items = node.items() if isinstance(node, dict) else enumerate(node)
         for key, child in items:
-            if isinstance(key, str) and _has_lone_surrogate(key):
+            if isinstance(key, str) and (_has_lone_surrogate(key) or "\x00" in key):
                 raise MalformedBody(
-                    "an object key holds a lone UTF-16 surrogate",
+                    "an object key holds a lone UTF-16 surrogate or NUL",
                     errors=[FieldError(where or "/", "lone surrogate in key")],
                 )
             stack.append((child, f"{where}/{key}", depth + 1))

@@ -67,7 +67,7 @@ def normalise_name(name: str, *, path: str = "/name") -> str:
         if ch in _NAME_PUNCTUATION:
             continue
         category = unicodedata.category(ch)
-        if category[0] in "LN" or category == "Mn" and index > 0:
+        if category[0] in "LN" or (category == "Mn" and index > 0):
             continue
         label = unicodedata.name(ch, f"U+{ord(ch):04X}")
         reason = (

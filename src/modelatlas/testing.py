@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -65,7 +66,7 @@ class PostgresDatabases:
 
 @contextmanager
 def temporary_registry(
-    database_url: str | None = None, *, home: Path | None = None, **settings: object
+    database_url: str | None = None, *, home: Path | None = None, **settings: Any
 ) -> Iterator[Registry]:
     """A registry that lives for the ``with`` block. Without ``database_url``: SQLite."""
     with tempfile.TemporaryDirectory(prefix="modelatlas-") as tmp:

@@ -11,7 +11,7 @@ from modelatlas.kinds._base import KindSpec, Metadata
 from modelatlas.kinds.schemas import SPECS
 from modelatlas.refs import check_kind
 
-__all__ = ["SPECS", "KindSpec", "Metadata", "spec", "validate_metadata", "read_metadata"]
+__all__ = ["SPECS", "KindSpec", "Metadata", "read_metadata", "spec", "validate_metadata"]
 
 
 def spec(kind: str) -> KindSpec:
@@ -25,7 +25,9 @@ def pydantic_errors(exc: ValidationError, prefix: str) -> list[FieldError]:
     ]
 
 
-def validate_metadata(kind: str, data: dict[str, Any], *, path: str = "/metadata") -> dict[str, Any]:
+def validate_metadata(
+    kind: str, data: dict[str, Any], *, path: str = "/metadata"
+) -> dict[str, Any]:
     """Validate metadata for ``kind`` under its current schema; return the stored form."""
     try:
         model = spec(kind).schema.model_validate(data)

@@ -19,8 +19,16 @@ from modelatlas.registry._rows import (
 from modelatlas.registry.types import Asset, Event, Page, Relation
 from modelatlas.store.tables import asset_tags, assets, events, relations
 
-__all__ = ["asset_from_row", "get_asset", "require_id", "list_assets", "list_versions",
-           "relations_of", "history", "events_after"]
+__all__ = [
+    "asset_from_row",
+    "events_after",
+    "get_asset",
+    "history",
+    "list_assets",
+    "list_versions",
+    "relations_of",
+    "require_id",
+]
 
 
 def _where_ref(ref: Ref) -> sa.ColumnElement[bool]:

@@ -68,8 +68,10 @@ def register_version(
 ) -> Registration:
     created: list[str] = []
     links: list[Relation] = []
-    model_node = _model(tx, model, reg, created)
+    # Take the version number first: its counter row lock queues registrations of the same
+    # model, so whoever waited then finds the model the first one created.
     number = backend.next_version(tx.conn, "model_version", model.namespace, model.name)
+    model_node = _model(tx, model, reg, created)
     version_ref = Ref.of("model_version", model.namespace, model.name, number)
     version_spec = AssetCreate(
         ref=str(version_ref), description=reg.description, owners=reg.owners, tags=reg.tags,
@@ -77,7 +79,7 @@ def register_version(
     )
     version_id, _ = tx.insert_asset(version_ref, version_spec, action=Action.VERSION_REGISTERED)
     version_node = (version_id, version_ref)
-    links.append(tx.link(version_node, "version_of", model_node))
+    links.append(tx.link_new(version_node, "version_of", model_node))
 
     datasets = [_resolve(tx, d, f"/datasets/{i}", ("dataset",), created)
                 for i, d in enumerate(reg.datasets)]
@@ -106,17 +108,17 @@ def register_version(
         created.append(str(run_ref))
         run_node = (run_id, run_ref)
         for node in (*datasets, *features, *extras):
-            links.append(tx.link(run_node, "used", node))
-        links.append(tx.link(run_node, "produced", version_node))
-        run_asset = tx.load(run_id)
+            links.append(tx.link_new(run_node, "used", node))
+        links.append(tx.link_new(run_node, "produced", version_node))
+        run_asset = tx.written(run_id)
     for node in _unique((*features, *requires)):
-        links.append(tx.link(version_node, "requires", node))
+        links.append(tx.link_new(version_node, "requires", node))
     for i, parent in enumerate(reg.derived_from):
         parent_ref = Ref.parse(parent, path=f"/derived_from/{i}")
         parent_id = tx.require_id(parent_ref, f"/derived_from/{i}")
-        links.append(tx.link(version_node, "derived_from", (parent_id, parent_ref)))
+        links.append(tx.link_new(version_node, "derived_from", (parent_id, parent_ref)))
     return Registration(
-        model_version=tx.load(version_id), run=run_asset, created=created, relations=links,
+        model_version=tx.written(version_id), run=run_asset, created=created, relations=links,
     )
 
 

@@ -86,7 +86,10 @@ def decode_cursor(cursor: str | None) -> int | None:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return int(base64.urlsafe_b64decode(padded.encode()).decode())
+        value = int(base64.urlsafe_b64decode(padded.encode()).decode())
+        if not 0 <= value < 2**63:  # every key we page on is a 64-bit integer
+            raise ValueError(value)
+        return value
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidInput(
             "cursor is not one this registry issued; start again without it",

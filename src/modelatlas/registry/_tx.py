@@ -8,15 +8,20 @@ rolled-back one has none.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+import json
+import re
+from typing import Any, cast
 
 import jsonschema
+import referencing.exceptions
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import Connection, Row
 
 from modelatlas.errors import AlreadyExists, FieldError, MetadataInvalid, NotFound
 from modelatlas.events import Action, PendingEvent
-from modelatlas.jsonsafe import canonical
+from modelatlas.jsonsafe import MAX_SAFE_INT, canonical
 from modelatlas.kinds import SPECS, validate_metadata
 from modelatlas.refs import Ref
 from modelatlas.registry._rows import (
@@ -43,9 +48,14 @@ def check_custom(
     if schema is None:
         return
     validator = jsonschema.Draft202012Validator(schema)
+    try:
+        found = sorted(validator.iter_errors(custom), key=lambda e: list(e.absolute_path))
+    except referencing.exceptions.Unresolvable as exc:
+        # Schemas stored before remote references were refused; never a 500 for them.
+        raise MetadataInvalid.at(path, f"the {namespace} schema cannot be used: {exc}") from None
     errors = [
         FieldError(path + "".join(f"/{p}" for p in err.absolute_path), err.message)
-        for err in sorted(validator.iter_errors(custom), key=lambda e: list(e.absolute_path))
+        for err in found
     ]
     if errors:
         raise MetadataInvalid(
@@ -61,17 +71,20 @@ class WriteTx:
         self.actor = actor
         self.now = utcnow()
         self.pending: list[tuple[PendingEvent, int | None]] = []
+        self._written: dict[int, dict[str, Any]] = {}
+        self._new_links: dict[tuple[int, str, int], dict[str, Any]] = {}
 
     # events ---------------------------------------------------------------------------
     def emit(self, action: Action, ref: str, payload: dict[str, Any], asset_id: int | None) -> None:
         self.pending.append((PendingEvent(action, ref, payload), asset_id))
 
     def flush_events(self) -> None:
+        self._flush_new_links()
         if not self.pending:
             return
         rows = []
         for event, asset_id in self.pending:
-            body = canonical(event.payload)
+            body = canonical_payload(event.payload)
             rows.append(
                 {
                     "time": self.now,
@@ -89,12 +102,9 @@ class WriteTx:
     # assets ---------------------------------------------------------------------------
     def find_id(self, ref: Ref) -> int | None:
         return self.conn.execute(
-            sa.select(assets.c.id).where(
-                assets.c.kind == ref.kind,
-                assets.c.namespace == ref.namespace,
-                assets.c.name == ref.name,
-                assets.c.version == (ref.version or ""),
-            )
+            FIND_ID,
+            {"kind": ref.kind, "namespace": ref.namespace, "name": ref.name,
+             "version": ref.version or ""},
         ).scalar()
 
     def require_id(self, ref: Ref, path: str) -> int:
@@ -104,18 +114,16 @@ class WriteTx:
         return asset_id
 
     def load(self, asset_id: int) -> Asset:
-        row = self.conn.execute(sa.select(assets).where(assets.c.id == asset_id)).one()
+        row = self.conn.execute(_LOAD, {"id": asset_id}).one()
         return asset_from_row(row)
 
-    def insert_asset(
-        self,
-        ref: Ref,
-        spec_in: AssetCreate,
-        *,
-        path: str = "",
-        action: Action = Action.ASSET_CREATED,
-    ) -> tuple[int, dict[str, Any]]:
-        """Validate and insert one asset; return its id and its snapshot (event payload)."""
+    def written(self, asset_id: int) -> Asset:
+        """An asset this transaction inserted, built from the values it wrote: no re-read."""
+        # duck-typed: asset_from_row only reads the columns as attributes
+        return asset_from_row(cast("Row[Any]", _WrittenRow(self._written[asset_id])))
+
+    def asset_values(self, ref: Ref, spec_in: AssetCreate, *, path: str = "") -> dict[str, Any]:
+        """Validate one new asset and return its row (without ``id``)."""
         spec = SPECS[ref.kind]
         meta = validate_metadata(ref.kind, spec_in.metadata, path=f"{path}/metadata")
         if spec_in.custom:
@@ -127,7 +135,7 @@ class WriteTx:
         if spec.digest_fields:
             digests.setdefault("sha256", content_digest(meta, spec.digest_fields))
         version = ref.version or ""
-        values = {
+        return {
             "kind": ref.kind,
             "namespace": ref.namespace,
             "name": ref.name,
@@ -147,17 +155,29 @@ class WriteTx:
             "updated_at": self.now,
             "updated_by": self.actor,
         }
-        if self.find_id(ref) is not None:
+
+    def insert_asset(
+        self,
+        ref: Ref,
+        spec_in: AssetCreate,
+        *,
+        path: str = "",
+        action: Action = Action.ASSET_CREATED,
+    ) -> tuple[int, dict[str, Any]]:
+        """Validate and insert one asset; return its id and its snapshot (event payload)."""
+        values = self.asset_values(ref, spec_in, path=path)
+        # One round trip: the unique constraint answers "already exists" (no row returned).
+        inserted = self.conn.execute(_statements(self.conn).insert_asset, values).scalar()
+        if inserted is None:
             raise AlreadyExists(
                 f"{ref} already exists", errors=[FieldError(path or "/ref", "already exists")]
             )
-        asset_id = int(
-            self.conn.execute(assets.insert().values(values).returning(assets.c.id)).scalar_one()
-        )
+        asset_id = int(inserted)
         if values["tags"]:
             self.conn.execute(
                 asset_tags.insert(), [{"asset_id": asset_id, "tag": t} for t in values["tags"]]
             )
+        self._written[asset_id] = {**values, "id": asset_id}
         snapshot = snapshot_of(str(ref), values)
         self.emit(action, str(ref), snapshot, asset_id)
         return asset_id, snapshot
@@ -172,30 +192,159 @@ class WriteTx:
     ) -> Relation:
         (source_id, source_ref), (target_id, target_ref) = source, target
         check_edge(relation, source_ref.kind, target_ref.kind)
-        exists = self.conn.execute(
-            sa.select(relations.c.id).where(
-                relations.c.source_id == source_id,
-                relations.c.relation == relation,
-                relations.c.target_id == target_id,
-            )
-        ).scalar()
-        if exists is not None:
-            raise AlreadyExists(f"{source_ref} {relation} {target_ref} already exists")
         props = properties or {}
-        self.conn.execute(
-            relations.insert().values(
-                source_id=source_id, relation=relation, target_id=target_id,
-                properties=props, created_at=self.now, created_by=self.actor,
-            )
-        )
-        payload = {"source": str(source_ref), "relation": relation, "target": str(target_ref)}
-        if props:
-            payload["properties"] = props
-        self.emit(Action.RELATION_ADDED, str(source_ref), payload, source_id)
+        inserted = self.conn.execute(
+            _statements(self.conn).insert_relation,
+            {"source_id": source_id, "relation": relation, "target_id": target_id,
+             "properties": props, "created_at": self.now, "created_by": self.actor},
+        ).scalar()
+        if inserted is None:
+            raise AlreadyExists(f"{source_ref} {relation} {target_ref} already exists")
+        self.emit(Action.RELATION_ADDED, str(source_ref),
+                  relation_payload(str(source_ref), relation, str(target_ref), props), source_id)
         return Relation.model_construct(
             source=str(source_ref), relation=relation, target=str(target_ref),
             properties=props, created_at=self.now, created_by=self.actor,
         )
+
+    def link_new(
+        self,
+        source: tuple[int, Ref],
+        relation: str,
+        target: tuple[int, Ref],
+    ) -> Relation:
+        """Like :meth:`link` for a source this transaction created (so the edge cannot exist
+        yet unless this transaction added it): the row is written with the others in one
+        ``executemany`` when the transaction flushes, before its events."""
+        (source_id, source_ref), (target_id, target_ref) = source, target
+        if source_id not in self._written:
+            raise ValueError("link_new needs a source inserted by this transaction")
+        check_edge(relation, source_ref.kind, target_ref.kind)
+        key = (source_id, relation, target_id)
+        if key in self._new_links:
+            raise AlreadyExists(f"{source_ref} {relation} {target_ref} already exists")
+        self._new_links[key] = {
+            "source_id": source_id, "relation": relation, "target_id": target_id,
+            "properties": {}, "created_at": self.now, "created_by": self.actor,
+        }
+        self.emit(Action.RELATION_ADDED, str(source_ref),
+                  relation_payload(str(source_ref), relation, str(target_ref), {}), source_id)
+        return Relation.model_construct(
+            source=str(source_ref), relation=relation, target=str(target_ref),
+            properties={}, created_at=self.now, created_by=self.actor,
+        )
+
+    def _flush_new_links(self) -> None:
+        if self._new_links:
+            self.conn.execute(relations.insert(), list(self._new_links.values()))
+            self._new_links.clear()
+
+
+
+def relation_payload(
+    source: str, relation: str, target: str, properties: dict[str, Any]
+) -> dict[str, Any]:
+    """The payload of a ``relation.added`` event."""
+    payload: dict[str, Any] = {"source": source, "relation": relation, "target": target}
+    if properties:
+        payload["properties"] = properties
+    return payload
+
+
+class _WrittenRow:
+    """Attribute access over a row's values, so :func:`asset_from_row` builds the asset."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+# Statements built once: SQLAlchemy then finds their compiled form in its cache without
+# rebuilding and re-hashing a new expression tree on every call (the bulk of the per-call
+# cost of a small statement).
+FIND_ID = sa.select(assets.c.id).where(
+    assets.c.kind == sa.bindparam("kind"),
+    assets.c.namespace == sa.bindparam("namespace"),
+    assets.c.name == sa.bindparam("name"),
+    assets.c.version == sa.bindparam("version"),
+)
+_LOAD = sa.select(assets).where(assets.c.id == sa.bindparam("id"))
+
+
+class _DialectStatements:
+    """Inserts that skip a conflicting row (``ON CONFLICT DO NOTHING``) and return the new
+    id, so a duplicate is detected without a select first and without aborting the
+    transaction on PostgreSQL."""
+
+    def __init__(self, insert: Any) -> None:
+        self.insert_asset = (
+            insert(assets)
+            .on_conflict_do_nothing(index_elements=["kind", "namespace", "name", "version"])
+            .returning(assets.c.id)
+        )
+        self.insert_relation = (
+            insert(relations)
+            .on_conflict_do_nothing(index_elements=["source_id", "relation", "target_id"])
+            .returning(relations.c.id)
+        )
+
+
+_BY_DIALECT = {
+    "sqlite": _DialectStatements(sqlite_dialect.insert),
+    "postgresql": _DialectStatements(postgresql_dialect.insert),
+}
+
+
+def _statements(conn: Connection) -> _DialectStatements:
+    return _BY_DIALECT[conn.dialect.name]
+
+
+def _plain(value: Any) -> bool:
+    """True when ``json.dumps(sort_keys=True)`` writes ``value`` exactly as RFC 8785 does:
+    strings without lone surrogates (escapes agree), keys in the Basic Multilingual Plane
+    (code-point and UTF-16 orders agree), integers within +/- 2^53, and floats whose Python
+    repr is the ECMAScript one (not integral, 1e-4 <= |x| < 1e16, where neither side uses an
+    exponent)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if _SURROGATE.search(node):
+                return False
+        elif isinstance(node, dict):
+            for key in node:
+                if not isinstance(key, str) or _UNSAFE_KEY.search(key):
+                    return False
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, bool) or node is None:
+            continue
+        elif isinstance(node, int):
+            if abs(node) > MAX_SAFE_INT:
+                return False
+        elif isinstance(node, float):
+            magnitude = abs(node)
+            if not 1e-4 <= magnitude < 1e16 or magnitude.is_integer():
+                return False
+        else:
+            return False
+    return True
+
+
+_SURROGATE = re.compile("[\\ud800-\\udfff]")
+_UNSAFE_KEY = re.compile("[^\\u0000-\\ud7ff\\ue000-\\uffff]")  # surrogates, astral
+
+
+def canonical_payload(payload: dict[str, Any]) -> bytes:
+    """The RFC 8785 bytes of an event payload. Most payloads are plain (see :func:`_plain`)
+    and the C JSON encoder writes them identically and several times faster than the
+    pure-Python canonicaliser, which remains the reference for everything else (and is
+    checked against this path in tests/bench)."""
+    if _plain(payload):
+        return json.dumps(
+            payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode("utf-8")
+    return canonical(payload)
 
 
 def snapshot_of(ref: str, values: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from modelatlas.errors import (
     PreconditionFailed,
 )
 from modelatlas.events import Action
-from modelatlas.jsonsafe import canonical
+from modelatlas.jsonsafe import canonical, check_tree
 from modelatlas.kinds import SPECS, validate_metadata
 from modelatlas.refs import Ref, check_kind, check_namespace
 from modelatlas.registry import _queries as q
@@ -138,6 +138,7 @@ class Registry:
     ) -> Asset:
         ref = Ref.parse(spec.ref)
         _check_version_policy(ref, "/ref")
+        _check_values(spec)
 
         def work(tx: WriteTx) -> Asset:
             asset_id, _ = tx.insert_asset(ref, spec)
@@ -163,9 +164,14 @@ class Registry:
     ) -> Asset:
         """Apply ``patch`` if the asset is still at ``expected_revision`` (else 412)."""
         parsed = _as_ref(ref)
+        _check_values(patch)
         with self._write(actor) as tx:
+            # FOR UPDATE: a concurrent writer of the same asset waits here and then sees the
+            # new revision, instead of passing this check with a stale read.
             row = tx.conn.execute(
-                sa.select(assets).where(assets.c.id == tx.require_id(parsed, "/ref"))
+                sa.select(assets)
+                .where(assets.c.id == tx.require_id(parsed, "/ref"))
+                .with_for_update()
             ).one()
             current = q.asset_from_row(row)
             if current.revision != expected_revision:
@@ -175,11 +181,16 @@ class Registry:
                 )
             values = _updated_values(tx, current, patch)
             changed = sorted(k for k, v in patch.model_dump(exclude_unset=True).items())
-            tx.conn.execute(
+            updated = tx.conn.execute(
                 assets.update()
                 .where(assets.c.id == row.id, assets.c.revision == expected_revision)
                 .values(values)
-            )
+            ).rowcount
+            if updated != 1:
+                raise PreconditionFailed(
+                    f"{parsed} changed while this update was applied",
+                    errors=[FieldError("/revision", "stale revision")],
+                )
             if patch.tags is not None:
                 tx.conn.execute(asset_tags.delete().where(asset_tags.c.asset_id == row.id))
                 if values["tags"]:
@@ -187,7 +198,7 @@ class Registry:
                         asset_tags.insert(),
                         [{"asset_id": row.id, "tag": t} for t in values["tags"]],
                     )
-            payload = snapshot_of(str(parsed), {**values, "schema_version": values["schema_version"]})
+            payload = snapshot_of(str(parsed), values)
             payload["changed"] = changed
             tx.emit(Action.ASSET_UPDATED, str(parsed), payload, row.id)
             return tx.load(row.id)
@@ -222,6 +233,7 @@ class Registry:
     ) -> Registration:
         """Register the next version of a model with its inputs, in one transaction."""
         model = Ref.of("model", namespace, name)
+        _check_values(registration)
         return self._idempotent(
             key=idempotency_key,
             operation=f"register_version:{model}",
@@ -246,6 +258,7 @@ class Registry:
     ) -> Relation:
         source = Ref.parse(spec.source, path="/source")
         target = Ref.parse(spec.target, path="/target")
+        _check_values(spec)
 
         def work(tx: WriteTx) -> Relation:
             source_id = tx.require_id(source, "/source")
@@ -297,7 +310,9 @@ class Registry:
                                cursor=cursor, limit=limit)
 
     # history and events -----------------------------------------------------------------
-    def history(self, ref: str | Ref, *, cursor: str | None = None, limit: int = 100) -> Page[Event]:
+    def history(
+        self, ref: str | Ref, *, cursor: str | None = None, limit: int = 100
+    ) -> Page[Event]:
         parsed = _as_ref(ref)
         check_limit(limit, self.settings.page_limit_max)
         with self.db.read() as conn:
@@ -318,10 +333,14 @@ class Registry:
         """Let a namespace validate the ``custom`` fields of one kind with a JSON Schema."""
         check_namespace(namespace)
         check_kind(kind)
+        check_tree(json_schema, path="/json_schema")
         try:
             jsonschema.Draft202012Validator.check_schema(json_schema)
         except jsonschema.SchemaError as exc:
-            raise MetadataInvalid.at("/json_schema", f"not a valid JSON Schema: {exc.message}")
+            raise MetadataInvalid.at(
+                "/json_schema", f"not a valid JSON Schema: {exc.message}"
+            ) from None
+        _refuse_remote_refs(json_schema)
         with self._write(actor) as tx:
             table = namespace_schemas
             key = (table.c.namespace == namespace) & (table.c.kind == kind)
@@ -352,6 +371,25 @@ class Registry:
 
     def now(self) -> str:
         return utcnow()
+
+
+def _check_values(value: BaseModel) -> None:
+    """What the API refuses in a body, in-process callers cannot slip in either."""
+    check_tree(value.model_dump(mode="python", exclude_defaults=True))
+
+
+def _refuse_remote_refs(schema: Any, path: str = "/json_schema") -> None:
+    """A registry never fetches schemas from the network: only local ``#...`` refs."""
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key in ("$ref", "$dynamicRef") and not str(value).startswith("#"):
+                raise MetadataInvalid.at(
+                    f"{path}/{key}", "only local references (#/...) are allowed"
+                )
+            _refuse_remote_refs(value, f"{path}/{key}")
+    elif isinstance(schema, list):
+        for index, value in enumerate(schema):
+            _refuse_remote_refs(value, f"{path}/{index}")
 
 
 def _check_version_policy(ref: Ref, path: str) -> None:

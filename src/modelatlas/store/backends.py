@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -25,25 +26,39 @@ class Backend(Protocol):
 
 
 class _UpsertCounter:
-    insert = staticmethod(sqlite.insert)
+    """Both backends speak ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``; only the
+    SQLAlchemy construct differs. The statement is built once (it is on the hot path of
+    every registration) with bound parameters."""
+
+    def __init__(self, insert: Any) -> None:
+        self._next = (
+            insert(version_counters)
+            .values(
+                kind=sa.bindparam("kind"),
+                namespace=sa.bindparam("namespace"),
+                name=sa.bindparam("name"),
+                last=1,
+            )
+            .on_conflict_do_update(
+                index_elements=["kind", "namespace", "name"],
+                set_={"last": version_counters.c.last + 1},
+            )
+            .returning(version_counters.c.last)
+        )
 
     def next_version(self, conn: Connection, kind: str, namespace: str, name: str) -> int:
-        stmt = self.insert(version_counters).values(
-            kind=kind, namespace=namespace, name=name, last=1
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["kind", "namespace", "name"],
-            set_={"last": version_counters.c.last + 1},
-        ).returning(version_counters.c.last)
-        return int(conn.execute(stmt).scalar_one())
+        params = {"kind": kind, "namespace": namespace, "name": name}
+        return int(conn.execute(self._next, params).scalar_one())
 
 
 class SQLiteBackend(_UpsertCounter):
-    insert = staticmethod(sqlite.insert)
+    def __init__(self) -> None:
+        super().__init__(sqlite.insert)
 
 
 class PostgreSQLBackend(_UpsertCounter):
-    insert = staticmethod(postgresql.insert)  # type: ignore[assignment]
+    def __init__(self) -> None:
+        super().__init__(postgresql.insert)
 
 
 def backend_for(dialect: str) -> Backend:

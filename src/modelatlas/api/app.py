@@ -1,0 +1,64 @@
+"""The FastAPI application: thin routers over the service layer.
+
+Run it with ``uvicorn --factory modelatlas.api:create_app`` (settings from
+``MODELATLAS_*``) or build it around an open :class:`Registry` in tests and embeddings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from modelatlas.api import assets, events, models, namespaces, problems, relations
+from modelatlas.api._deps import API_PREFIX, RegistryDep
+from modelatlas.api.problems import PROBLEM_RESPONSES, HTTPError
+from modelatlas.config import Settings
+from modelatlas.registry import Registry
+
+
+def create_app(settings: Settings | None = None, registry: Registry | None = None) -> FastAPI:
+    """The API over ``registry`` (opened from ``settings`` when not given; an app that
+    opened its registry closes it on shutdown)."""
+    owned = registry is None
+    if registry is None:
+        registry = Registry.open(settings or Settings())
+    settings = settings or registry.settings
+    open_registry = registry
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            open_registry.close()
+
+    app = FastAPI(
+        title="ModelAtlas",
+        summary="A metadata-enriched model registry: a living map of an organisation's models.",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.registry = registry
+    app.state.settings = settings
+    problems.install(app)
+    for module in (assets, models, relations, events, namespaces):
+        app.include_router(module.router, prefix=API_PREFIX)
+    _add_health(app)
+    return app
+
+
+def _add_health(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="Readiness: the database answers",
+             responses={503: PROBLEM_RESPONSES["4XX"]})
+    def readyz(registry: RegistryDep) -> dict[str, str]:
+        try:
+            registry.ping()
+        except Exception as exc:
+            problems.logger.warning("readiness check failed: %s", exc)
+            raise HTTPError(503, "the database does not answer") from None
+        return {"status": "ready"}

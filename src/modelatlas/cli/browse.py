@@ -1,0 +1,111 @@
+"""``show``, ``ls`` and ``history``: read the registry as tables or JSON."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from modelatlas.cli import _render
+from modelatlas.cli._app import app
+from modelatlas.cli._common import (
+    HomeOption,
+    JsonOption,
+    UrlOption,
+    handles_errors,
+    open_client,
+    page_json,
+    print_json,
+)
+from modelatlas.registry.types import Asset, Event
+
+LimitOption = Annotated[
+    int | None,
+    typer.Option("--limit", min=1, show_default=False,
+                 help="Page size (default 50; 200 with --all)."),
+]
+CursorOption = Annotated[
+    str | None, typer.Option("--cursor", help="Continue from a previous page's next_cursor.")
+]
+AllOption = Annotated[bool, typer.Option("--all", help="Follow cursors to the last page.")]
+
+
+def _next_page_hint(cursor: str | None) -> None:
+    if cursor:
+        _render.console().print(f"[dim]more: --cursor {cursor}[/dim]")
+
+
+@app.command()
+@handles_errors
+def show(
+    ref: str = typer.Argument(..., help="kind:namespace/name[@version]"),
+    json_out: JsonOption = False,
+    home: HomeOption = None,
+    url: UrlOption = None,
+) -> None:
+    """Show one asset with its metadata and relations."""
+    with open_client(home, url) as client:
+        asset = client.assets.get(ref)
+        if json_out:
+            print_json(asset)
+            return
+        page = client.assets.relations(ref, limit=100)
+    _render.asset_detail(asset, page.items, more=page.next_cursor is not None)
+
+
+@app.command("ls")
+@handles_errors
+def list_assets(
+    kind: str | None = typer.Option(None, "--kind", help="model, model_version, dataset ..."),
+    namespace: str | None = typer.Option(None, "--namespace", "-n", help="Owning team."),
+    tag: str | None = typer.Option(None, "--tag", help="Only assets with this tag."),
+    limit: LimitOption = None,
+    cursor: CursorOption = None,
+    all_pages: AllOption = False,
+    json_out: JsonOption = False,
+    home: HomeOption = None,
+    url: UrlOption = None,
+) -> None:
+    """List assets, oldest first."""
+    items: list[Asset] = []
+    with open_client(home, url) as client:
+        while True:
+            page = client.assets.list(kind=kind, namespace=namespace, tag=tag, cursor=cursor,
+                                      limit=limit or (200 if all_pages else 50))
+            items += page.items
+            cursor = page.next_cursor
+            if not (all_pages and cursor):
+                break
+    if json_out:
+        print_json(page_json(list(items), cursor))
+        return
+    _render.console().print(_render.asset_table(items))
+    _next_page_hint(cursor)
+
+
+@app.command()
+@handles_errors
+def history(
+    ref: str = typer.Argument(..., help="kind:namespace/name[@version]"),
+    limit: LimitOption = None,
+    cursor: CursorOption = None,
+    all_pages: AllOption = False,
+    json_out: JsonOption = False,
+    home: HomeOption = None,
+    url: UrlOption = None,
+) -> None:
+    """The events that made an asset what it is, oldest first."""
+    events: list[Event] = []
+    with open_client(home, url) as client:
+        while True:
+            page = client.assets.history(ref, cursor=cursor,
+                                         limit=limit or (200 if all_pages else 50))
+            events += page.items
+            cursor = page.next_cursor
+            if not (all_pages and cursor):
+                break
+    if json_out:
+        print_json(page_json(list(events), cursor))
+        return
+    _render.console().print(_render.event_table(events))
+    _next_page_hint(cursor)
