@@ -22,6 +22,7 @@ from modelatlas.store.tables import asset_tags, assets, events, relations
 __all__ = [
     "asset_from_row",
     "events_after",
+    "find_id",
     "get_asset",
     "history",
     "list_assets",
@@ -31,27 +32,43 @@ __all__ = [
 ]
 
 
-def _where_ref(ref: Ref) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        assets.c.kind == ref.kind,
-        assets.c.namespace == ref.namespace,
-        assets.c.name == ref.name,
-        assets.c.version == (ref.version or ""),
+def _by_ref(*columns: Any) -> sa.Select[Any]:
+    return sa.select(*columns).where(
+        assets.c.kind == sa.bindparam("kind"),
+        assets.c.namespace == sa.bindparam("namespace"),
+        assets.c.name == sa.bindparam("name"),
+        assets.c.version == sa.bindparam("version"),
     )
 
 
+# Built once: these run on every read and write path, and building a statement costs more
+# than the indexed lookup itself.
+ASSET_BY_REF = _by_ref(assets)
+ID_BY_REF = _by_ref(assets.c.id)
+
+
+def ref_params(ref: Ref) -> dict[str, str]:
+    return {"kind": ref.kind, "namespace": ref.namespace, "name": ref.name,
+            "version": ref.version or ""}
+
+
 def get_asset(conn: Connection, ref: Ref) -> Asset:
-    row = conn.execute(sa.select(assets).where(_where_ref(ref))).first()
+    row = conn.execute(ASSET_BY_REF, ref_params(ref)).first()
     if row is None:
         raise NotFound(f"{ref} does not exist", errors=[FieldError("/ref", "no such asset")])
     return asset_from_row(row)
 
 
-def require_id(conn: Connection, ref: Ref) -> int:
-    asset_id = conn.execute(sa.select(assets.c.id).where(_where_ref(ref))).scalar()
+def find_id(conn: Connection, ref: Ref) -> int | None:
+    asset_id = conn.execute(ID_BY_REF, ref_params(ref)).scalar()
+    return None if asset_id is None else int(asset_id)
+
+
+def require_id(conn: Connection, ref: Ref, path: str = "/ref") -> int:
+    asset_id = find_id(conn, ref)
     if asset_id is None:
-        raise NotFound(f"{ref} does not exist", errors=[FieldError("/ref", "no such asset")])
-    return int(asset_id)
+        raise NotFound(f"{ref} does not exist", errors=[FieldError(path, "no such asset")])
+    return asset_id
 
 
 def _page(rows: list[Any], limit: int, key: str, build: Any) -> Page[Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from modelatlas.errors import FieldError, InvalidInput, NotFound
 from modelatlas.events import Action
-from modelatlas.kinds import SPECS
+from modelatlas.kinds import SPECS, check_version_policy
 from modelatlas.refs import Ref
 from modelatlas.registry._tx import WriteTx
 from modelatlas.registry.types import (
@@ -36,13 +36,9 @@ def _resolve(tx: WriteTx, item: AssetInput, path: str, kinds: tuple[str, ...],
             '({"ref": ..., "metadata": {...}}) to create it with this version',
             errors=[FieldError(path, "no such asset and no inline description")],
         )
-    policy = SPECS[ref.kind].version_policy
-    if policy == "required" and ref.version is None:
-        raise InvalidInput.at(f"{path}/ref", f"a {ref.kind} needs a version to be created")
-    if policy in ("none", "assigned") and ref.version is not None and ref.kind != "model_version":
-        raise InvalidInput.at(f"{path}/ref", f"a {ref.kind} has no version")
-    if policy == "assigned":
+    if SPECS[ref.kind].version_policy == "assigned":
         raise NotFound(f"{ref} does not exist", errors=[FieldError(path, "no such version")])
+    check_version_policy(ref, f"{path}/ref")
     asset_id, _ = tx.insert_asset(ref, item.as_create(), path=path)
     created.append(str(ref))
     return asset_id, ref

@@ -19,11 +19,12 @@ from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection, Row
 
-from modelatlas.errors import AlreadyExists, FieldError, MetadataInvalid, NotFound
+from modelatlas.errors import AlreadyExists, FieldError, MetadataInvalid
 from modelatlas.events import Action, PendingEvent
 from modelatlas.jsonsafe import MAX_SAFE_INT, canonical
 from modelatlas.kinds import SPECS, validate_metadata
 from modelatlas.refs import Ref
+from modelatlas.registry import _queries
 from modelatlas.registry._rows import (
     asset_from_row,
     clean_labels,
@@ -101,17 +102,10 @@ class WriteTx:
 
     # assets ---------------------------------------------------------------------------
     def find_id(self, ref: Ref) -> int | None:
-        return self.conn.execute(
-            FIND_ID,
-            {"kind": ref.kind, "namespace": ref.namespace, "name": ref.name,
-             "version": ref.version or ""},
-        ).scalar()
+        return _queries.find_id(self.conn, ref)
 
     def require_id(self, ref: Ref, path: str) -> int:
-        asset_id = self.find_id(ref)
-        if asset_id is None:
-            raise NotFound(f"{ref} does not exist", errors=[FieldError(path, "no such asset")])
-        return asset_id
+        return _queries.require_id(self.conn, ref, path)
 
     def load(self, asset_id: int) -> Asset:
         row = self.conn.execute(_LOAD, {"id": asset_id}).one()
@@ -261,12 +255,6 @@ class _WrittenRow:
 # Statements built once: SQLAlchemy then finds their compiled form in its cache without
 # rebuilding and re-hashing a new expression tree on every call (the bulk of the per-call
 # cost of a small statement).
-FIND_ID = sa.select(assets.c.id).where(
-    assets.c.kind == sa.bindparam("kind"),
-    assets.c.namespace == sa.bindparam("namespace"),
-    assets.c.name == sa.bindparam("name"),
-    assets.c.version == sa.bindparam("version"),
-)
 _LOAD = sa.select(assets).where(assets.c.id == sa.bindparam("id"))
 
 

@@ -29,9 +29,10 @@ from sqlalchemy.exc import IntegrityError
 
 from modelatlas.errors import AlreadyExists, FieldError, InvalidInput, NotFound
 from modelatlas.events import Action
-from modelatlas.kinds import SPECS
+from modelatlas.kinds import check_version_policy
 from modelatlas.refs import Ref
-from modelatlas.registry._tx import FIND_ID, WriteTx, relation_payload, snapshot_of
+from modelatlas.registry._queries import find_id
+from modelatlas.registry._tx import WriteTx, relation_payload, snapshot_of
 from modelatlas.registry.service import Registry
 from modelatlas.registry.types import AssetCreate, RelationCreate
 from modelatlas.relations import check_edge
@@ -139,7 +140,7 @@ class _Loader:
         for index, spec in records:
             path = f"/records/{index}"
             ref = Ref.parse(spec.ref, path=f"{path}/ref")
-            _check_version(ref, f"{path}/ref")
+            check_version_policy(ref, f"{path}/ref", assigned="explicit")
             text = str(ref)
             if text in seen:
                 raise AlreadyExists(f"{ref} appears twice in the load",
@@ -210,7 +211,7 @@ class _Loader:
         with self.registry.db.read() as conn:
             for index, spec in asset_records:
                 ref = Ref.parse(spec.ref)
-                if conn.execute(FIND_ID, _ref_params(ref)).first() is not None:
+                if find_id(conn, ref) is not None:
                     return AlreadyExists(f"{ref} already exists",
                                          errors=[FieldError(f"/records/{index}/ref",
                                                             "already exists")])
@@ -219,22 +220,6 @@ class _Loader:
             "a relation in this batch already exists",
             errors=[FieldError(f"/records/{first}", "a relation of the batch exists")],
         )
-
-
-def _ref_params(ref: Ref) -> dict[str, str]:
-    return {"kind": ref.kind, "namespace": ref.namespace, "name": ref.name,
-            "version": ref.version or ""}
-
-
-def _check_version(ref: Ref, path: str) -> None:
-    policy = SPECS[ref.kind].version_policy
-    if policy == "assigned" and not (ref.version and ref.version.isdigit()
-                                     and int(ref.version) > 0):
-        raise InvalidInput.at(path, f"a {ref.kind} needs its number: {ref.kind}:ns/name@1")
-    if policy == "none" and ref.version is not None:
-        raise InvalidInput.at(path, f"a {ref.kind} has no version; drop '@{ref.version}'")
-    if policy == "required" and ref.version is None:
-        raise InvalidInput.at(path, f"a {ref.kind} needs a version: {ref}@1")
 
 
 def _reserve_ids(conn: Connection, count: int) -> list[int]:

@@ -24,7 +24,7 @@ from modelatlas.errors import (
 )
 from modelatlas.events import Action
 from modelatlas.jsonsafe import canonical, check_tree
-from modelatlas.kinds import SPECS, validate_metadata
+from modelatlas.kinds import SPECS, check_version_policy, validate_metadata
 from modelatlas.refs import Ref, check_kind, check_namespace
 from modelatlas.registry import _queries as q
 from modelatlas.registry._registration import register_version
@@ -137,7 +137,7 @@ class Registry:
         self, spec: AssetCreate, *, actor: str | None = None, idempotency_key: str | None = None
     ) -> Asset:
         ref = Ref.parse(spec.ref)
-        _check_version_policy(ref, "/ref")
+        check_version_policy(ref, "/ref")
         _check_values(spec)
 
         def work(tx: WriteTx) -> Asset:
@@ -390,18 +390,6 @@ def _refuse_remote_refs(schema: Any, path: str = "/json_schema") -> None:
     elif isinstance(schema, list):
         for index, value in enumerate(schema):
             _refuse_remote_refs(value, f"{path}/{index}")
-
-
-def _check_version_policy(ref: Ref, path: str) -> None:
-    policy = SPECS[ref.kind].version_policy
-    if policy == "assigned":
-        raise InvalidInput.at(
-            path, f"{ref.kind} numbers are assigned: register it with POST /models/.../versions"
-        )
-    if policy == "none" and ref.version is not None:
-        raise InvalidInput.at(path, f"a {ref.kind} has no version; drop '@{ref.version}'")
-    if policy == "required" and ref.version is None:
-        raise InvalidInput.at(path, f"a {ref.kind} needs a version: {ref}@1")
 
 
 def _updated_values(tx: WriteTx, current: Asset, patch: AssetUpdate) -> dict[str, Any]:
