@@ -17,6 +17,7 @@ from modelatlas.registry._rows import (
     relation_from_row,
 )
 from modelatlas.registry.types import Asset, Event, Page, Relation
+from modelatlas.store.prepared import Prepared
 from modelatlas.store.tables import asset_tags, assets, events, relations
 
 __all__ = [
@@ -44,7 +45,7 @@ def _by_ref(*columns: Any) -> sa.Select[Any]:
 # Built once: these run on every read and write path, and building a statement costs more
 # than the indexed lookup itself.
 ASSET_BY_REF = _by_ref(assets)
-ID_BY_REF = _by_ref(assets.c.id)
+ID_BY_REF = Prepared(_by_ref(assets.c.id))
 
 
 def ref_params(ref: Ref) -> dict[str, str]:
@@ -60,7 +61,7 @@ def get_asset(conn: Connection, ref: Ref) -> Asset:
 
 
 def find_id(conn: Connection, ref: Ref) -> int | None:
-    asset_id = conn.execute(ID_BY_REF, ref_params(ref)).scalar()
+    asset_id = ID_BY_REF.scalar(conn, ref_params(ref))
     return None if asset_id is None else int(asset_id)
 
 

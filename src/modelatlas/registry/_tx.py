@@ -34,6 +34,7 @@ from modelatlas.registry._rows import (
 )
 from modelatlas.registry.types import Asset, AssetCreate, Relation
 from modelatlas.relations import check_edge
+from modelatlas.store.prepared import Prepared
 from modelatlas.store.tables import asset_tags, assets, events, namespace_schemas, relations
 
 
@@ -97,7 +98,7 @@ class WriteTx:
                     "payload_sha256": hashlib.sha256(body).hexdigest(),
                 }
             )
-        self.conn.execute(events.insert(), rows)
+        _INSERT_EVENTS.executemany(self.conn, rows)
         self.pending.clear()
 
     # assets ---------------------------------------------------------------------------
@@ -161,15 +162,15 @@ class WriteTx:
         """Validate and insert one asset; return its id and its snapshot (event payload)."""
         values = self.asset_values(ref, spec_in, path=path)
         # One round trip: the unique constraint answers "already exists" (no row returned).
-        inserted = self.conn.execute(_statements(self.conn).insert_asset, values).scalar()
+        inserted = _statements(self.conn).insert_asset.scalar(self.conn, values)
         if inserted is None:
             raise AlreadyExists(
                 f"{ref} already exists", errors=[FieldError(path or "/ref", "already exists")]
             )
         asset_id = int(inserted)
         if values["tags"]:
-            self.conn.execute(
-                asset_tags.insert(), [{"asset_id": asset_id, "tag": t} for t in values["tags"]]
+            _INSERT_TAGS.executemany(
+                self.conn, [{"asset_id": asset_id, "tag": t} for t in values["tags"]]
             )
         self._written[asset_id] = {**values, "id": asset_id}
         snapshot = snapshot_of(str(ref), values)
@@ -187,11 +188,11 @@ class WriteTx:
         (source_id, source_ref), (target_id, target_ref) = source, target
         check_edge(relation, source_ref.kind, target_ref.kind)
         props = properties or {}
-        inserted = self.conn.execute(
-            _statements(self.conn).insert_relation,
+        inserted = _statements(self.conn).insert_relation.scalar(
+            self.conn,
             {"source_id": source_id, "relation": relation, "target_id": target_id,
              "properties": props, "created_at": self.now, "created_by": self.actor},
-        ).scalar()
+        )
         if inserted is None:
             raise AlreadyExists(f"{source_ref} {relation} {target_ref} already exists")
         self.emit(Action.RELATION_ADDED, str(source_ref),
@@ -230,7 +231,7 @@ class WriteTx:
 
     def _flush_new_links(self) -> None:
         if self._new_links:
-            self.conn.execute(relations.insert(), list(self._new_links.values()))
+            _INSERT_RELATIONS.executemany(self.conn, list(self._new_links.values()))
             self._new_links.clear()
 
 
@@ -256,6 +257,9 @@ class _WrittenRow:
 # rebuilding and re-hashing a new expression tree on every call (the bulk of the per-call
 # cost of a small statement).
 _LOAD = sa.select(assets).where(assets.c.id == sa.bindparam("id"))
+_INSERT_EVENTS = Prepared(events.insert())
+_INSERT_TAGS = Prepared(asset_tags.insert())
+_INSERT_RELATIONS = Prepared(relations.insert())
 
 
 class _DialectStatements:
@@ -264,12 +268,12 @@ class _DialectStatements:
     transaction on PostgreSQL."""
 
     def __init__(self, insert: Any) -> None:
-        self.insert_asset = (
+        self.insert_asset = Prepared(
             insert(assets)
             .on_conflict_do_nothing(index_elements=["kind", "namespace", "name", "version"])
             .returning(assets.c.id)
         )
-        self.insert_relation = (
+        self.insert_relation = Prepared(
             insert(relations)
             .on_conflict_do_nothing(index_elements=["source_id", "relation", "target_id"])
             .returning(relations.c.id)

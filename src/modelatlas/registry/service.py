@@ -94,7 +94,7 @@ class Registry:
         *,
         key: str | None,
         operation: str,
-        request: Any,
+        request: BaseModel,
         result_type: type[R],
         actor: str | None,
         work: Callable[[WriteTx], R],
@@ -106,7 +106,8 @@ class Registry:
                 return work(tx)
         if not 1 <= len(key) <= 200:
             raise InvalidInput.at("/idempotency_key", "1-200 characters")
-        digest = hashlib.sha256(canonical([operation, request])).hexdigest()
+        body = request.model_dump(mode="json")
+        digest = hashlib.sha256(canonical([operation, body])).hexdigest()
         for _attempt in range(2):
             try:
                 with self._write(actor) as tx:
@@ -145,7 +146,7 @@ class Registry:
             return tx.load(asset_id)
 
         return self._idempotent(
-            key=idempotency_key, operation="create_asset", request=spec.model_dump(mode="json"),
+            key=idempotency_key, operation="create_asset", request=spec,
             result_type=Asset, actor=actor, work=work,
         )
 
@@ -237,7 +238,7 @@ class Registry:
         return self._idempotent(
             key=idempotency_key,
             operation=f"register_version:{model}",
-            request=registration.model_dump(mode="json"),
+            request=registration,
             result_type=Registration,
             actor=actor,
             work=lambda tx: register_version(tx, self.backend, model, registration),
@@ -267,7 +268,7 @@ class Registry:
                            spec.properties)
 
         return self._idempotent(
-            key=idempotency_key, operation="add_relation", request=spec.model_dump(mode="json"),
+            key=idempotency_key, operation="add_relation", request=spec,
             result_type=Relation, actor=actor, work=work,
         )
 

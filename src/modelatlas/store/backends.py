@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from modelatlas.store.prepared import Prepared
 from modelatlas.store.tables import version_counters
 
 
@@ -31,7 +32,7 @@ class _UpsertCounter:
     every registration) with bound parameters."""
 
     def __init__(self, insert: Any) -> None:
-        self._next = (
+        self._next = Prepared(
             insert(version_counters)
             .values(
                 kind=sa.bindparam("kind"),
@@ -48,7 +49,7 @@ class _UpsertCounter:
 
     def next_version(self, conn: Connection, kind: str, namespace: str, name: str) -> int:
         params = {"kind": kind, "namespace": namespace, "name": name}
-        return int(conn.execute(self._next, params).scalar_one())
+        return int(self._next.scalar(conn, params))
 
 
 class SQLiteBackend(_UpsertCounter):
