@@ -8,8 +8,6 @@ rolled-back one has none.
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 from typing import Any, cast
 
 import jsonschema
@@ -21,7 +19,7 @@ from sqlalchemy.engine import Connection, Row
 
 from modelatlas.errors import AlreadyExists, FieldError, MetadataInvalid
 from modelatlas.events import Action, PendingEvent
-from modelatlas.jsonsafe import MAX_SAFE_INT, canonical
+from modelatlas.jsonsafe import canonical
 from modelatlas.kinds import SPECS, validate_metadata
 from modelatlas.refs import Ref
 from modelatlas.registry import _queries
@@ -86,7 +84,7 @@ class WriteTx:
             return
         rows = []
         for event, asset_id in self.pending:
-            body = canonical_payload(event.payload)
+            body = canonical(event.payload)
             rows.append(
                 {
                     "time": self.now,
@@ -288,55 +286,6 @@ _BY_DIALECT = {
 
 def _statements(conn: Connection) -> _DialectStatements:
     return _BY_DIALECT[conn.dialect.name]
-
-
-def _plain(value: Any) -> bool:
-    """True when ``json.dumps(sort_keys=True)`` writes ``value`` exactly as RFC 8785 does:
-    strings without lone surrogates (escapes agree), keys in the Basic Multilingual Plane
-    (code-point and UTF-16 orders agree), integers within +/- 2^53, and floats whose Python
-    repr is the ECMAScript one (not integral, 1e-4 <= |x| < 1e16, where neither side uses an
-    exponent)."""
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, str):
-            if _SURROGATE.search(node):
-                return False
-        elif isinstance(node, dict):
-            for key in node:
-                if not isinstance(key, str) or _UNSAFE_KEY.search(key):
-                    return False
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, bool) or node is None:
-            continue
-        elif isinstance(node, int):
-            if abs(node) > MAX_SAFE_INT:
-                return False
-        elif isinstance(node, float):
-            magnitude = abs(node)
-            if not 1e-4 <= magnitude < 1e16 or magnitude.is_integer():
-                return False
-        else:
-            return False
-    return True
-
-
-_SURROGATE = re.compile("[\\ud800-\\udfff]")
-_UNSAFE_KEY = re.compile("[^\\u0000-\\ud7ff\\ue000-\\uffff]")  # surrogates, astral
-
-
-def canonical_payload(payload: dict[str, Any]) -> bytes:
-    """The RFC 8785 bytes of an event payload. Most payloads are plain (see :func:`_plain`)
-    and the C JSON encoder writes them identically and several times faster than the
-    pure-Python canonicaliser, which remains the reference for everything else (and is
-    checked against this path in tests/bench)."""
-    if _plain(payload):
-        return json.dumps(
-            payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        ).encode("utf-8")
-    return canonical(payload)
 
 
 def snapshot_of(ref: str, values: dict[str, Any]) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from modelatlas.registry._tx import WriteTx, relation_payload, snapshot_of
 from modelatlas.registry.service import Registry
 from modelatlas.registry.types import AssetCreate, RelationCreate
 from modelatlas.relations import check_edge
+from modelatlas.store.prepared import Prepared
 from modelatlas.store.tables import asset_tags, assets, relations, version_counters
 
 __all__ = ["BulkRecord", "BulkStats", "bulk_load"]
@@ -156,9 +157,8 @@ class _Loader:
             action = (Action.VERSION_REGISTERED if ref.kind == "model_version"
                       else Action.ASSET_CREATED)
             tx.emit(action, str(ref), snapshot_of(str(ref), row), asset_id)
-        tx.conn.execute(assets.insert(), rows)
-        if tags:
-            tx.conn.execute(asset_tags.insert(), tags)
+        _INSERT_ASSETS.executemany(tx.conn, rows)
+        _INSERT_TAGS.executemany(tx.conn, tags)
         _advance_counters(tx.conn, refs)
         return {str(ref): (asset_id, ref) for asset_id, ref in zip(ids, refs, strict=True)}
 
@@ -185,7 +185,7 @@ class _Loader:
             tx.emit(Action.RELATION_ADDED, str(source),
                     relation_payload(str(source), spec.relation, str(target), spec.properties),
                     source_id)
-        tx.conn.execute(relations.insert(), rows)
+        _INSERT_RELATIONS.executemany(tx.conn, rows)
 
     def _node(self, tx: WriteTx, text: str, path: str) -> Node:
         node = self.known.get(text)
@@ -220,6 +220,11 @@ class _Loader:
             "a relation in this batch already exists",
             errors=[FieldError(f"/records/{first}", "a relation of the batch exists")],
         )
+
+
+_INSERT_ASSETS = Prepared(assets.insert())
+_INSERT_TAGS = Prepared(asset_tags.insert())
+_INSERT_RELATIONS = Prepared(relations.insert())
 
 
 def _reserve_ids(conn: Connection, count: int) -> list[int]:

@@ -11,11 +11,13 @@ caller's SQLAlchemy transaction, on the same DBAPI connection.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
@@ -26,15 +28,17 @@ class _Compiled:
     positional: tuple[str, ...] | None  # bind names in order for qmark drivers (SQLite)
     processors: Mapping[str, Callable[[Any], Any]]
     literals: Mapping[str, Any]  # values the statement binds itself (``last + 1``)
+    pairs: tuple[tuple[str, Callable[[Any], Any] | None], ...]  # positional name, processor
 
     def params(self, given: Mapping[str, Any]) -> Any:
         procs = self.processors
         values = {**self.literals, **given} if self.literals else given
         if self.positional is not None:
-            return tuple(
-                procs[name](values[name]) if name in procs else values[name]
-                for name in self.positional
-            )
+            # a list comprehension over precomputed pairs: this runs once per row
+            return [
+                values[name] if proc is None else proc(values[name])
+                for name, proc in self.pairs
+            ]
         return {
             name: procs[name](value) if name in procs else value
             for name, value in values.items()
@@ -67,15 +71,18 @@ class Prepared:
                 for name, bind in sa_compiled.binds.items()
                 if name not in keys and not bind.required and bind.effective_value is not None
             }
+            names = tuple(positional) if positional is not None else None
+            processors = {
+                name: proc
+                for name, proc in sa_compiled._bind_processors.items()
+                if callable(proc)  # a sequence only for tuple binds, which we never use
+            }
             compiled = _Compiled(
                 sql=sa_compiled.string,
-                positional=tuple(positional) if positional is not None else None,
-                processors={
-                    name: proc
-                    for name, proc in sa_compiled._bind_processors.items()
-                    if callable(proc)  # a sequence only for tuple binds, which we never use
-                },
+                positional=names,
+                processors=processors,
                 literals=literals,
+                pairs=tuple((name, processors.get(name)) for name in names or ()),
             )
             self._compiled[cache_key] = compiled
         return compiled
@@ -83,7 +90,9 @@ class Prepared:
     def execute(self, conn: Connection, values: Mapping[str, Any]) -> Any:
         compiled = self._for(conn, tuple(values))
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(compiled.sql, compiled.params(values))
+        params = compiled.params(values)
+        with _as_sqlalchemy_errors(conn, compiled.sql, params):
+            cursor.execute(compiled.sql, params)
         return cursor
 
     def scalar(self, conn: Connection, values: Mapping[str, Any]) -> Any:
@@ -98,5 +107,18 @@ class Prepared:
             return
         compiled = self._for(conn, tuple(rows[0]))
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.executemany(compiled.sql, [compiled.params(row) for row in rows])
+        params = [compiled.params(row) for row in rows]
+        with _as_sqlalchemy_errors(conn, compiled.sql, params):
+            cursor.executemany(compiled.sql, params)
         cursor.close()
+
+
+@contextmanager
+def _as_sqlalchemy_errors(conn: Connection, sql: str, params: Any) -> Iterator[None]:
+    """Raise driver errors as SQLAlchemy's (``IntegrityError`` ...), as ``execute`` would,
+    so callers handle one family of exceptions whichever path ran the statement."""
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, dbapi.Error) from exc
