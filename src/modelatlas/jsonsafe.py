@@ -37,7 +37,7 @@ def _pairs_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _has_lone_surrogate(text: str) -> bool:
-    return any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)
+    return not text.isascii() and _SURROGATE.search(text) is not None
 
 
 def check_tree(value: Any, *, max_depth: int = DEFAULT_MAX_DEPTH, path: str = "") -> None:

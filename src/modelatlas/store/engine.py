@@ -40,7 +40,9 @@ def _sqlite_engine(url: str, *, begin: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql(begin)
+        # straight to the driver: every transaction starts here, and SQLAlchemy's own
+        # execution path costs ten times the statement
+        conn.connection.dbapi_connection.execute(begin)  # type: ignore[union-attr]
 
     return engine
 
