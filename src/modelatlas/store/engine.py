@@ -19,6 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 BUSY_TIMEOUT_MS = 30_000
+CACHE_KIB = 128 * 1024
 
 
 def _sqlite_engine(url: str, *, begin: str) -> Engine:
@@ -36,6 +37,9 @@ def _sqlite_engine(url: str, *, begin: str) -> Engine:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        # SQLite's default page cache is 2 MiB; index pages of a registry with 100k+
+        # versions then fall out of it on every write. The cap is per connection.
+        cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
