@@ -74,14 +74,24 @@ def relation_table(relations: list[Relation], *, focus: str | None = None) -> Ta
     return table
 
 
-def asset_table(assets: list[Asset]) -> Table:
+def asset_table(assets: list[Asset], width: int = 80) -> Table:
+    """Refs are copied into the next command whole, so they are never folded or cut; the
+    description gets what is left of the line (and is left out on a narrow terminal)."""
     table = Table()
-    table.add_column("ref", overflow="fold", ratio=3)
-    table.add_column("state", no_wrap=True)
-    table.add_column("updated", no_wrap=True)
-    table.add_column("description", ratio=2)
+    widest = max((len(a.ref) for a in assets), default=3)
+    states = max((len(a.state) for a in assets), default=5)
+    # three columns cost their widths, 4 rules and 2 spaces of padding each
+    left = width - (widest + states + 10 + 4 + 6) - 3
+    table.add_column("ref", no_wrap=True, min_width=widest)
+    table.add_column("state", no_wrap=True, min_width=states)
+    table.add_column("updated", no_wrap=True, min_width=10)
+    if left >= 15:
+        table.add_column("description", no_wrap=True)
     for asset in assets:
-        table.add_row(asset.ref, asset.state, asset.updated_at[:19], _short(asset.description))
+        row = [asset.ref, asset.state, asset.updated_at[:10]]
+        if left >= 15:
+            row.append(_short(asset.description, left))
+        table.add_row(*row)
     return table
 
 

@@ -79,7 +79,8 @@ def list_assets(
     if json_out:
         print_json(page_json(list(items), cursor))
         return
-    _render.console().print(_render.asset_table(items))
+    out = _render.console()
+    out.print(_render.asset_table(items, out.width))
     _next_page_hint(cursor)
 
 
