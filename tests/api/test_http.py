@@ -126,6 +126,13 @@ def test_health_and_readiness(http: httpx.Client) -> None:
     assert http.get("/readyz").json() == {"status": "ready"}
 
 
+def test_the_root_leads_to_the_interactive_api(http: httpx.Client) -> None:
+    answer = http.get("/", follow_redirects=False)
+    assert answer.status_code == 307
+    assert answer.headers["location"] == "/docs"
+    assert "swagger" in http.get("/docs").text.lower()
+
+
 ROUTES = {
     ("POST", f"{V1}/assets"), ("GET", f"{V1}/assets"),
     ("GET", f"{V1}/assets/{{ref}}"), ("PATCH", f"{V1}/assets/{{ref}}"),

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 
 from modelatlas.api import assets, events, models, namespaces, problems, relations
 from modelatlas.api._deps import API_PREFIX, RegistryDep
@@ -49,6 +50,11 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
 
 
 def _add_health(app: FastAPI) -> None:
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        # the web UI will live here; until then the interactive API is the front door
+        return RedirectResponse("/docs", status_code=307)
+
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
