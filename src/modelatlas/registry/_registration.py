@@ -15,7 +15,6 @@ from modelatlas.registry.types import (
     Relation,
     VersionRegistration,
 )
-from modelatlas.store.backends import Backend
 
 Node = tuple[int, Ref]
 
@@ -59,14 +58,12 @@ def _has_inputs(reg: VersionRegistration) -> bool:
     return bool(reg.run or reg.datasets or reg.features or reg.code or reg.environment)
 
 
-def register_version(
-    tx: WriteTx, backend: Backend, model: Ref, reg: VersionRegistration
-) -> Registration:
+def register_version(tx: WriteTx, model: Ref, reg: VersionRegistration) -> Registration:
     created: list[str] = []
     links: list[Relation] = []
     # Take the version number first: its counter row lock queues registrations of the same
     # model, so whoever waited then finds the model the first one created.
-    number = backend.next_version(tx.conn, "model_version", model.namespace, model.name)
+    number = tx.backend.next_version(tx.conn, "model_version", model.namespace, model.name)
     model_node = _model(tx, model, reg, created)
     version_ref = Ref.of("model_version", model.namespace, model.name, number)
     version_spec = AssetCreate(

@@ -13,8 +13,6 @@ from typing import Any, cast
 import jsonschema
 import referencing.exceptions
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql as postgresql_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection, Row
 
 from modelatlas.errors import AlreadyExists, FieldError, MetadataInvalid
@@ -32,6 +30,7 @@ from modelatlas.registry._rows import (
 )
 from modelatlas.registry.types import Asset, AssetCreate, Relation
 from modelatlas.relations import check_edge
+from modelatlas.store.backends import backend_for
 from modelatlas.store.prepared import Prepared
 from modelatlas.store.tables import asset_tags, assets, events, namespace_schemas, relations
 
@@ -68,6 +67,7 @@ def check_custom(
 class WriteTx:
     def __init__(self, conn: Connection, actor: str) -> None:
         self.conn = conn
+        self.backend = backend_for(conn.dialect.name)
         self.actor = actor
         self.now = utcnow()
         self.pending: list[tuple[PendingEvent, int | None]] = []
@@ -160,7 +160,7 @@ class WriteTx:
         """Validate and insert one asset; return its id and its snapshot (event payload)."""
         values = self.asset_values(ref, spec_in, path=path)
         # One round trip: the unique constraint answers "already exists" (no row returned).
-        inserted = _statements(self.conn).insert_asset.scalar(self.conn, values)
+        inserted = self.backend.insert_asset(self.conn, values)
         if inserted is None:
             raise AlreadyExists(
                 f"{ref} already exists", errors=[FieldError(path or "/ref", "already exists")]
@@ -186,7 +186,7 @@ class WriteTx:
         (source_id, source_ref), (target_id, target_ref) = source, target
         check_edge(relation, source_ref.kind, target_ref.kind)
         props = properties or {}
-        inserted = _statements(self.conn).insert_relation.scalar(
+        inserted = self.backend.insert_relation(
             self.conn,
             {"source_id": source_id, "relation": relation, "target_id": target_id,
              "properties": props, "created_at": self.now, "created_by": self.actor},
@@ -259,33 +259,6 @@ _INSERT_EVENTS = Prepared(events.insert())
 _INSERT_TAGS = Prepared(asset_tags.insert())
 _INSERT_RELATIONS = Prepared(relations.insert())
 
-
-class _DialectStatements:
-    """Inserts that skip a conflicting row (``ON CONFLICT DO NOTHING``) and return the new
-    id, so a duplicate is detected without a select first and without aborting the
-    transaction on PostgreSQL."""
-
-    def __init__(self, insert: Any) -> None:
-        self.insert_asset = Prepared(
-            insert(assets)
-            .on_conflict_do_nothing(index_elements=["kind", "namespace", "name", "version"])
-            .returning(assets.c.id)
-        )
-        self.insert_relation = Prepared(
-            insert(relations)
-            .on_conflict_do_nothing(index_elements=["source_id", "relation", "target_id"])
-            .returning(relations.c.id)
-        )
-
-
-_BY_DIALECT = {
-    "sqlite": _DialectStatements(sqlite_dialect.insert),
-    "postgresql": _DialectStatements(postgresql_dialect.insert),
-}
-
-
-def _statements(conn: Connection) -> _DialectStatements:
-    return _BY_DIALECT[conn.dialect.name]
 
 
 def snapshot_of(ref: str, values: dict[str, Any]) -> dict[str, Any]:

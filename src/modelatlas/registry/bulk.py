@@ -22,9 +22,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from modelatlas.errors import AlreadyExists, FieldError, InvalidInput, NotFound
@@ -37,7 +34,7 @@ from modelatlas.registry.service import Registry
 from modelatlas.registry.types import AssetCreate, RelationCreate
 from modelatlas.relations import check_edge
 from modelatlas.store.prepared import Prepared
-from modelatlas.store.tables import asset_tags, assets, relations, version_counters
+from modelatlas.store.tables import asset_tags, assets, relations
 
 __all__ = ["BulkRecord", "BulkStats", "bulk_load"]
 
@@ -149,7 +146,7 @@ class _Loader:
             seen.add(text)
             rows.append(tx.asset_values(ref, spec, path=path))
             refs.append(ref)
-        ids = _reserve_ids(tx.conn, len(rows))
+        ids = tx.backend.reserve_asset_ids(tx.conn, len(rows))
         tags: list[dict[str, Any]] = []
         for asset_id, row, ref in zip(ids, rows, refs, strict=True):
             row["id"] = asset_id
@@ -159,7 +156,7 @@ class _Loader:
             tx.emit(action, str(ref), snapshot_of(str(ref), row), asset_id)
         _INSERT_ASSETS.executemany(tx.conn, rows)
         _INSERT_TAGS.executemany(tx.conn, tags)
-        _advance_counters(tx.conn, refs)
+        _advance_counters(tx, refs)
         return {str(ref): (asset_id, ref) for asset_id, ref in zip(ids, refs, strict=True)}
 
     # relations ----------------------------------------------------------------------------
@@ -227,45 +224,12 @@ _INSERT_TAGS = Prepared(asset_tags.insert())
 _INSERT_RELATIONS = Prepared(relations.insert())
 
 
-def _reserve_ids(conn: Connection, count: int) -> list[int]:
-    """Ids for ``count`` new assets, so rows can be inserted with ``executemany`` and
-    relations can name them without ``RETURNING``. On SQLite the writer holds the write
-    lock (``BEGIN IMMEDIATE``), so ids past the largest are free; on PostgreSQL they come
-    from the column's sequence, as a default would."""
-    if conn.dialect.name == "postgresql":
-        result = conn.execute(
-            sa.text("SELECT nextval(pg_get_serial_sequence('assets', 'id')) "
-                    "FROM generate_series(1, :n)"),
-            {"n": count},
-        )
-        return [int(v) for v in result.scalars()]
-    start = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(assets.c.id), 0)))
-                .scalar_one())
-    return list(range(start + 1, start + 1 + count))
-
-
-def _counter_upsert(insert: Any) -> Any:
-    stmt = insert(version_counters)
-    return stmt.on_conflict_do_update(
-        index_elements=["kind", "namespace", "name"],
-        set_={"last": sa.case((stmt.excluded.last > version_counters.c.last,
-                               stmt.excluded.last), else_=version_counters.c.last)},
-    )
-
-
-_COUNTER_UPSERT = {"sqlite": _counter_upsert(sqlite.insert),
-                   "postgresql": _counter_upsert(postgresql.insert)}
-
-
-def _advance_counters(conn: Connection, refs: list[Ref]) -> None:
+def _advance_counters(tx: WriteTx, refs: list[Ref]) -> None:
     """Move each model's version counter to the highest number loaded (never back)."""
-    highest: dict[tuple[str, str], int] = {}
+    highest: dict[tuple[str, str, str], int] = {}
     for ref in refs:
         if ref.kind == "model_version" and ref.version is not None:
-            key = (ref.namespace, ref.name)
+            key = ("model_version", ref.namespace, ref.name)
             highest[key] = max(highest.get(key, 0), int(ref.version))
     if highest:
-        conn.execute(_COUNTER_UPSERT[conn.dialect.name], [
-            {"kind": "model_version", "namespace": ns, "name": name, "last": last}
-            for (ns, name), last in sorted(highest.items())
-        ])
+        tx.backend.advance_counters(tx.conn, highest)

@@ -48,7 +48,6 @@ from modelatlas.registry.types import (
     RelationCreate,
     VersionRegistration,
 )
-from modelatlas.store import backends
 from modelatlas.store.engine import Database
 from modelatlas.store.migrate import upgrade
 from modelatlas.store.tables import asset_tags, assets, idempotency_keys, namespace_schemas
@@ -68,7 +67,6 @@ class Registry:
     def __init__(self, db: Database, settings: Settings | None = None) -> None:
         self.db = db
         self.settings = settings or Settings()
-        self.backend = backends.backend_for(db.dialect)
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, migrate: bool = True) -> Registry:
@@ -241,7 +239,7 @@ class Registry:
             request=registration,
             result_type=Registration,
             actor=actor,
-            work=lambda tx: register_version(tx, self.backend, model, registration),
+            work=lambda tx: register_version(tx, model, registration),
         )
 
     def list_versions(
