@@ -5,7 +5,7 @@ database per test (cloned from a migrated template on the throwaway cluster that
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -57,3 +57,19 @@ def registry(settings: Settings) -> Iterator[Registry]:
     reg = Registry.open(settings)
     yield reg
     reg.close()
+
+
+@pytest.fixture
+def event_count(registry: Registry) -> Callable[[], int]:
+    """How many events the registry holds: a request that writes nothing adds none."""
+
+    def count() -> int:
+        total, after = 0, 0
+        while True:
+            page = registry.events(after=after, limit=500)
+            total += len(page.items)
+            if not page.next_cursor or not page.items:
+                return total
+            after = page.items[-1].seq
+
+    return count

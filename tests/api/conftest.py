@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -38,17 +38,3 @@ def http(base_url: str) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture
-def event_count(registry: Registry) -> Callable[[], int]:
-    """How many events the registry holds: a request that writes nothing adds none."""
-
-    def count() -> int:
-        total, after = 0, 0
-        while True:
-            page = registry.events(after=after, limit=500)
-            total += len(page.items)
-            if not page.next_cursor or not page.items:
-                return total
-            after = page.items[-1].seq
-
-    return count

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -31,20 +31,6 @@ def client(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Clien
         made = Client.local(settings.home, database_url=settings.database_url, actor="tester")
     with made:
         yield made
-
-
-@pytest.fixture
-def event_count(registry: Registry) -> Callable[[], int]:
-    def count() -> int:
-        total, after = 0, 0
-        while True:
-            page = registry.events(after=after, limit=500)
-            total += len(page.items)
-            if not page.next_cursor or not page.items:
-                return total
-            after = page.items[-1].seq
-
-    return count
 
 
 class LostFirstResponse:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 import typer
 
@@ -17,7 +18,7 @@ from modelatlas.cli._common import (
     page_json,
     print_json,
 )
-from modelatlas.registry.types import Asset, Event
+from modelatlas.registry.types import Page
 
 LimitOption = Annotated[
     int | None,
@@ -53,6 +54,25 @@ def show(
     _render.asset_detail(asset, page.items, more=page.next_cursor is not None)
 
 
+T = TypeVar("T")
+
+
+def _pages(
+    fetch: Callable[[str | None, int], Page[T]],
+    cursor: str | None,
+    limit: int | None,
+    all_pages: bool,
+) -> tuple[list[T], str | None]:
+    """One page, or with ``--all`` every page from ``cursor`` on; and the next cursor."""
+    items: list[T] = []
+    while True:
+        page = fetch(cursor, limit or (200 if all_pages else 50))
+        items += page.items
+        cursor = page.next_cursor
+        if not (all_pages and cursor):
+            return items, cursor
+
+
 @app.command("ls")
 @handles_errors
 def list_assets(
@@ -67,15 +87,13 @@ def list_assets(
     url: UrlOption = None,
 ) -> None:
     """List assets, oldest first."""
-    items: list[Asset] = []
     with open_client(home, url) as client:
-        while True:
-            page = client.assets.list(kind=kind, namespace=namespace, tag=tag, cursor=cursor,
-                                      limit=limit or (200 if all_pages else 50))
-            items += page.items
-            cursor = page.next_cursor
-            if not (all_pages and cursor):
-                break
+        items, cursor = _pages(
+            lambda after, size: client.assets.list(
+                kind=kind, namespace=namespace, tag=tag, cursor=after, limit=size
+            ),
+            cursor, limit, all_pages,
+        )
     if json_out:
         print_json(page_json(list(items), cursor))
         return
@@ -96,15 +114,11 @@ def history(
     url: UrlOption = None,
 ) -> None:
     """The events that made an asset what it is, oldest first."""
-    events: list[Event] = []
     with open_client(home, url) as client:
-        while True:
-            page = client.assets.history(ref, cursor=cursor,
-                                         limit=limit or (200 if all_pages else 50))
-            events += page.items
-            cursor = page.next_cursor
-            if not (all_pages and cursor):
-                break
+        events, cursor = _pages(
+            lambda after, size: client.assets.history(ref, cursor=after, limit=size),
+            cursor, limit, all_pages,
+        )
     if json_out:
         print_json(page_json(list(events), cursor))
         return
