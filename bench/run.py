@@ -256,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{load['events']:,} events at {load['assets_per_second']:,} assets/s"
           + (" (built earlier)" if load["reused"] else ""))
     home = args.work_dir / f"registry-{args.scale}-seed{args.seed}"
+    # Measure the steady state: a fresh bulk load leaves hundreds of MB of dirty pages
+    # whose write-back would otherwise sit in front of every measured fsync.
+    os.sync()
     registry = Registry.open(Settings(home=home, database_url=url, actor="bench"))
     try:
         in_process = measure_inprocess(registry, args.samples, args.seed)
