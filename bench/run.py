@@ -241,6 +241,12 @@ def verdicts(result: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _verdict_summary(verdicts: dict[str, str]) -> str:
+    short = {"register_inprocess_p50_ms": "register", "get_inprocess_p50_ms": "get",
+             "bulk_assets_per_second": "bulk"}
+    return ", ".join(f"{short.get(name, name)} {v}" for name, v in verdicts.items())
+
+
 def machine() -> dict[str, Any]:
     return {"platform": platform.platform(), "python": platform.python_version(),
             "processor": platform.processor() or platform.machine(),
@@ -304,7 +310,7 @@ def write_table(results: Path) -> None:
             f"{ip['register_version']['p50_ms']} / {ip['register_version']['p95_ms']} | "
             f"{h['get_by_ref']['p50_ms']} / {h['get_by_ref']['p95_ms']} | "
             f"{h['register_version']['p50_ms']} / {h['register_version']['p95_ms']} | "
-            f"{' '.join(sorted(set(r['verdicts'].values())))} | {r['date'][:10]} |"
+            f"{_verdict_summary(r['verdicts'])} | {r['date'][:10]} |"
         )
     (results / "README.md").write_text(
         "# Benchmark results\n\n"
