@@ -25,7 +25,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from modelatlas.config import Settings
-from modelatlas.errors import FieldError, InvalidInput, ModelAtlasError
+from modelatlas.errors import FieldError, InvalidInput, ModelAtlasError, Unavailable
 from modelatlas.registry import (
     Asset,
     AssetCreate,
@@ -235,7 +235,7 @@ class _HttpTransport:
             except httpx.TransportError as exc:
                 if attempt + 1 < attempts:
                     continue
-                raise ModelAtlasError(f"cannot reach the registry at {self.url}: {exc}") from exc
+                raise Unavailable(f"cannot reach the registry at {self.url}: {exc}") from exc
         if response.status_code >= 400:
             try:
                 document = response.json()

@@ -16,7 +16,8 @@ RFC 9457 problem document and the CLI into a one-line diagnosis, from the same f
     ├── Conflict                         409  conflict             (idempotency key reuse ...)
     ├── PreconditionFailed               412  precondition_failed  (stale If-Match revision)
     ├── PreconditionRequired             428  precondition_required
-    └── PayloadTooLarge                  413  payload_too_large
+    ├── PayloadTooLarge                  413  payload_too_large
+    └── Unavailable                      503  service_unavailable  (database or server down)
 """
 
 from __future__ import annotations
@@ -142,3 +143,10 @@ class PayloadTooLarge(ModelAtlasError):
     code = "payload_too_large"
     status = 413
     title = "Payload too large"
+
+
+class Unavailable(ModelAtlasError):
+    code = "service_unavailable"
+    status = 503
+    title = "Service unavailable"
+    remedy = "Check that the registry server and its database are running, then retry."

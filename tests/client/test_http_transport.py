@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from modelatlas.client import Client, quote_ref
-from modelatlas.errors import ModelAtlasError
+from modelatlas.errors import Unavailable
 
 
 def test_post_with_idempotency_key_is_retried_once_after_a_lost_response(
@@ -24,14 +24,14 @@ def test_post_with_idempotency_key_is_retried_once_after_a_lost_response(
 def test_post_without_key_is_not_retried(
     lossy_url: str, event_count: Callable[[], int]
 ) -> None:
-    with Client(lossy_url) as client, pytest.raises(ModelAtlasError, match="cannot reach"):
+    with Client(lossy_url) as client, pytest.raises(Unavailable, match="cannot reach"):
         client.assets.create("dataset:fin/tx@1")
     assert event_count() == 1  # written once, never twice
 
 
 def test_unreachable_server_is_a_model_atlas_error() -> None:
     with Client("http://127.0.0.1:1", timeout=2) as client:
-        with pytest.raises(ModelAtlasError, match="cannot reach"):
+        with pytest.raises(Unavailable, match="cannot reach"):
             client.assets.get("dataset:fin/tx@1")
 
 

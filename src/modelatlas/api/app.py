@@ -14,8 +14,9 @@ from fastapi.responses import RedirectResponse
 
 from modelatlas.api import assets, events, models, namespaces, problems, relations
 from modelatlas.api._deps import API_PREFIX, RegistryDep
-from modelatlas.api.problems import PROBLEM_RESPONSES, HTTPError
+from modelatlas.api.problems import PROBLEM_RESPONSES
 from modelatlas.config import Settings
+from modelatlas.errors import Unavailable
 from modelatlas.registry import Registry
 
 
@@ -66,5 +67,5 @@ def _add_health(app: FastAPI) -> None:
             registry.ping()
         except Exception as exc:
             problems.logger.warning("readiness check failed: %s", exc)
-            raise HTTPError(503, "the database does not answer") from None
+            raise Unavailable("the database does not answer") from None
         return {"status": "ready"}

@@ -67,8 +67,8 @@ def problem_response(error: ModelAtlasError, request_path: str | None = None) ->
 
 
 class HTTPError(ModelAtlasError):
-    """An HTTP-level failure with no error class of its own (405, 503): the code is the
-    status phrase (``method_not_allowed``, ``service_unavailable``)."""
+    """An HTTP-level failure with no error class of its own (404 route, 405): the code is the
+    status phrase (``not_found``, ``method_not_allowed``)."""
 
     def __init__(self, status: int, detail: str, errors: list[FieldError] | None = None) -> None:
         super().__init__(detail, errors=errors)
