@@ -116,3 +116,26 @@ namespace_schemas = sa.Table(
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("updated_by", sa.String(200), nullable=False),
 )
+
+# The controlled vocabulary of semantic tags: canonical terms in a hierarchy, and synonyms
+# that resolve to a term. Tags on assets stay free text; the vocabulary interprets them.
+taxonomy_terms = sa.Table(
+    "taxonomy_terms",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("term", sa.String(200), nullable=False, unique=True),
+    sa.Column("parent_id", BigId, sa.ForeignKey("taxonomy_terms.id"), nullable=True),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False),
+    sa.Index(None, "parent_id"),
+)
+
+taxonomy_synonyms = sa.Table(
+    "taxonomy_synonyms",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("synonym", sa.String(200), nullable=False, unique=True),
+    sa.Column("term_id", BigId, sa.ForeignKey("taxonomy_terms.id"), nullable=False),
+    sa.Index(None, "term_id"),
+)
