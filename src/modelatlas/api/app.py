@@ -12,7 +12,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
-from modelatlas.api import assets, events, models, namespaces, problems, relations
+from modelatlas.api import (
+    assets,
+    events,
+    models,
+    namespaces,
+    problems,
+    relations,
+    search,
+    taxonomy,
+)
 from modelatlas.api._deps import API_PREFIX, RegistryDep
 from modelatlas.api.problems import PROBLEM_RESPONSES
 from modelatlas.config import Settings
@@ -44,7 +53,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.state.registry = registry
     app.state.settings = settings
     problems.install(app)
-    for module in (assets, models, relations, events, namespaces):
+    for module in (assets, models, relations, events, namespaces, search, taxonomy):
         app.include_router(module.router, prefix=API_PREFIX)
     _add_health(app)
     return app

@@ -35,6 +35,8 @@ from modelatlas.registry._rows import (
     merge_patch,
     utcnow,
 )
+from modelatlas.registry._search import SearchService
+from modelatlas.registry._taxonomy import TaxonomyService
 from modelatlas.registry._tx import WriteTx, check_custom, snapshot_of
 from modelatlas.registry.types import (
     Asset,
@@ -61,7 +63,7 @@ def _as_ref(ref: str | Ref, path: str = "/ref") -> Ref:
     return ref if isinstance(ref, Ref) else Ref.parse(ref, path=path)
 
 
-class Registry:
+class Registry(SearchService, TaxonomyService):
     """ModelAtlas's service layer over one database."""
 
     def __init__(self, db: Database, settings: Settings | None = None) -> None:

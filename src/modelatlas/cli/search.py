@@ -1,0 +1,3 @@
+"""``modelatlas search`` commands."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""``modelatlas taxonomy`` commands."""
+
+from __future__ import annotations
