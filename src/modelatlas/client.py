@@ -37,10 +37,12 @@ from modelatlas.registry import (
     Registry,
     Relation,
     RelationCreate,
+    SearchResult,
     VersionRegistration,
 )
+from modelatlas.search.taxonomy import Expansion, LoadSummary, Term, parse_vocabulary
 
-__all__ = ["AssetsAPI", "Client", "ModelsAPI", "NamespacesAPI", "RelationsAPI"]
+__all__ = ["AssetsAPI", "Client", "ModelsAPI", "NamespacesAPI", "RelationsAPI", "TaxonomyAPI"]
 
 M = TypeVar("M", bound=BaseModel)
 API_PREFIX = "/api/v1"
@@ -85,6 +87,15 @@ class _Transport(Protocol):
         self, namespace: str, kind: str, json_schema: dict[str, Any]
     ) -> NamespaceSchema: ...
     def get_schema(self, namespace: str, kind: str) -> NamespaceSchema: ...
+    def taxonomy_terms(self, query: dict[str, Any]) -> Page[Term]: ...
+    def get_term(self, term: str) -> Term: ...
+    def set_term(self, term: str, body: dict[str, Any]) -> Term: ...
+    def remove_term(self, term: str) -> None: ...
+    def add_synonym(self, term: str, synonym: str) -> Term: ...
+    def remove_synonym(self, synonym: str) -> None: ...
+    def load_vocabulary(self, document: dict[str, Any], replace: bool) -> LoadSummary: ...
+    def expand_tag(self, tag: str) -> Expansion: ...
+    def search(self, q: str, query: dict[str, Any]) -> SearchResult: ...
     def close(self) -> None: ...
 
 
@@ -143,6 +154,33 @@ class _LocalTransport:
 
     def get_schema(self, namespace: str, kind: str) -> NamespaceSchema:
         return self.registry.get_namespace_schema(namespace, kind)
+
+    def taxonomy_terms(self, query: dict[str, Any]) -> Page[Term]:
+        return self.registry.taxonomy_terms(**query)
+
+    def get_term(self, term: str) -> Term:
+        return self.registry.get_term(term)
+
+    def set_term(self, term: str, body: dict[str, Any]) -> Term:
+        return self.registry.set_term(term, **body, actor=self.actor)
+
+    def remove_term(self, term: str) -> None:
+        self.registry.remove_term(term, actor=self.actor)
+
+    def add_synonym(self, term: str, synonym: str) -> Term:
+        return self.registry.add_synonym(term, synonym, actor=self.actor)
+
+    def remove_synonym(self, synonym: str) -> None:
+        self.registry.remove_synonym(synonym, actor=self.actor)
+
+    def load_vocabulary(self, document: dict[str, Any], replace: bool) -> LoadSummary:
+        return self.registry.load_vocabulary(document, replace=replace, actor=self.actor)
+
+    def expand_tag(self, tag: str) -> Expansion:
+        return self.registry.expand_tag(tag)
+
+    def search(self, q: str, query: dict[str, Any]) -> SearchResult:
+        return self.registry.search(q, **query)
 
     def close(self) -> None:
         self.registry.close()
@@ -305,6 +343,40 @@ class _HttpTransport:
         return NamespaceSchema.model_validate(
             self._call("GET", self._schema_path(namespace, kind))
         )
+
+    def taxonomy_terms(self, query: dict[str, Any]) -> Page[Term]:
+        return Page[Term].model_validate(self._call("GET", "/taxonomy/terms", params=query))
+
+    def get_term(self, term: str) -> Term:
+        return Term.model_validate(self._call("GET", f"/taxonomy/terms/{quote_ref(term)}"))
+
+    def set_term(self, term: str, body: dict[str, Any]) -> Term:
+        data = self._call("PUT", f"/taxonomy/terms/{quote_ref(term)}", body=body)
+        return Term.model_validate(data)
+
+    def remove_term(self, term: str) -> None:
+        self._call("DELETE", f"/taxonomy/terms/{quote_ref(term)}")
+
+    def add_synonym(self, term: str, synonym: str) -> Term:
+        data = self._call("PUT", f"/taxonomy/synonyms/{quote_ref(synonym)}", body={"term": term})
+        return Term.model_validate(data)
+
+    def remove_synonym(self, synonym: str) -> None:
+        self._call("DELETE", f"/taxonomy/synonyms/{quote_ref(synonym)}")
+
+    def load_vocabulary(self, document: dict[str, Any], replace: bool) -> LoadSummary:
+        data = self._call("POST", "/taxonomy/load", body=document,
+                          params={"replace": "true" if replace else "false"})
+        return LoadSummary.model_validate(data)
+
+    def expand_tag(self, tag: str) -> Expansion:
+        return Expansion.model_validate(self._call("GET", "/taxonomy/expand", params={"tag": tag}))
+
+    def search(self, q: str, query: dict[str, Any]) -> SearchResult:
+        params = dict(query, q=q)
+        if "facets" in params:
+            params["facets"] = ",".join(params["facets"])
+        return SearchResult.model_validate(self._call("GET", "/search", params=params))
 
     def close(self) -> None:
         self.http.close()
@@ -476,6 +548,63 @@ class NamespacesAPI:
         return self._t.get_schema(namespace, kind)
 
 
+class TaxonomyAPI:
+    """``client.taxonomy``: the vocabulary of semantic tags (terms, hierarchy, synonyms)."""
+
+    def __init__(self, transport: _Transport) -> None:
+        self._t = transport
+
+    def terms(
+        self, *, under: str | None = None, cursor: str | None = None, limit: int = 100
+    ) -> Page[Term]:
+        """Terms in name order, optionally only ``under`` a term (itself included)."""
+        return self._t.taxonomy_terms(_given(under=under, cursor=cursor, limit=limit))
+
+    def get(self, term: str) -> Term:
+        """A term by name or through one of its synonyms."""
+        return self._t.get_term(term)
+
+    def set(
+        self,
+        term: str,
+        *,
+        parent: str | None = None,
+        description: str = "",
+        synonyms: Sequence[str] | None = None,
+    ) -> Term:
+        """Create or update a term: parent and description become what is given; synonyms
+        are replaced when given and kept when None."""
+        body: dict[str, Any] = {"parent": parent, "description": description}
+        if synonyms is not None:
+            body["synonyms"] = list(synonyms)
+        return self._t.set_term(term, body)
+
+    def remove(self, term: str) -> None:
+        """Remove a term and its synonyms (Conflict while it has narrower terms)."""
+        self._t.remove_term(term)
+
+    def add_synonym(self, term: str, synonym: str) -> Term:
+        return self._t.add_synonym(term, synonym)
+
+    def remove_synonym(self, synonym: str) -> None:
+        self._t.remove_synonym(synonym)
+
+    def load(
+        self, document: str | bytes | Path | Mapping[str, Any], *, replace: bool = False
+    ) -> LoadSummary:
+        """Load a vocabulary document: a mapping, YAML (or JSON) text, or a file. It is
+        parsed and checked here, so a bad document fails the same way on either transport."""
+        if isinstance(document, Path):
+            document = document.read_bytes()
+        vocab = parse_vocabulary(document)
+        return self._t.load_vocabulary(vocab.model_dump(mode="json", exclude_defaults=True),
+                                       replace)
+
+    def expand(self, tag: str) -> Expansion:
+        """What a search for ``tag`` matches: its canonical term, narrower terms, synonyms."""
+        return self._t.expand_tag(tag)
+
+
 class Client:
     """A registry, remote (``Client("http://host:8080")``) or in-process
     (``Client.local()``). Use it as a context manager or call :meth:`close`."""
@@ -491,6 +620,7 @@ class Client:
         self.models = ModelsAPI(transport)
         self.relations = RelationsAPI(transport)
         self.namespaces = NamespacesAPI(transport)
+        self.taxonomy = TaxonomyAPI(transport)
 
     @classmethod
     def local(
@@ -513,6 +643,23 @@ class Client:
     def events(self, *, after: int = 0, limit: int = 100) -> Page[Event]:
         """The event feed: committed changes with sequence numbers above ``after``."""
         return self._transport.events(after, limit)
+
+    def search(
+        self,
+        q: str,
+        *,
+        facets: Sequence[str] | None = None,
+        sort: str = "relevance",
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> SearchResult:
+        """Assets matching ``q`` (docs/query-language.md), one page at a time, with facet
+        counts over the whole result set. ``facets=None`` counts the configured default
+        facets; ``facets=[]`` none."""
+        query = _given(sort=sort, cursor=cursor, limit=limit)
+        if facets is not None:
+            query["facets"] = list(facets)
+        return self._transport.search(q, query)
 
     def close(self) -> None:
         self._transport.close()

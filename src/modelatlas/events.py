@@ -18,6 +18,11 @@ class Action(StrEnum):
     RELATION_ADDED = "relation.added"
     RELATION_REMOVED = "relation.removed"
     NAMESPACE_SCHEMA_SET = "namespace_schema.set"
+    TAXONOMY_TERM_SET = "taxonomy.term_set"
+    TAXONOMY_TERM_REMOVED = "taxonomy.term_removed"
+    TAXONOMY_SYNONYM_SET = "taxonomy.synonym_set"
+    TAXONOMY_SYNONYM_REMOVED = "taxonomy.synonym_removed"
+    TAXONOMY_LOADED = "taxonomy.loaded"
 
 
 @dataclass(frozen=True)

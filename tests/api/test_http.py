@@ -143,6 +143,12 @@ ROUTES = {
     ("GET", f"{V1}/events"),
     ("PUT", f"{V1}/namespaces/{{namespace}}/schemas/{{kind}}"),
     ("GET", f"{V1}/namespaces/{{namespace}}/schemas/{{kind}}"),
+    ("GET", f"{V1}/taxonomy/terms"), ("GET", f"{V1}/taxonomy/terms/{{term}}"),
+    ("PUT", f"{V1}/taxonomy/terms/{{term}}"), ("DELETE", f"{V1}/taxonomy/terms/{{term}}"),
+    ("PUT", f"{V1}/taxonomy/synonyms/{{synonym}}"),
+    ("DELETE", f"{V1}/taxonomy/synonyms/{{synonym}}"),
+    ("POST", f"{V1}/taxonomy/load"), ("GET", f"{V1}/taxonomy/expand"),
+    ("GET", f"{V1}/search"),
     ("GET", "/healthz"), ("GET", "/readyz"),
 }
 

@@ -8,7 +8,7 @@ def test_all_lists_exactly_the_public_names() -> None:
     # submodules imported as a side effect of importing the package are not API
     submodules = {
         "api", "cli", "client", "config", "demo", "events", "jsonsafe", "kinds", "refs",
-        "registry", "relations", "store", "testing",
+        "registry", "relations", "search", "store", "testing",
     }
     assert set(modelatlas.__all__) - {"__version__"} == public - submodules | {"errors"}
 

@@ -24,6 +24,7 @@ def demo(
     out = console()
     registry = open_registry(home)
     try:
+        registry.ensure_default_vocabulary()  # a no-op when the registry has a vocabulary
         if if_empty and not demo_org.is_empty(registry):
             typer.echo("the registry already holds assets; nothing seeded")
             return

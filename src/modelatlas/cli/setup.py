@@ -19,9 +19,12 @@ def init(home: HomeOption = None) -> None:
     registry = open_registry(home)
     try:
         where = registry.db.url.render_as_string(hide_password=True)
+        loaded = registry.ensure_default_vocabulary()
     finally:
         registry.close()
     typer.echo(f"registry ready at {settings.home.resolve()} (database {where})")
+    if loaded is not None:
+        typer.echo(f"default vocabulary loaded: {loaded.terms} terms, {loaded.synonyms} synonyms")
 
 
 @app.command()

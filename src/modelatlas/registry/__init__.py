@@ -6,6 +6,7 @@ from modelatlas.registry.types import (
     AssetCreate,
     AssetUpdate,
     Event,
+    FacetValue,
     InlineAsset,
     ModelSpec,
     NamespaceSchema,
@@ -14,11 +15,12 @@ from modelatlas.registry.types import (
     Relation,
     RelationCreate,
     RunSpec,
+    SearchResult,
     VersionRegistration,
 )
 
 __all__ = [
-    "Asset", "AssetCreate", "AssetUpdate", "Event", "InlineAsset", "ModelSpec",
+    "Asset", "AssetCreate", "AssetUpdate", "Event", "FacetValue", "InlineAsset", "ModelSpec",
     "NamespaceSchema", "Page", "Registration", "Registry", "Relation", "RelationCreate",
-    "RunSpec", "VersionRegistration",
+    "RunSpec", "SearchResult", "VersionRegistration",
 ]

@@ -2,7 +2,48 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from modelatlas.errors import InvalidInput
+from modelatlas.registry._rows import asset_from_row, check_limit
+from modelatlas.registry.types import FacetValue, SearchResult
+from modelatlas.search import engine
+
+if TYPE_CHECKING:
+    from modelatlas.config import Settings
+    from modelatlas.store.engine import Database
+
+MAX_QUERY = 2000
+
 
 class SearchService:
     """Mixed into :class:`modelatlas.registry.Registry`: methods here may use
     ``self.db``, ``self.settings`` and ``self._write(actor)`` as the other service methods do."""
+
+    db: Database
+    settings: Settings
+
+    def search(
+        self,
+        q: str,
+        *,
+        facets: list[str] | None = None,
+        sort: str = "relevance",
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> SearchResult:
+        """Assets matching ``q`` (docs/query-language.md), one keyset page at a time."""
+        if not isinstance(q, str):
+            raise InvalidInput.at("/q", "a query is a string")
+        check_limit(limit, self.settings.page_limit_max)
+        with self.db.read() as conn:
+            hits = engine.search(conn, q, facets=facets, sort=sort, cursor=cursor,
+                                 limit=limit)
+        return SearchResult(
+            query=q,
+            items=[asset_from_row(row) for row in hits.rows],
+            facets={name: [FacetValue(value=v, count=n) for v, n in counted]
+                    for name, counted in hits.facets.items()},
+            next_cursor=hits.next_cursor,
+            unknown_tags=hits.unknown_tags,
+        )

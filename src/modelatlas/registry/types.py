@@ -171,3 +171,21 @@ class NamespaceSchema(BaseModel):
     json_schema: dict[str, Any]
     updated_at: str
     updated_by: str
+
+
+class FacetValue(BaseModel):
+    value: str
+    count: int
+
+
+class SearchResult(BaseModel):
+    """One page of hits in the requested order, the facet counts over the *whole* result
+    set (not just this page), and the cursor of the next page."""
+
+    query: str
+    items: list[Asset]
+    facets: dict[str, list[FacetValue]] = Field(default_factory=dict)
+    next_cursor: str | None = None
+    unknown_tags: list[str] = Field(
+        default_factory=list, description="tags in the query the vocabulary does not know"
+    )

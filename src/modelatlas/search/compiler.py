@@ -1,0 +1,190 @@
+"""Compile the query tree into one SQLAlchemy condition on ``assets``.
+
+Every user value travels as a bound parameter; prefixes escape LIKE's ``%`` and ``_``.
+Free text goes to the full-text engine (:mod:`modelatlas.search.fulltext`) and tags
+through the vocabulary (:mod:`modelatlas.search.taxonomy`) when those modules exist, so
+this module works before and after they land.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from modelatlas.search.ast import (
+    And,
+    DateCompare,
+    Everything,
+    Graph,
+    JsonCompare,
+    Match,
+    Node,
+    Not,
+    Or,
+    RefMatch,
+    Text,
+    walk,
+)
+from modelatlas.search.dialects import JsonFunctions, json_functions
+from modelatlas.search.graph import graph_condition
+from modelatlas.store.tables import asset_tags, assets
+
+_COLUMNS = {"kind": assets.c.kind, "namespace": assets.c.namespace, "name": assets.c.name,
+            "state": assets.c.state}
+_DATES = {"created": assets.c.created_at, "updated": assets.c.updated_at}
+NO_RANK = 1e300  # the rank of a result that no free-text term matched (lower is better)
+
+
+def has_module(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None
+
+
+def _bind(value: Any, type_: Any = sa.String) -> Any:
+    return sa.bindparam(None, value, type_)
+
+
+def _starts_with(column: Any, prefix: str) -> ColumnElement[bool]:
+    """Case-sensitive on both backends (SQLite's LIKE ignores ASCII case): LIKE narrows,
+    the substring comparison decides."""
+    return sa.and_(
+        column.startswith(prefix, autoescape=True),
+        sa.func.substr(column, 1, len(prefix)) == _bind(prefix),
+    )
+
+
+@dataclass
+class Compiler:
+    """Compiles one query against one connection (tags are expanded by reading the
+    vocabulary in the same snapshot)."""
+
+    conn: Connection
+    dialect: str
+    unknown_tags: list[str] = field(default_factory=list)
+
+    @property
+    def json(self) -> JsonFunctions:
+        return json_functions(self.dialect)
+
+    def condition(self, node: Node) -> ColumnElement[bool]:
+        if isinstance(node, And):
+            return sa.and_(*(self.condition(n) for n in node.operands))
+        if isinstance(node, Or):
+            return sa.or_(*(self.condition(n) for n in node.operands))
+        if isinstance(node, Not):
+            return sa.not_(self.condition(node.operand))
+        if isinstance(node, Everything):
+            return sa.true()
+        return self._term(node)
+
+    def _term(self, node: Node) -> ColumnElement[bool]:
+        if isinstance(node, Text):
+            return assets.c.id.in_(sa.select(self._matching(node).c.asset_id))
+        if isinstance(node, Match):
+            wanted = self._match(node)
+            return sa.not_(wanted) if node.negated else wanted
+        if isinstance(node, RefMatch):
+            return _ref_condition(node)
+        if isinstance(node, JsonCompare):
+            return self._json_compare(node)
+        if isinstance(node, DateCompare):
+            return _date_condition(node)
+        if isinstance(node, Graph):
+            return graph_condition(node)
+        raise TypeError(f"not a term: {node!r}")
+
+    def _match(self, node: Match) -> ColumnElement[bool]:
+        if node.field == "tag":
+            return self._tag(node)
+        if node.field == "owner":
+            return self.json.contains(assets.c.owners, node.value)
+        column = _COLUMNS[node.field]
+        if node.prefix:
+            return _starts_with(column, node.value)
+        return column == _bind(node.value)  # type: ignore[no-any-return]
+
+    def _tag(self, node: Match) -> ColumnElement[bool]:
+        tagged = asset_tags.alias("q_tags")  # the tag facet joins asset_tags itself
+        found = sa.select(sa.literal(1)).where(tagged.c.asset_id == assets.c.id).correlate(
+            assets)
+        if node.prefix:
+            return sa.exists(found.where(_starts_with(tagged.c.tag, node.value)))
+        tags = self._expand(node.value)
+        return sa.exists(found.where(tagged.c.tag.in_([_bind(t) for t in tags])))
+
+    def _expand(self, tag: str) -> list[str]:
+        """The tag with its synonyms and descendants, when the vocabulary is installed;
+        a tag the vocabulary does not know is searched as written, and reported."""
+        if not has_module("modelatlas.search.taxonomy"):
+            return [tag]
+        taxonomy: Any = importlib.import_module("modelatlas.search.taxonomy")
+        if taxonomy.canonical(self.conn, tag) is None and tag not in self.unknown_tags:
+            self.unknown_tags.append(tag)
+        expanded = [str(t) for t in taxonomy.expand_tag(self.conn, tag)]
+        return expanded or [tag]
+
+    def _matching(self, node: Text) -> Any:
+        """The full-text engine's ``(asset_id, rank)`` rows for one word or phrase."""
+        fulltext: Any = importlib.import_module("modelatlas.search.fulltext")
+        return fulltext.matching(_fulltext_query(node), self.dialect).subquery()
+
+    def ranks(self, terms: list[Text]) -> Any:
+        """``(asset_id, rank)`` of the free-text terms taken together (lower is better).
+        One full-text statement, not one per term: SQLite's bm25() cannot be summed
+        across statements, and an asset matching all the words should rank first anyway;
+        an asset that only some of them match (under OR) ranks after those that match all.
+        """
+        combined = " ".join(_fulltext_query(t) for t in terms)
+        fulltext: Any = importlib.import_module("modelatlas.search.fulltext")
+        return fulltext.matching(combined, self.dialect).subquery("ranks")
+
+    def _json_compare(self, node: JsonCompare) -> ColumnElement[bool]:
+        column = assets.c.meta if node.document == "meta" else assets.c.custom
+        if isinstance(node.value, str):
+            text = self.json.text(column, node.path)
+            equal = text == _bind(node.value)
+            # a missing value is not "different": != needs the field present
+            return sa.and_(text.is_not(None), sa.not_(equal)) if node.op == "!=" else equal
+        number = self.json.number(column, node.path)
+        value = _bind(node.value, sa.Float)
+        compare: dict[str, ColumnElement[bool]] = {
+            "=": number == value, "!=": number != value, ">": number > value,
+            ">=": number >= value, "<": number < value, "<=": number <= value,
+        }
+        return compare[node.op]
+
+
+def _ref_condition(node: RefMatch) -> ColumnElement[bool]:
+    parts = [assets.c.kind == _bind(node.kind), assets.c.namespace == _bind(node.namespace),
+             assets.c.name == _bind(node.name)]
+    if node.version is not None:
+        parts.append(assets.c.version == _bind(node.version))
+    return sa.and_(*parts)
+
+
+def _date_condition(node: DateCompare) -> ColumnElement[bool]:
+    column = _DATES[node.field]
+    parts = []
+    if node.since is not None:
+        parts.append(column >= _bind(node.since))
+    if node.before is not None:
+        parts.append(column < _bind(node.before))
+    return sa.and_(*parts)
+
+
+def _fulltext_query(node: Text) -> str:
+    return f'"{node.text}"' if node.phrase else node.text
+
+
+def ranked_terms(tree: Node) -> list[Text]:
+    """The free-text terms that count towards relevance: those not under a NOT."""
+    negated: set[int] = set()
+    for node in walk(tree):
+        if isinstance(node, Not):
+            negated.update(id(n) for n in walk(node.operand))
+    return [n for n in walk(tree) if isinstance(n, Text) and id(n) not in negated]

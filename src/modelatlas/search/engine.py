@@ -1,0 +1,75 @@
+"""Run a search: parse, compile, fetch one page in keyset order, count the facets.
+Everything runs in the database inside the caller's read transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from modelatlas.search.compiler import NO_RANK, Compiler, has_module, ranked_terms
+from modelatlas.search.facets import FacetCounter, check_facets, facet_config
+from modelatlas.search.parser import parse
+from modelatlas.search.sorting import (
+    after,
+    decode_cursor,
+    encode_cursor,
+    order_by,
+    row_values,
+    sort_keys,
+)
+from modelatlas.store.tables import assets
+
+
+@dataclass
+class Hits:
+    """One page of asset rows (columns of ``assets``), the facet counts and the cursor."""
+
+    rows: list[Row[Any]]
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    next_cursor: str | None = None
+    unknown_tags: list[str] = field(default_factory=list)
+
+
+def fulltext_available() -> bool:
+    return has_module("modelatlas.search.fulltext")
+
+
+def search(
+    conn: Connection,
+    q: str,
+    *,
+    facets: list[str] | None,
+    sort: str,
+    cursor: str | None,
+    limit: int,
+) -> Hits:
+    config = facet_config()
+    wanted = check_facets(facets, config)
+    tree = parse(q)
+    compiler = Compiler(conn, conn.dialect.name)
+    condition = compiler.condition(tree)
+    terms = ranked_terms(tree) if sort == "relevance" else []
+    ranks = compiler.ranks(terms) if terms else None
+    rank = sa.func.coalesce(ranks.c.rank, NO_RANK) if ranks is not None else None
+    keys = sort_keys(sort, compiler.json, rank)
+    labels = [f"sort_{i}" for i in range(len(keys))]
+    source: Any = assets
+    if ranks is not None:
+        source = assets.outerjoin(ranks, ranks.c.asset_id == assets.c.id)
+    stmt = sa.select(assets, *(k.expr.label(n) for k, n in zip(keys, labels, strict=True))
+                     ).select_from(source).where(condition)
+    if cursor:
+        stmt = stmt.where(after(keys, decode_cursor(cursor, sort, q, keys)))
+    rows = list(conn.execute(stmt.order_by(*order_by(keys, labels)).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    counter = FacetCounter(conn, compiler.json, condition, config.top)
+    return Hits(
+        rows=rows,
+        facets={name: counter.count(config.facets[name]) for name in wanted},
+        next_cursor=encode_cursor(sort, q, row_values(rows[-1], labels)) if more else None,
+        unknown_tags=compiler.unknown_tags,
+    )

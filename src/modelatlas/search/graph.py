@@ -1,0 +1,120 @@
+"""Graph predicates: conditions on ``assets`` answered from ``relations`` in the database.
+
+Direct predicates are EXISTS subqueries over one or two edges. Transitive ones
+(``trained_on*``, ``uses_feature*``, ``derived_from*``) walk *downstream* from the target's
+versions with a recursive CTE bounded at :data:`MAX_HOPS`, over two kinds of step:
+``x derived_from y`` (y -> x) and "a run used y and produced x" (y -> x). So a model
+version fine-tuned from one trained on a dataset derived from ``transactions`` is found by
+``trained_on*:dataset:finance/transactions``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from modelatlas.search.ast import Graph
+from modelatlas.store.tables import assets, relations
+
+MAX_HOPS = 10
+
+
+def _targets(node: Graph) -> sa.Select[Any]:
+    """The ids the ref names: one version, or every version when the ref has none."""
+    target = assets.alias("target")
+    stmt = sa.select(target.c.id).where(
+        target.c.kind == sa.bindparam(None, node.kind, sa.String),
+        target.c.namespace == sa.bindparam(None, node.namespace, sa.String),
+        target.c.name == sa.bindparam(None, node.name, sa.String),
+    )
+    if node.version is not None:
+        stmt = stmt.where(target.c.version == sa.bindparam(None, node.version, sa.String))
+    return stmt
+
+
+def _run_used(subject: Any, targets: sa.Select[Any]) -> ColumnElement[bool]:
+    """``subject`` was produced by a run that used one of ``targets``."""
+    produced = relations.alias("produced")
+    used = relations.alias("used")
+    return sa.exists(
+        sa.select(sa.literal(1)).select_from(
+            produced.join(used, used.c.source_id == produced.c.source_id)
+        ).where(
+            produced.c.target_id == subject,
+            produced.c.relation == "produced",
+            used.c.relation == "used",
+            used.c.target_id.in_(targets),
+        )
+    )
+
+
+def _edge(subject: Any, relation: str, targets: sa.Select[Any], *,
+          reverse: bool = False) -> ColumnElement[bool]:
+    """``subject -relation-> target`` (or ``target -relation-> subject`` when reversed)."""
+    edge = relations.alias(f"edge_{relation}")
+    near, far = (edge.c.target_id, edge.c.source_id) if reverse else (
+        edge.c.source_id, edge.c.target_id)
+    return sa.exists(
+        sa.select(sa.literal(1)).where(
+            near == subject, edge.c.relation == relation, far.in_(targets)
+        )
+    )
+
+
+def _downstream_steps(edges: tuple[str, ...], *, through_runs: bool) -> sa.Select[Any]:
+    """Edges as (upstream, downstream) pairs for the transitive walk: ``x edge y`` steps
+    from y to x; with ``through_runs``, a run that used y and produced x does too."""
+    held = sa.select(relations.c.target_id.label("up"), relations.c.source_id.label("down")
+                     ).where(relations.c.relation.in_(edges))
+    if not through_runs:
+        return held
+    used = relations.alias("step_used")
+    produced = relations.alias("step_produced")
+    via_run = sa.select(used.c.target_id.label("up"), produced.c.target_id.label("down")
+                        ).select_from(
+        used.join(produced, produced.c.source_id == used.c.source_id)
+    ).where(used.c.relation == "used", produced.c.relation == "produced")
+    return sa.union_all(held, via_run).subquery("steps").select()
+
+
+def _downstream(seeds: sa.Select[Any], edges: tuple[str, ...], *,
+                through_runs: bool) -> sa.Select[Any]:
+    """The ids reachable downstream of ``seeds`` in 1 to MAX_HOPS steps."""
+    seed = seeds.subquery("seeds")
+    reach = sa.select(seed.c.id.label("id"), sa.literal(0).label("hops")
+                      ).cte("reach", recursive=True)
+    steps = _downstream_steps(edges, through_runs=through_runs).subquery("step")
+    recursive = sa.select(steps.c.down, reach.c.hops + 1).join(
+        reach, steps.c.up == reach.c.id
+    ).where(reach.c.hops < MAX_HOPS)
+    walk = reach.union(recursive)
+    return sa.select(walk.c.id).where(walk.c.hops > 0)
+
+
+# which edges each transitive predicate follows downstream, and whether through runs
+_WALKS: dict[str, tuple[tuple[str, ...], bool]] = {
+    "derived_from": (("derived_from",), False),
+    "trained_on": (("derived_from",), True),
+    "uses_feature": (("derived_from", "requires"), True),
+}
+
+
+def graph_condition(node: Graph, subject: Any = assets.c.id) -> ColumnElement[bool]:
+    """The condition on ``subject`` (an asset id column) that ``node`` asks for."""
+    targets = _targets(node)
+    if node.transitive:
+        edges, through_runs = _WALKS[node.predicate]
+        reached = subject.in_(_downstream(targets, edges, through_runs=through_runs))
+        if node.predicate == "derived_from":
+            return reached  # type: ignore[no-any-return]
+        return sa.and_(assets.c.kind == "model_version", reached)
+    if node.predicate == "trained_on":
+        return _run_used(subject, targets)
+    if node.predicate == "uses_feature":
+        return sa.or_(_edge(subject, "requires", targets), _run_used(subject, targets))
+    if node.predicate == "served_by":
+        return _edge(subject, "serves", targets, reverse=True)
+    # derived_from and requires: the subject holds the edge
+    return _edge(subject, node.predicate, targets)

@@ -1,0 +1,166 @@
+"""Parse a query with the lark grammar (``grammar.lark``) into the typed tree of
+:mod:`modelatlas.search.ast`. Limits come first, so no input costs more than it should."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+from importlib.resources import files
+
+from lark import Lark, Token, Transformer, Tree, UnexpectedInput, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken, VisitError
+
+from modelatlas.errors import FieldError, InvalidInput, ModelAtlasError
+from modelatlas.search.ast import And, Everything, Node, Not, Or, Text
+from modelatlas.search.fields import QueryError, build_term
+
+MAX_LENGTH = 2000
+MAX_DEPTH = 20
+
+# What a person would call the tokens lark names in "expected ...".
+_TOKEN_NAMES = {
+    "FIELD": "a field (kind:, meta.x:, ...)", "WORD": "a word", "PHRASE": "a \"quoted phrase\"",
+    "VALUE": "a value", "OP": "an operator (:, >=, <, ...)", "LPAR": "'('", "RPAR": "')'",
+    "MINUS": "'-'", "_NOT": "NOT", "_AND": "AND", "_OR": "OR", "$END": "the end of the query",
+}
+
+
+class QuerySyntaxError(InvalidInput):
+    """The query does not follow the grammar; ``detail`` names the column and what the
+    parser expected there."""
+
+    code = "query_syntax"
+    title = "Query syntax error"
+    remedy = "See docs/query-language.md for the grammar and examples."
+
+    def __init__(self, detail: str, *, errors: list[FieldError] | None = None,
+                 column: int = 0, expected: list[str] | None = None) -> None:
+        # (detail, errors) alone is how the SDK rebuilds it from a problem document
+        super().__init__(detail, errors=errors or [FieldError("/q", detail)])
+        self.column = column
+        self.expected = list(expected or [])
+
+
+@cache
+def _lark() -> Lark:
+    grammar = files("modelatlas.search").joinpath("grammar.lark").read_text()
+    return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True,
+                maybe_placeholders=False)
+
+
+def parse(query: str, *, now: datetime | None = None) -> Node:
+    """The tree of ``query``, or a 422 naming the column of the first problem."""
+    if len(query) > MAX_LENGTH:
+        raise InvalidInput(
+            f"the query is {len(query)} characters; at most {MAX_LENGTH}",
+            errors=[FieldError("/q", f"column {MAX_LENGTH + 1}: too long")],
+        )
+    try:
+        tree = _lark().parse(query)
+    except UnexpectedInput as exc:
+        raise _syntax_error(query, exc) from None
+    _check_depth(tree)
+    try:
+        node: Node = _ToAst(now or datetime.now(UTC)).transform(tree)
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, ModelAtlasError):
+            raise exc.orig_exc from None
+        raise
+    return node
+
+
+def _syntax_error(query: str, exc: UnexpectedInput) -> QuerySyntaxError:
+    at_end = isinstance(exc, UnexpectedEOF) or (
+        isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
+    )
+    column = exc.column if isinstance(exc.column, int) and exc.column > 0 else 0
+    if at_end or column < 1:
+        column = len(query) + 1
+    expected: list[str] = []
+    if isinstance(exc, UnexpectedToken | UnexpectedEOF):
+        expected = sorted({_TOKEN_NAMES.get(t, t) for t in exc.expected})
+    elif isinstance(exc, UnexpectedCharacters):
+        expected = sorted({_TOKEN_NAMES.get(t, t) for t in exc.allowed or ()})
+    found = _found(query, column)
+    wanted = f"; expected {', '.join(expected)}" if expected else ""
+    return QuerySyntaxError(f"column {column}: unexpected {found}{wanted}", column=column,
+                            expected=expected)
+
+
+def _found(query: str, column: int) -> str:
+    if column > len(query):
+        return "end of query"
+    char = query[column - 1]
+    if char == '"':
+        return "'\"' (a quote that is never closed?)"
+    return repr(char)
+
+
+def _check_depth(tree: Tree[Token]) -> None:
+    """Refuse trees deeper than MAX_DEPTH before anything recursive walks them."""
+    pending: list[tuple[Tree[Token], int]] = [(tree, 0)]
+    while pending:
+        node, depth = pending.pop()
+        if node.data in ("negate", "group", "and_expr", "or_expr"):
+            depth += 1
+        if depth > MAX_DEPTH:
+            column = getattr(node.meta, "column", 1)
+            raise InvalidInput(
+                f"column {column}: the query nests deeper than {MAX_DEPTH} levels",
+                errors=[FieldError("/q", f"column {column}: nested too deep")],
+            )
+        pending.extend((child, depth) for child in node.children if isinstance(child, Tree))
+
+
+def _unquote(phrase: str) -> str:
+    body = phrase[1:-1]
+    out: list[str] = []
+    escaped = False
+    for char in body:
+        if escaped or char != "\\":
+            out.append(char)
+            escaped = False
+        else:
+            escaped = True
+    return "".join(out)
+
+
+@v_args(inline=True)
+class _ToAst(Transformer[Token, Node]):
+    def __init__(self, now: datetime) -> None:
+        super().__init__()
+        self.now = now
+
+    def start(self, expr: Node | None = None) -> Node:
+        return Everything() if expr is None else expr
+
+    def or_expr(self, *operands: Node) -> Node:
+        return Or(tuple(operands))
+
+    def and_expr(self, *operands: Node) -> Node:
+        return And(tuple(operands))
+
+    def negate(self, *parts: Node | Token) -> Node:
+        operand = parts[-1]
+        assert not isinstance(operand, Token)
+        return Not(operand)
+
+    def group(self, expr: Node) -> Node:
+        return expr
+
+    def word(self, token: Token) -> Node:
+        return Text(str(token), False, _column(token))
+
+    def phrase(self, token: Token) -> Node:
+        text = _unquote(str(token))
+        if not text.strip():
+            raise QueryError.at_column(_column(token), "an empty phrase")
+        return Text(text, True, _column(token))
+
+    def term(self, field: Token, op: Token, value: Token) -> Node:
+        text = _unquote(str(value)) if value.type == "PHRASE" else str(value)
+        return build_term(str(field), str(op), text, _column(field), now=self.now)
+
+
+def _column(token: Token) -> int:
+    return token.column if isinstance(token.column, int) else 1

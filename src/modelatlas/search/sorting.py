@@ -1,0 +1,126 @@
+"""Sort orders and their keyset cursors. Every order ends on the asset id, so it is total
+and a cursor (the last row's key values) says exactly where the next page starts: page 50
+costs what page 1 costs, unlike OFFSET."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from modelatlas.errors import FieldError, InvalidInput
+from modelatlas.search.dialects import JsonFunctions
+from modelatlas.store.tables import assets
+
+SORTS = ("relevance", "created", "-created", "updated", "-updated", "name", "-name",
+         "metrics.<name>", "-metrics.<name>")
+_METRIC = re.compile(r"^(-?)metrics\.([A-Za-z0-9_-]{1,100})$")
+
+
+_TYPES: dict[type, Any] = {int: sa.BigInteger, float: sa.Float, str: sa.String}
+
+
+@dataclass(frozen=True)
+class SortKey:
+    expr: ColumnElement[Any]
+    descending: bool
+    type: type = int
+
+    def bind(self, value: Any) -> Any:
+        return sa.bindparam(None, value, _TYPES[self.type])
+
+    def accepts(self, value: Any) -> bool:
+        if isinstance(value, bool):
+            return False
+        if self.type is float:
+            return isinstance(value, int | float) and math.isfinite(value)
+        if self.type is int:
+            return isinstance(value, int) and -(2**63) <= value < 2**63
+        return isinstance(value, str) and len(value) <= 1000
+
+
+def sort_keys(sort: str, json: JsonFunctions, rank: Any | None) -> list[SortKey]:
+    """The ORDER BY of ``sort``. ``rank`` is the relevance column when the query has free
+    text; without it, relevance is the order of registration (id)."""
+    by_id = SortKey(assets.c.id, False)
+    simple = {"created": assets.c.created_at, "updated": assets.c.updated_at,
+              "name": assets.c.name}
+    field = sort.removeprefix("-")
+    if sort == "relevance":
+        return [SortKey(rank, False, float), by_id] if rank is not None else [by_id]
+    if field in simple:
+        descending = sort.startswith("-")
+        return [SortKey(simple[field], descending, str), SortKey(assets.c.id, descending)]
+    metric = _METRIC.match(sort)
+    if metric:
+        value = json.number(assets.c.meta, ("metrics", metric.group(2)))
+        # assets without the metric come last in either direction
+        missing = sa.case((value.is_(None), 1), else_=0)
+        return [SortKey(missing, False),
+                SortKey(sa.func.coalesce(value, 0.0), metric.group(1) == "-", float), by_id]
+    raise InvalidInput.at("/sort", f"one of {', '.join(SORTS)}")
+
+
+def order_by(keys: list[SortKey], labels: list[str]) -> list[Any]:
+    return [sa.desc(sa.literal_column(label)) if key.descending else sa.literal_column(label)
+            for key, label in zip(keys, labels, strict=True)]
+
+
+def after(keys: list[SortKey], values: list[Any]) -> ColumnElement[bool]:
+    """Rows strictly after ``values`` in the order of ``keys`` (lexicographic)."""
+    alternatives = []
+    for index, key in enumerate(keys):
+        equal = [k.expr == k.bind(v) for k, v in zip(keys[:index], values[:index], strict=True)]
+        bound = key.bind(values[index])
+        beyond = key.expr < bound if key.descending else key.expr > bound
+        alternatives.append(sa.and_(*equal, beyond))
+    return sa.or_(*alternatives)
+
+
+def encode_cursor(sort: str, query: str, values: list[Any]) -> str:
+    text = json.dumps([sort, _fingerprint(query), values], separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str, query: str, keys: list[SortKey]) -> list[Any]:
+    """The key values a cursor carries; refused when it was issued for another query or
+    order, or was not issued by us."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        decoded = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        issued_sort, fingerprint, values = decoded
+        valid = (issued_sort == sort and fingerprint == _fingerprint(query)
+                 and isinstance(values, list) and len(values) == len(keys)
+                 and all(key.accepts(v) for key, v in zip(keys, values, strict=True)))
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        valid = False
+    if not valid:
+        raise InvalidInput(
+            "cursor is not one this search issued; start again without it",
+            errors=[FieldError("/cursor", "unknown cursor, or one for another query or sort")],
+        )
+    return list(values)
+
+
+def _fingerprint(query: str) -> str:
+    return hashlib.sha256(query.encode()).hexdigest()[:16]
+
+
+def row_values(row: Any, labels: list[str]) -> list[Any]:
+    return [_plain(getattr(row, label)) for label in labels]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float | str):
+        return value
+    return float(value)  # Decimal from a driver

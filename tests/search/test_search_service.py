@@ -1,0 +1,147 @@
+"""Facets, sorting and keyset paging, free text and tags, and the refusal of bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from modelatlas.errors import InvalidInput
+from modelatlas.registry import Registry
+from modelatlas.search.parser import QuerySyntaxError, parse
+
+SORTS = ["relevance", "created", "-created", "name", "-name", "updated", "metrics.auc",
+         "-metrics.auc"]
+
+
+@pytest.mark.parametrize("sort", SORTS)
+def test_pages_are_disjoint_and_complete(org: Registry, sort: str) -> None:
+    everything = org.search("", facets=[], sort=sort, limit=500).items
+    seen: list[str] = []
+    cursor = None
+    for _ in range(100):
+        page = org.search("", facets=[], sort=sort, cursor=cursor, limit=3)
+        assert len(page.items) <= 3
+        seen += [a.ref for a in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == [a.ref for a in everything]  # same order, nothing twice, nothing lost
+    assert len(seen) == len(set(seen)) > 10
+
+
+def test_metric_sort_orders_by_value_then_missing_last(org: Registry) -> None:
+    items = org.search("kind:model_version", facets=[], sort="-metrics.auc").items
+    assert [a.metadata["metrics"]["auc"] for a in items] == [0.95, 0.93, 0.88, 0.71, 0.6]
+    mixed = org.search("", facets=[], sort="metrics.auc", limit=500).items
+    assert mixed[0].metadata["metrics"]["auc"] == 0.6
+    assert "metrics" not in mixed[-1].metadata or not mixed[-1].metadata["metrics"]
+
+
+def test_facets_count_the_whole_result_set(org: Registry) -> None:
+    result = org.search("kind:model_version", limit=1,
+                        facets=["namespace", "framework", "owner", "dataset", "auc", "tag"])
+    facets = {name: {v.value: v.count for v in values} for name, values in result.facets.items()}
+    assert facets["namespace"] == {"fraud": 4, "growth": 1}
+    assert facets["framework"] == {"xgboost": 2, "pytorch": 1, "lightgbm": 1, "sklearn": 1}
+    assert facets["owner"] == {"alice": 2, "bob": 1, "carol": 1}
+    assert facets["dataset"] == {"dataset:finance/transactions@3": 1,
+                                 "dataset:finance/txn-clean@1": 1,
+                                 "dataset:finance/transactions@1": 1}
+    assert [(v.value, v.count) for v in result.facets["auc"]] == [
+        ("0.5-0.7", 1), ("0.7-0.8", 1), ("0.8-0.9", 1), ("0.9-0.95", 1), (">=0.95", 1)]
+    assert facets["tag"]["pii"] == 1
+    assert len(result.items) == 1 and result.next_cursor is not None
+
+
+def test_default_facets_come_from_configuration(org: Registry) -> None:
+    result = org.search("namespace:growth")
+    assert list(result.facets) == ["kind", "namespace", "tag", "state"]
+    with pytest.raises(InvalidInput, match="unknown facet"):
+        org.search("", facets=["colour"])
+
+
+def test_free_text_finds_and_ranks(org: Registry) -> None:
+    pytest.importorskip("modelatlas.search.fulltext")
+    found = org.search("churn classifier", facets=[]).items
+    assert found and found[0].ref == "model_version:fraud/churn@1"
+    assert {a.ref for a in org.search('"churn classifier" kind:model_version').items} == {
+        "model_version:fraud/churn@1"}
+
+
+def test_tags_through_the_vocabulary(org: Registry) -> None:
+    pytest.importorskip("modelatlas.search.taxonomy")
+    result = org.search("tag:no-such-tag-in-any-vocabulary", facets=[])
+    assert result.unknown_tags == ["no-such-tag-in-any-vocabulary"]
+    assert result.items == []
+
+
+def test_cursor_of_another_query_is_refused(org: Registry) -> None:
+    cursor = org.search("", facets=[], limit=1).next_cursor
+    with pytest.raises(InvalidInput, match="cursor"):
+        org.search("kind:model", facets=[], limit=1, cursor=cursor)
+    with pytest.raises(InvalidInput, match="cursor"):
+        org.search("", facets=[], limit=1, cursor=cursor, sort="name")
+    with pytest.raises(InvalidInput, match="cursor"):
+        org.search("", facets=[], cursor="not-a-cursor")
+
+
+@pytest.mark.parametrize(("query", "column", "expected"), [
+    ("kind:", 6, "a value"),
+    ("(a OR b", 8, "')'"),
+    ("a OR", 5, "a word"),
+    ('name:"open', 6, None),
+    ("a ) b", 3, None),
+])
+def test_syntax_errors_name_the_column(query: str, column: int, expected: str | None) -> None:
+    with pytest.raises(QuerySyntaxError) as caught:
+        parse(query)
+    assert caught.value.column == column
+    assert f"column {column}" in caught.value.detail
+    assert caught.value.code == "query_syntax" and caught.value.status == 422
+    if expected:
+        assert expected in caught.value.expected
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("colour:red", "unknown field 'colour'"),
+    ("metrics.auc>abc", "compares numbers"),
+    ("metrics.auc:high", "metrics are numbers"),
+    ("kind:banana", "unknown kind"),
+    ("kind>3", "takes ':'"),
+    ("created>yesterday", "not a date"),
+    ("state:x*", "takes no prefix"),
+    ("served_by*:deployment:a/b", "transitive"),
+    ("trained_on:not-a-ref", "ref"),
+    ("x" * 2001, "at most 2000"),
+    ("(" * 21 + "a" + ")" * 21, "deeper than 20"),
+    ("-" * 25 + "a", "deeper than 20"),
+])
+def test_bad_queries_are_invalid_input(org: Registry, query: str, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        org.search(query)
+
+
+@pytest.mark.parametrize("query", [
+    "'; DROP TABLE assets; --x",
+    "name:'); DROP TABLE assets; --*",
+    'meta.framework:"x\' OR 1=1 --"',
+    "meta.a-b.c_d:1",
+    "tag:%", "name:_*", "owner:%",
+    "ünïcödé naïve 😀",
+    "namespace:ü*",
+])
+def test_hostile_text_is_only_ever_a_value(org: Registry, query: str) -> None:
+    try:
+        org.search(query)
+    except InvalidInput:
+        pass
+    assert org.search("kind:dataset", facets=[]).items  # the table is still there
+
+
+def test_free_text_under_or_and_not(org: Registry) -> None:
+    pytest.importorskip("modelatlas.search.fulltext")
+    hits = [a.ref for a in org.search("classifier OR namespace:growth kind:model_version",
+                                      facets=[]).items]
+    assert hits[0] == "model_version:fraud/churn@1"  # the text match ranks first
+    assert set(hits) == {"model_version:fraud/churn@1", "model_version:growth/ltv@1"}
+    rest = {a.ref for a in org.search("kind:model_version -classifier", facets=[]).items}
+    assert "model_version:fraud/churn@1" not in rest and len(rest) == 4
