@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     page_limit_max: int = Field(default=500, ge=1, description="largest page a list returns")
     actor: str = Field(default_factory=_default_actor, description="actor for local writes")
     url: str | None = Field(default=None, description="registry URL the CLI talks to")
+    usage_half_life_days: float = Field(
+        default=14.0, gt=0, le=3650, description="half-life of learned usage weights (days)"
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -148,7 +148,8 @@ ROUTES = {
     ("PUT", f"{V1}/taxonomy/synonyms/{{synonym}}"),
     ("DELETE", f"{V1}/taxonomy/synonyms/{{synonym}}"),
     ("POST", f"{V1}/taxonomy/load"), ("GET", f"{V1}/taxonomy/expand"),
-    ("GET", f"{V1}/search"),
+    ("GET", f"{V1}/search"), ("GET", f"{V1}/suggest"), ("POST", f"{V1}/usage"),
+    ("GET", f"{V1}/assets/{{ref}}/related"),
     ("GET", "/healthz"), ("GET", "/readyz"),
 }
 

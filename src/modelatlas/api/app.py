@@ -20,6 +20,7 @@ from modelatlas.api import (
     problems,
     relations,
     search,
+    suggest,
     taxonomy,
 )
 from modelatlas.api._deps import API_PREFIX, RegistryDep
@@ -53,7 +54,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.state.registry = registry
     app.state.settings = settings
     problems.install(app)
-    for module in (assets, models, relations, events, namespaces, search, taxonomy):
+    for module in (suggest, assets, models, relations, events, namespaces, search, taxonomy):
         app.include_router(module.router, prefix=API_PREFIX)
     _add_health(app)
     return app

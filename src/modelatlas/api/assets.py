@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Response
 
 from modelatlas.api._deps import (
     API_PREFIX,
@@ -111,9 +111,13 @@ def asset_relations(
 
 
 @router.get("/assets/{ref:path}", response_model=Asset, summary="Get an asset")
-def get_asset(ref: str, response: Response, registry: RegistryDep) -> Asset:
+def get_asset(
+    ref: str, response: Response, registry: RegistryDep, background: BackgroundTasks
+) -> Asset:
     with located(path=("ref",)):
         asset = registry.get_asset(ref)
+    # learned ranking: counted after the answer is sent, so a read never waits on a write
+    background.add_task(registry.note_usage, "opened", [asset.ref])
     response.headers["ETag"] = asset.etag
     return asset
 

@@ -1,5 +1,6 @@
 """The service layer (see :class:`Registry`)."""
 
+from modelatlas.registry._suggest import RelatedAsset, UsageSignal
 from modelatlas.registry.service import Registry
 from modelatlas.registry.types import (
     Asset,
@@ -18,9 +19,26 @@ from modelatlas.registry.types import (
     SearchResult,
     VersionRegistration,
 )
+from modelatlas.search.suggest import Suggestion
 
 __all__ = [
-    "Asset", "AssetCreate", "AssetUpdate", "Event", "FacetValue", "InlineAsset", "ModelSpec",
-    "NamespaceSchema", "Page", "Registration", "Registry", "Relation", "RelationCreate",
-    "RunSpec", "SearchResult", "VersionRegistration",
+    "Asset",
+    "AssetCreate",
+    "AssetUpdate",
+    "Event",
+    "FacetValue",
+    "InlineAsset",
+    "ModelSpec",
+    "NamespaceSchema",
+    "Page",
+    "Registration",
+    "Registry",
+    "RelatedAsset",
+    "Relation",
+    "RelationCreate",
+    "RunSpec",
+    "SearchResult",
+    "Suggestion",
+    "UsageSignal",
+    "VersionRegistration",
 ]

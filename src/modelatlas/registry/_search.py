@@ -8,9 +8,11 @@ from modelatlas.errors import InvalidInput
 from modelatlas.registry._rows import asset_from_row, check_limit
 from modelatlas.registry.types import FacetValue, SearchResult
 from modelatlas.search import engine
+from modelatlas.search.parser import parse
 
 if TYPE_CHECKING:
     from modelatlas.config import Settings
+    from modelatlas.search.ast import Node
     from modelatlas.store.engine import Database
 
 MAX_QUERY = 2000
@@ -22,6 +24,9 @@ class SearchService:
 
     db: Database
     settings: Settings
+
+    if TYPE_CHECKING:
+        def note_search(self, tree: Node) -> None: ...
 
     def search(
         self,
@@ -39,6 +44,8 @@ class SearchService:
         with self.db.read() as conn:
             hits = engine.search(conn, q, facets=facets, sort=sort, cursor=cursor,
                                  limit=limit)
+        if cursor is None:  # a search is one signal, however many pages are read
+            self.note_search(parse(q))
         return SearchResult(
             query=q,
             items=[asset_from_row(row) for row in hits.rows],

@@ -36,6 +36,7 @@ from modelatlas.registry._rows import (
     utcnow,
 )
 from modelatlas.registry._search import SearchService
+from modelatlas.registry._suggest import SuggestService
 from modelatlas.registry._taxonomy import TaxonomyService
 from modelatlas.registry._tx import WriteTx, check_custom, snapshot_of
 from modelatlas.registry.types import (
@@ -63,7 +64,7 @@ def _as_ref(ref: str | Ref, path: str = "/ref") -> Ref:
     return ref if isinstance(ref, Ref) else Ref.parse(ref, path=path)
 
 
-class Registry(SearchService, TaxonomyService):
+class Registry(SearchService, SuggestService, TaxonomyService):
     """ModelAtlas's service layer over one database."""
 
     def __init__(self, db: Database, settings: Settings | None = None) -> None:
@@ -235,7 +236,7 @@ class Registry(SearchService, TaxonomyService):
         """Register the next version of a model with its inputs, in one transaction."""
         model = Ref.of("model", namespace, name)
         _check_values(registration)
-        return self._idempotent(
+        result = self._idempotent(
             key=idempotency_key,
             operation=f"register_version:{model}",
             request=registration,
@@ -243,6 +244,9 @@ class Registry(SearchService, TaxonomyService):
             actor=actor,
             work=lambda tx: register_version(tx, model, registration),
         )
+        if registration.derived_from:
+            self.note_usage("derived", registration.derived_from)
+        return result
 
     def list_versions(
         self, namespace: str, name: str, *, cursor: str | None = None, limit: int = 50
@@ -267,10 +271,13 @@ class Registry(SearchService, TaxonomyService):
             return tx.link((source_id, source), spec.relation, (target_id, target),
                            spec.properties)
 
-        return self._idempotent(
+        added = self._idempotent(
             key=idempotency_key, operation="add_relation", request=spec,
             result_type=Relation, actor=actor, work=work,
         )
+        if spec.relation == "serves":
+            self.note_usage("deployed", [target])
+        return added
 
     def remove_relation(
         self, source: str, relation: str, target: str, *, actor: str | None = None

@@ -139,3 +139,27 @@ taxonomy_synonyms = sa.Table(
     sa.Column("term_id", BigId, sa.ForeignKey("taxonomy_terms.id"), nullable=False),
     sa.Index(None, "term_id"),
 )
+
+# Usage signals (searches run, assets opened, pulled, deployed), learned for suggestions.
+# One row per subject, its weight decayed with a half-life: ``score`` is the weight as of
+# ``touched_at``, seconds since the Unix epoch (a number, unlike the ISO text times above,
+# because the decay is computed in SQL from the elapsed time).
+asset_usage = sa.Table(
+    "asset_usage",
+    metadata,
+    sa.Column("asset_id", BigId, sa.ForeignKey("assets.id"), primary_key=True),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("touched_at", sa.Float, nullable=False),
+)
+
+# Terms: ``tag:pii``, ``namespace:fraud``, ``meta.framework:xgboost``, ``field:metrics.auc``.
+term_usage = sa.Table(
+    "term_usage",
+    metadata,
+    sa.Column("term", sa.String(300), primary_key=True),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("touched_at", sa.Float, nullable=False),
+)
+
+# Name completion across namespaces and kinds reads a range of names.
+sa.Index("ix_assets_name", assets.c.name)

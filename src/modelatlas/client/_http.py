@@ -1,0 +1,236 @@
+"""The HTTP transport: the REST API through httpx; problem documents become the
+exceptions they describe."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel
+
+from modelatlas.errors import FieldError, ModelAtlasError, Unavailable
+from modelatlas.registry import (
+    Asset,
+    AssetCreate,
+    AssetUpdate,
+    Event,
+    NamespaceSchema,
+    Page,
+    Registration,
+    RelatedAsset,
+    Relation,
+    RelationCreate,
+    SearchResult,
+    Suggestion,
+    VersionRegistration,
+)
+from modelatlas.search.taxonomy import Expansion, LoadSummary, Term
+
+API_PREFIX = "/api/v1"
+
+
+def _error_classes() -> dict[str, type[ModelAtlasError]]:
+    """Every ModelAtlasError subclass by its stable code, looked up when an error arrives
+    (so classes defined by modules imported later, such as the query parser's, count)."""
+    found: dict[str, type[ModelAtlasError]] = {}
+    pending: list[type[ModelAtlasError]] = [ModelAtlasError]
+    while pending:
+        cls = pending.pop()
+        found.setdefault(cls.code, cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def _argument_path(path: str) -> str:
+    """The API says which part of the request a field came from (``query/limit``,
+    ``header/if-match``); the SDK names the argument, as the in-process transport does."""
+    if path == "header/if-match":
+        return "/revision"
+    for part in ("query/", "path/"):
+        if path.startswith(part):
+            return "/" + path.removeprefix(part)
+    return path
+
+
+def error_from_problem(status: int, document: Any) -> ModelAtlasError:
+    """Rebuild the exception an RFC 9457 problem document describes."""
+    if not isinstance(document, dict):
+        return ModelAtlasError(f"the registry answered HTTP {status} without a problem document")
+    cls = _error_classes().get(str(document.get("code")), ModelAtlasError)
+    errors = [
+        FieldError(_argument_path(str(e.get("path", ""))), str(e.get("message", "")))
+        for e in document.get("errors") or []
+        if isinstance(e, dict)
+    ]
+    return cls(str(document.get("detail") or document.get("title") or status), errors=errors)
+
+
+def quote_ref(ref: str) -> str:
+    """A ref as a URL path (written whole). Segments made only of dots are escaped so no
+    client or proxy collapses them as ``.``/``..`` path segments."""
+    segments = []
+    for segment in quote(ref, safe=":@/").split("/"):
+        segments.append(segment.replace(".", "%2E") if set(segment) == {"."} else segment)
+    return "/".join(segments)
+
+
+class _HttpTransport:
+    """Calls the REST API with httpx; problem documents become ModelAtlasErrors."""
+
+    def __init__(self, url: str, *, timeout: float, headers: dict[str, str] | None) -> None:
+        self.url = url.rstrip("/")
+        self.http = httpx.Client(
+            base_url=self.url + API_PREFIX, timeout=timeout, headers=headers or {}
+        )
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: BaseModel | dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        content = None
+        if body is not None:
+            data = body if isinstance(body, dict) else body.model_dump(
+                mode="json", exclude_unset=True
+            )
+            content = json.dumps(data, ensure_ascii=False, allow_nan=False).encode()
+        sent = {"content-type": "application/json"} if content is not None else {}
+        sent.update(headers or {})
+        if idempotency_key is not None:
+            sent["idempotency-key"] = idempotency_key
+        # A POST is only safe to send twice when the server can recognise the repeat.
+        attempts = 2 if method == "POST" and idempotency_key is not None else 1
+        for attempt in range(attempts):
+            try:
+                response = self.http.request(
+                    method, path, content=content, params=params, headers=sent
+                )
+                break
+            except httpx.TransportError as exc:
+                if attempt + 1 < attempts:
+                    continue
+                raise Unavailable(f"cannot reach the registry at {self.url}: {exc}") from exc
+        if response.status_code >= 400:
+            try:
+                document = response.json()
+            except ValueError:
+                document = None
+            raise error_from_problem(response.status_code, document)
+        return response.json() if response.content else None
+
+    def create_asset(self, spec: AssetCreate, idempotency_key: str | None) -> Asset:
+        data = self._call("POST", "/assets", body=spec, idempotency_key=idempotency_key)
+        return Asset.model_validate(data)
+
+    def get_asset(self, ref: str) -> Asset:
+        return Asset.model_validate(self._call("GET", f"/assets/{quote_ref(ref)}"))
+
+    def update_asset(self, ref: str, patch: AssetUpdate, revision: int) -> Asset:
+        data = self._call(
+            "PATCH", f"/assets/{quote_ref(ref)}", body=patch,
+            headers={"if-match": f'"{revision}"'},
+        )
+        return Asset.model_validate(data)
+
+    def list_assets(self, query: dict[str, Any]) -> Page[Asset]:
+        return Page[Asset].model_validate(self._call("GET", "/assets", params=query))
+
+    def history(self, ref: str, query: dict[str, Any]) -> Page[Event]:
+        data = self._call("GET", f"/assets/{quote_ref(ref)}/history", params=query)
+        return Page[Event].model_validate(data)
+
+    def relations(self, ref: str, query: dict[str, Any]) -> Page[Relation]:
+        data = self._call("GET", f"/assets/{quote_ref(ref)}/relations", params=query)
+        return Page[Relation].model_validate(data)
+
+    def register_version(
+        self, namespace: str, name: str, reg: VersionRegistration, idempotency_key: str | None
+    ) -> Registration:
+        path = f"/models/{quote(namespace, safe='')}/{quote(name, safe='')}/versions"
+        data = self._call("POST", path, body=reg, idempotency_key=idempotency_key)
+        return Registration.model_validate(data)
+
+    def list_versions(self, namespace: str, name: str, query: dict[str, Any]) -> Page[Asset]:
+        path = f"/models/{quote(namespace, safe='')}/{quote(name, safe='')}/versions"
+        return Page[Asset].model_validate(self._call("GET", path, params=query))
+
+    def add_relation(self, spec: RelationCreate, idempotency_key: str | None) -> Relation:
+        data = self._call("POST", "/relations", body=spec, idempotency_key=idempotency_key)
+        return Relation.model_validate(data)
+
+    def remove_relation(self, source: str, relation: str, target: str) -> None:
+        params = {"source": source, "relation": relation, "target": target}
+        self._call("DELETE", "/relations", params=params)
+
+    def events(self, after: int, limit: int) -> Page[Event]:
+        data = self._call("GET", "/events", params={"after": after, "limit": limit})
+        return Page[Event].model_validate(data)
+
+    def _schema_path(self, namespace: str, kind: str) -> str:
+        return f"/namespaces/{quote(namespace, safe='')}/schemas/{quote(kind, safe='')}"
+
+    def set_schema(self, namespace: str, kind: str, json_schema: dict[str, Any]) -> NamespaceSchema:
+        data = self._call(
+            "PUT", self._schema_path(namespace, kind), body={"json_schema": json_schema}
+        )
+        return NamespaceSchema.model_validate(data)
+
+    def get_schema(self, namespace: str, kind: str) -> NamespaceSchema:
+        return NamespaceSchema.model_validate(
+            self._call("GET", self._schema_path(namespace, kind))
+        )
+
+    def taxonomy_terms(self, query: dict[str, Any]) -> Page[Term]:
+        return Page[Term].model_validate(self._call("GET", "/taxonomy/terms", params=query))
+
+    def get_term(self, term: str) -> Term:
+        return Term.model_validate(self._call("GET", f"/taxonomy/terms/{quote_ref(term)}"))
+
+    def set_term(self, term: str, body: dict[str, Any]) -> Term:
+        data = self._call("PUT", f"/taxonomy/terms/{quote_ref(term)}", body=body)
+        return Term.model_validate(data)
+
+    def remove_term(self, term: str) -> None:
+        self._call("DELETE", f"/taxonomy/terms/{quote_ref(term)}")
+
+    def add_synonym(self, term: str, synonym: str) -> Term:
+        data = self._call("PUT", f"/taxonomy/synonyms/{quote_ref(synonym)}", body={"term": term})
+        return Term.model_validate(data)
+
+    def remove_synonym(self, synonym: str) -> None:
+        self._call("DELETE", f"/taxonomy/synonyms/{quote_ref(synonym)}")
+
+    def load_vocabulary(self, document: dict[str, Any], replace: bool) -> LoadSummary:
+        data = self._call("POST", "/taxonomy/load", body=document,
+                          params={"replace": "true" if replace else "false"})
+        return LoadSummary.model_validate(data)
+
+    def expand_tag(self, tag: str) -> Expansion:
+        return Expansion.model_validate(self._call("GET", "/taxonomy/expand", params={"tag": tag}))
+
+    def search(self, q: str, query: dict[str, Any]) -> SearchResult:
+        params = dict(query, q=q)
+        if "facets" in params:
+            params["facets"] = ",".join(params["facets"])
+        return SearchResult.model_validate(self._call("GET", "/search", params=params))
+
+    def suggest(self, q: str, limit: int) -> list[Suggestion]:
+        data = self._call("GET", "/suggest", params={"q": q, "limit": limit})
+        return [Suggestion.model_validate(item) for item in data]
+
+    def related(self, ref: str, limit: int) -> list[RelatedAsset]:
+        data = self._call("GET", f"/assets/{quote_ref(ref)}/related", params={"limit": limit})
+        return [RelatedAsset.model_validate(item) for item in data]
+
+    def record_usage(self, signal: str, ref: str) -> None:
+        self._call("POST", "/usage", body={"signal": signal, "ref": ref})
+
+    def close(self) -> None:
+        self.http.close()

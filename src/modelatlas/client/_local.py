@@ -1,0 +1,119 @@
+"""The in-process transport: the service layer called in this process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modelatlas.registry import (
+    Asset,
+    AssetCreate,
+    AssetUpdate,
+    Event,
+    NamespaceSchema,
+    Page,
+    Registration,
+    Registry,
+    RelatedAsset,
+    Relation,
+    RelationCreate,
+    SearchResult,
+    Suggestion,
+    VersionRegistration,
+)
+from modelatlas.search.taxonomy import Expansion, LoadSummary, Term
+
+
+class _LocalTransport:
+    """Calls the service layer in this process; the writes are attributed to ``actor``."""
+
+    def __init__(self, registry: Registry, actor: str | None) -> None:
+        self.registry = registry
+        self.actor = actor
+
+    def create_asset(self, spec: AssetCreate, idempotency_key: str | None) -> Asset:
+        return self.registry.create_asset(
+            spec, actor=self.actor, idempotency_key=idempotency_key
+        )
+
+    def get_asset(self, ref: str) -> Asset:
+        return self.registry.get_asset(ref)
+
+    def update_asset(self, ref: str, patch: AssetUpdate, revision: int) -> Asset:
+        return self.registry.update_asset(
+            ref, patch, expected_revision=revision, actor=self.actor
+        )
+
+    def list_assets(self, query: dict[str, Any]) -> Page[Asset]:
+        return self.registry.list_assets(**query)
+
+    def history(self, ref: str, query: dict[str, Any]) -> Page[Event]:
+        return self.registry.history(ref, **query)
+
+    def relations(self, ref: str, query: dict[str, Any]) -> Page[Relation]:
+        return self.registry.relations(ref, **query)
+
+    def register_version(
+        self, namespace: str, name: str, reg: VersionRegistration, idempotency_key: str | None
+    ) -> Registration:
+        return self.registry.register_version(
+            namespace, name, reg, actor=self.actor, idempotency_key=idempotency_key
+        )
+
+    def list_versions(self, namespace: str, name: str, query: dict[str, Any]) -> Page[Asset]:
+        return self.registry.list_versions(namespace, name, **query)
+
+    def add_relation(self, spec: RelationCreate, idempotency_key: str | None) -> Relation:
+        return self.registry.add_relation(
+            spec, actor=self.actor, idempotency_key=idempotency_key
+        )
+
+    def remove_relation(self, source: str, relation: str, target: str) -> None:
+        self.registry.remove_relation(source, relation, target, actor=self.actor)
+
+    def events(self, after: int, limit: int) -> Page[Event]:
+        return self.registry.events(after=after, limit=limit)
+
+    def set_schema(self, namespace: str, kind: str, json_schema: dict[str, Any]) -> NamespaceSchema:
+        return self.registry.set_namespace_schema(namespace, kind, json_schema, actor=self.actor)
+
+    def get_schema(self, namespace: str, kind: str) -> NamespaceSchema:
+        return self.registry.get_namespace_schema(namespace, kind)
+
+    def taxonomy_terms(self, query: dict[str, Any]) -> Page[Term]:
+        return self.registry.taxonomy_terms(**query)
+
+    def get_term(self, term: str) -> Term:
+        return self.registry.get_term(term)
+
+    def set_term(self, term: str, body: dict[str, Any]) -> Term:
+        return self.registry.set_term(term, **body, actor=self.actor)
+
+    def remove_term(self, term: str) -> None:
+        self.registry.remove_term(term, actor=self.actor)
+
+    def add_synonym(self, term: str, synonym: str) -> Term:
+        return self.registry.add_synonym(term, synonym, actor=self.actor)
+
+    def remove_synonym(self, synonym: str) -> None:
+        self.registry.remove_synonym(synonym, actor=self.actor)
+
+    def load_vocabulary(self, document: dict[str, Any], replace: bool) -> LoadSummary:
+        return self.registry.load_vocabulary(document, replace=replace, actor=self.actor)
+
+    def expand_tag(self, tag: str) -> Expansion:
+        return self.registry.expand_tag(tag)
+
+    def search(self, q: str, query: dict[str, Any]) -> SearchResult:
+        return self.registry.search(q, **query)
+
+    def suggest(self, q: str, limit: int) -> list[Suggestion]:
+        return self.registry.suggest(q, limit=limit)
+
+    def related(self, ref: str, limit: int) -> list[RelatedAsset]:
+        return self.registry.related(ref, limit=limit)
+
+    def record_usage(self, signal: str, ref: str) -> None:
+        self.registry.record_usage(signal, ref)
+
+    def close(self) -> None:
+        self.registry.close()

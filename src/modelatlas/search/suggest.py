@@ -1,0 +1,255 @@
+"""Autocomplete: the last token of a query completed into refs, names, tags, facet values
+and query field names, ranked by learned usage (:mod:`modelatlas.search.usage`), then by
+popularity (versions, uses, tagged assets), then alphabetically.
+
+Prefixes are matched as a range on the column (``col >= p AND col < p + U+10FFFF``, so an
+index narrows it on both backends) and confirmed with ``substr(col, 1, len(p)) = p``; no
+user text reaches a LIKE pattern, so ``%`` and ``_`` are ordinary characters. Matching is
+case-sensitive, as refs and tags are. Each source reads at most :data:`CANDIDATES` rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from modelatlas.kinds import SPECS
+from modelatlas.search import usage
+from modelatlas.search.dialects import json_functions
+from modelatlas.search.facets import facet_config
+from modelatlas.search.fields import DATE_FIELDS, GRAPH_PREDICATES, PLAIN_FIELDS, TRANSITIVE
+from modelatlas.store.tables import (
+    asset_tags,
+    asset_usage,
+    assets,
+    relations,
+    taxonomy_synonyms,
+    taxonomy_terms,
+    term_usage,
+)
+
+SuggestionKind = Literal["ref", "name", "tag", "field", "value"]
+CANDIDATES = 200
+RECENT = 5000  # facet values of JSON metadata are read from this many newest assets
+MAX_TOKEN = 300
+_TOP = "\U0010ffff"
+
+
+class Suggestion(BaseModel):
+    """One completion: ``text`` replaces the last token of the query."""
+
+    text: str
+    kind: SuggestionKind
+    ref: str | None = None
+    score: float = 0.0
+
+
+@dataclass
+class Context:
+    conn: Connection
+    now: float
+    half_life_days: float
+
+    def weight(self, table: sa.Table) -> ColumnElement[float]:
+        return usage.decayed(table, now=self.now, half_life_days=self.half_life_days)
+
+
+Ranked = tuple[Suggestion, float]  # the suggestion and its popularity
+
+
+def query_fields() -> list[str]:
+    """Every field of the query language as it is typed (``tag:``, ``metrics.``)."""
+    plain = [f"{name}:" for name in (*PLAIN_FIELDS, "ref", *DATE_FIELDS)]
+    graph = [f"{name}:" for name in GRAPH_PREDICATES] + [f"{name}*:" for name in TRANSITIVE]
+    paths = ["meta.", "metrics.", "custom."]
+    for spec in facet_config().facets.values():
+        if spec.path:
+            head = "metrics" if spec.path[0] == "metrics" else "meta"
+            rest = spec.path[1:] if head == "metrics" else spec.path
+            paths.append(f"{head}.{'.'.join(rest)}" + (":" if head == "meta" else ""))
+    return list(dict.fromkeys((*plain, *graph, *paths)))
+
+
+def prefixed(column: Any, prefix: str) -> ColumnElement[bool]:
+    if not prefix:
+        return sa.true()
+    return sa.and_(column >= prefix, column < prefix + _TOP,
+                   sa.func.substr(column, 1, len(prefix)) == prefix)
+
+
+def _fields(ctx: Context, token: str) -> list[Ranked]:
+    names = [f for f in query_fields() if f.startswith(token) and f != token]
+    if not names:
+        return []
+    keys = {usage.field_term(n): n for n in names}
+    learned = _learned(ctx, dict.fromkeys(keys, "field"))
+    return [(Suggestion(text=n, kind="field", score=learned.get(k, 0.0)), 0.0)
+            for k, n in keys.items()]
+
+
+def _names(ctx: Context, prefix: str, field: str = "") -> list[Ranked]:
+    if not prefix:
+        return []
+    inner = (sa.select(assets.c.id, assets.c.kind, assets.c.namespace, assets.c.name)
+             .where(prefixed(assets.c.name, prefix)).order_by(assets.c.name)
+             .limit(CANDIDATES).subquery())
+    weight = sa.func.max(ctx.weight(asset_usage))
+    stmt = (sa.select(inner.c.kind, inner.c.namespace, inner.c.name, weight.label("w"),
+                      sa.func.count().label("n"))
+            .select_from(inner.outerjoin(asset_usage, asset_usage.c.asset_id == inner.c.id))
+            .group_by(inner.c.kind, inner.c.namespace, inner.c.name))
+    out = []
+    for row in ctx.conn.execute(stmt):
+        kind = "model" if row.kind == "model_version" else row.kind
+        out.append((Suggestion(text=field + row.name, kind="name", score=row.w,
+                               ref=f"{kind}:{row.namespace}/{row.name}"), float(row.n)))
+    return out
+
+
+def _refs(ctx: Context, kind: str, rest: str, field: str = "") -> list[Ranked]:
+    """``fr`` -> namespaces; ``fraud/ch`` -> names; ``fraud/churn@1`` -> versions."""
+    space, slash, tail = rest.partition("/")
+    name, at, version = tail.partition("@")
+    cond = [assets.c.kind == kind]
+    if not slash:
+        cond.append(prefixed(assets.c.namespace, space))
+    elif not at:
+        cond += [assets.c.namespace == space, prefixed(assets.c.name, name)]
+    else:
+        cond += [assets.c.namespace == space, assets.c.name == name,
+                 prefixed(assets.c.version, version)]
+    inner = (sa.select(assets.c.id, assets.c.namespace, assets.c.name, assets.c.version)
+             .where(*cond).order_by(assets.c.namespace, assets.c.name, assets.c.version)
+             .limit(CANDIDATES).subquery())
+    uses = (sa.select(sa.func.count()).select_from(relations)
+            .where(relations.c.target_id == inner.c.id).scalar_subquery())
+    stmt = (sa.select(inner, ctx.weight(asset_usage).label("w"), uses.label("n"))
+            .select_from(inner.outerjoin(asset_usage, asset_usage.c.asset_id == inner.c.id)))
+    out = []
+    for row in ctx.conn.execute(stmt):
+        ref = f"{kind}:{row.namespace}/{row.name}" + (f"@{row.version}" if row.version else "")
+        out.append((Suggestion(text=field + ref, kind="ref", ref=ref, score=row.w),
+                    float(row.n)))
+    return out
+
+
+def _learned(ctx: Context, keys: dict[str, SuggestionKind]) -> dict[str, float]:
+    if not keys:
+        return {}
+    rows = ctx.conn.execute(sa.select(term_usage.c.term, ctx.weight(term_usage))
+                            .where(term_usage.c.term.in_(list(keys))))
+    return {term: float(w) for term, w in rows}
+
+
+def _tags(ctx: Context, prefix: str) -> list[Ranked]:
+    counted = (sa.select(asset_tags.c.tag, sa.func.count().label("n"))
+               .where(prefixed(asset_tags.c.tag, prefix)).group_by(asset_tags.c.tag)
+               .order_by(asset_tags.c.tag).limit(CANDIDATES))
+    found: dict[str, float] = {row.tag: float(row.n) for row in ctx.conn.execute(counted)}
+    for column in (taxonomy_terms.c.term, taxonomy_synonyms.c.synonym):
+        stmt = sa.select(column).where(prefixed(column, prefix)).order_by(column)
+        for (label,) in ctx.conn.execute(stmt.limit(CANDIDATES)):
+            found.setdefault(label, 0.0)
+    learned = _learned(ctx, {f"tag:{t}": "tag" for t in found})
+    return [(Suggestion(text=f"tag:{t}", kind="tag", score=learned.get(f"tag:{t}", 0.0)), n)
+            for t, n in found.items()]
+
+
+def _namespaces(ctx: Context, prefix: str) -> list[Ranked]:
+    stmt = (sa.select(assets.c.namespace, sa.func.count().label("n"))
+            .where(prefixed(assets.c.namespace, prefix)).group_by(assets.c.namespace)
+            .order_by(assets.c.namespace).limit(CANDIDATES))
+    found = {row.namespace: float(row.n) for row in ctx.conn.execute(stmt)}
+    return _values(ctx, {f"namespace:{ns}": n for ns, n in found.items()})
+
+
+def _values(ctx: Context, counted: dict[str, float]) -> list[Ranked]:
+    learned = _learned(ctx, dict.fromkeys(counted, "value"))
+    return [(Suggestion(text=text, kind="value", score=learned.get(text, 0.0)), n)
+            for text, n in counted.items()]
+
+
+def _json_values(ctx: Context, path: tuple[str, ...], prefix: str) -> list[Ranked]:
+    """Values of a metadata path among the newest :data:`RECENT` assets."""
+    recent = sa.select(assets.c.meta).order_by(assets.c.id.desc()).limit(RECENT).subquery()
+    value = json_functions(ctx.conn.dialect.name).text(recent.c.meta, path)
+    stmt = (sa.select(value.label("v"), sa.func.count().label("n")).select_from(recent)
+            .where(value.is_not(None), prefixed(value, prefix)).group_by(value)
+            .order_by(value).limit(CANDIDATES))
+    field = "meta." + ".".join(path)
+    return _values(ctx, {f"{field}:{row.v}": float(row.n) for row in ctx.conn.execute(stmt)})
+
+
+def _json_facets() -> list[tuple[str, ...]]:
+    return [spec.path for spec in facet_config().facets.values()
+            if spec.type == "json" and spec.path]
+
+
+def _field_values(ctx: Context, head: str, rest: str) -> list[Ranked]:
+    """Completions after ``field:``."""
+    base = head.removesuffix("*")
+    if base in GRAPH_PREDICATES or base == "ref":
+        kind, colon, ref_rest = rest.partition(":")
+        if colon and kind in SPECS:
+            return _refs(ctx, kind, ref_rest, field=f"{head}:")
+        return [(Suggestion(text=f"{head}:{k}:", kind="field"), 0.0)
+                for k in SPECS if k.startswith(rest)]
+    if head in SPECS:
+        return _refs(ctx, head, rest)
+    if head == "tag":
+        return _tags(ctx, rest)
+    if head == "namespace":
+        return _namespaces(ctx, rest)
+    if head == "name":
+        return _names(ctx, rest, field="name:")
+    if head in ("kind", "state"):
+        options = SPECS if head == "kind" else {s for spec in SPECS.values() for s in spec.states}
+        return _values(ctx, {f"{head}:{o}": 0.0 for o in sorted(options) if o.startswith(rest)})
+    if head.startswith("meta.") and tuple(head[5:].split(".")) in _json_facets():
+        return _json_values(ctx, tuple(head[5:].split(".")), rest)
+    return _learned_values(ctx, f"{head}:{rest}")
+
+
+def _learned_values(ctx: Context, prefix: str) -> list[Ranked]:
+    stmt = (sa.select(term_usage.c.term, ctx.weight(term_usage).label("w"))
+            .where(prefixed(term_usage.c.term, prefix)).order_by(term_usage.c.term)
+            .limit(CANDIDATES))
+    return [(Suggestion(text=row.term, kind="value", score=row.w), 0.0)
+            for row in ctx.conn.execute(stmt)]
+
+
+def last_token(q: str) -> str:
+    """The token being typed: after the last space, without an opening ``(`` or ``-``."""
+    if not q or q[-1].isspace():
+        return ""
+    return q.split()[-1].lstrip("(-")
+
+
+def suggest(conn: Connection, q: str, *, limit: int, now: float,
+            half_life_days: float) -> list[Suggestion]:
+    ctx = Context(conn, now, half_life_days)
+    token = last_token(q)
+    head, colon, rest = token.partition(":")
+    if colon:
+        found = _field_values(ctx, head, rest)
+    else:
+        found = _fields(ctx, token)
+        if token:
+            found += _names(ctx, token) + _tags(ctx, token) + _namespaces(ctx, token)
+            for path in _json_facets():
+                found += _json_values(ctx, path, token)
+    return rank(found, limit)
+
+
+def rank(found: list[Ranked], limit: int) -> list[Suggestion]:
+    """Usage, then popularity, then text; one suggestion per text (the best)."""
+    ordered = sorted(found, key=lambda item: (-item[0].score, -item[1], item[0].text))
+    seen: dict[str, Suggestion] = {}
+    for suggestion, _ in ordered:
+        seen.setdefault(suggestion.text, suggestion)
+    return list(seen.values())[:limit]

@@ -1,0 +1,130 @@
+"""Usage signals: what people search for, open, pull and deploy, learned as weights that
+decay with a half-life, so suggestions rank what is used now above what was used once.
+
+Each subject (an asset, or a term such as ``tag:pii``) has one row: its weight as of the
+time it was last touched. A new signal is added in one upsert that first decays the stored
+weight to the newer of the two times; reads decay it to "now". Decay is
+``weight * 0.5 ** (elapsed / half_life)``, computed in SQL with ``power()`` (PostgreSQL;
+SQLite's built-in math functions, present since 3.35 in standard builds).
+
+This module writes inside the caller's transaction; the service layer opens it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from modelatlas.search.ast import Graph, JsonCompare, Match, Node, RefMatch, walk
+from modelatlas.store.tables import asset_usage, term_usage
+
+Signal = Literal["searched", "opened", "pulled", "deployed", "derived"]
+
+# How much one signal of each kind weighs: acting on an asset says more than looking at it.
+WEIGHTS: dict[str, float] = {
+    "searched": 1.0, "opened": 1.0, "pulled": 2.0, "derived": 2.0, "deployed": 3.0,
+}
+CLIENT_SIGNALS = ("opened", "pulled", "deployed")
+DAY = 86_400.0
+MAX_HALVINGS = 1000.0
+
+
+def _insert(conn: Connection, table: sa.Table) -> Any:
+    """The dialect's INSERT, which has ``on_conflict_do_update`` (same SQL on both)."""
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def _upsert(conn: Connection, table: sa.Table, key: str, rows: list[dict[str, Any]],
+            half_life: float) -> None:
+    """Add each row's weight, decaying whichever of the stored and the new weight is older
+    to the newer time (a signal recorded late, with an old time, counts what it is worth
+    now). One statement per batch; no read-modify-write race."""
+    stmt = _insert(conn, table)
+    old, new = table.c, stmt.excluded
+    newer = new.touched_at >= old.touched_at
+    score = sa.case(
+        (newer, old.score * _half(new.touched_at - old.touched_at, half_life) + new.score),
+        else_=old.score + new.score * _half(old.touched_at - new.touched_at, half_life),
+    )
+    touched = sa.case((newer, new.touched_at), else_=old.touched_at)
+    conn.execute(
+        stmt.on_conflict_do_update(index_elements=[key],
+                                   set_={"score": score, "touched_at": touched}),
+        rows,
+    )
+
+
+def _half(elapsed: Any, half_life: float) -> ColumnElement[float]:
+    """``0.5 ** (elapsed / half_life)``, the exponent held in [0, 1000]: PostgreSQL raises on
+    a float underflow, and a weight 1000 half-lives old is nothing anyway."""
+    halvings = elapsed / sa.literal(half_life, sa.Float)
+    bounded = sa.case((halvings <= 0, sa.literal(0.0, sa.Float)),
+                      (halvings >= MAX_HALVINGS, sa.literal(MAX_HALVINGS, sa.Float)),
+                      else_=halvings)
+    return sa.func.power(sa.literal(0.5, sa.Float), bounded)
+
+
+def record(
+    conn: Connection,
+    *,
+    assets: Mapping[int, float] | None = None,
+    terms: Mapping[str, float] | None = None,
+    at: float,
+    half_life_days: float,
+) -> None:
+    """Add weights to assets (by id) and terms at time ``at`` (epoch seconds)."""
+    half_life = half_life_days * DAY
+    if assets:
+        _upsert(conn, asset_usage, "asset_id",
+                [{"asset_id": i, "score": w, "touched_at": at}
+                 for i, w in sorted(assets.items())], half_life)
+    if terms:
+        _upsert(conn, term_usage, "term",
+                [{"term": t, "score": w, "touched_at": at}
+                 for t, w in sorted(terms.items())], half_life)
+
+
+def decayed(table: sa.Table, *, now: float, half_life_days: float) -> ColumnElement[float]:
+    """The weight of a usage row as of ``now`` (0 where the outer-joined row is missing)."""
+    elapsed = sa.literal(now, sa.Float) - table.c.touched_at
+    return sa.func.coalesce(
+        table.c.score * _half(elapsed, half_life_days * DAY), sa.literal(0.0, sa.Float)
+    )
+
+
+def field_term(field: str) -> str:
+    """The usage key of a query field (``tag:``, ``metrics.auc``)."""
+    return f"field:{field}"
+
+
+def query_terms(tree: Node) -> tuple[list[str], list[tuple[str, str, str, str | None]]]:
+    """What a search says about interest: the terms (field values and fields it used) and
+    the refs it named (``kind, namespace, name, version``)."""
+    terms: list[str] = []
+    refs: list[tuple[str, str, str, str | None]] = []
+    for node in walk(tree):
+        if isinstance(node, Match) and not node.negated:
+            terms.append(field_term(f"{node.field}:"))
+            if not node.prefix:
+                terms.append(f"{node.field}:{node.value}")
+        elif isinstance(node, JsonCompare):
+            dotted = ".".join(node.path)
+            path = dotted if node.path[0] == "metrics" else f"{node.document}.{dotted}"
+            terms.append(field_term(path))
+            if isinstance(node.value, str):
+                terms.append(f"{path}:{node.value}")
+        elif isinstance(node, Graph):
+            terms.append(field_term(f"{node.predicate}:"))
+            refs.append((node.kind, node.namespace, node.name, node.version))
+        elif isinstance(node, RefMatch):
+            refs.append((node.kind, node.namespace, node.name, node.version))
+    return list(dict.fromkeys(t for t in terms if len(t) <= 300)), refs
+
+
+def weights(items: Iterable[str], signal: str) -> dict[str, float]:
+    return dict.fromkeys(items, WEIGHTS[signal])
