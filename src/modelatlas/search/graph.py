@@ -1,6 +1,7 @@
 """Graph predicates: conditions on ``assets`` answered from ``relations`` in the database.
 
-Direct predicates are EXISTS subqueries over one or two edges. Transitive ones
+Direct predicates are ``id IN (...)`` subqueries over one or two edges, driven from the
+named target. Transitive ones
 (``trained_on*``, ``uses_feature*``, ``derived_from*``) walk *downstream* from the target's
 versions with a recursive CTE bounded at :data:`MAX_HOPS`, over two kinds of step:
 ``x derived_from y`` (y -> x) and "a run used y and produced x" (y -> x). So a model
@@ -35,31 +36,33 @@ def _targets(node: Graph) -> sa.Select[Any]:
 
 
 def _run_used(subject: Any, targets: sa.Select[Any]) -> ColumnElement[bool]:
-    """``subject`` was produced by a run that used one of ``targets``."""
+    """``subject`` was produced by a run that used one of ``targets``.
+
+    Written as ``subject IN (...)`` driven from the targets: the database walks from the
+    named dataset through its few edges (index on relations(target_id, relation)) instead of
+    probing every candidate asset, which is what an EXISTS per row did."""
     produced = relations.alias("produced")
     used = relations.alias("used")
-    return sa.exists(
-        sa.select(sa.literal(1)).select_from(
-            produced.join(used, used.c.source_id == produced.c.source_id)
+    return subject.in_(  # type: ignore[no-any-return]
+        sa.select(produced.c.target_id).select_from(
+            used.join(produced, produced.c.source_id == used.c.source_id)
         ).where(
-            produced.c.target_id == subject,
-            produced.c.relation == "produced",
-            used.c.relation == "used",
             used.c.target_id.in_(targets),
+            used.c.relation == "used",
+            produced.c.relation == "produced",
         )
     )
 
 
 def _edge(subject: Any, relation: str, targets: sa.Select[Any], *,
           reverse: bool = False) -> ColumnElement[bool]:
-    """``subject -relation-> target`` (or ``target -relation-> subject`` when reversed)."""
+    """``subject -relation-> target`` (or ``target -relation-> subject`` when reversed),
+    driven from the targets' edges as in :func:`_run_used`."""
     edge = relations.alias(f"edge_{relation}")
     near, far = (edge.c.target_id, edge.c.source_id) if reverse else (
         edge.c.source_id, edge.c.target_id)
-    return sa.exists(
-        sa.select(sa.literal(1)).where(
-            near == subject, edge.c.relation == relation, far.in_(targets)
-        )
+    return subject.in_(  # type: ignore[no-any-return]
+        sa.select(near).where(far.in_(targets), edge.c.relation == relation)
     )
 
 
