@@ -1,0 +1,455 @@
+"""The discovery benchmark: ModelAtlas search beside MLflow's registry search, same data.
+
+Builds a registry of the shape ``../shared/bench/mlflow_registry_bench.py`` builds (models of
+20 teams tagged with a task and a framework, 10 versions each, every version trained on one
+of 200 datasets x 5 versions), draws the values from the same seeded generator in the same
+order, so both registries hold the same organisation; then times ``Registry.search``
+in-process on SQLite. With ``--mlflow-python`` the shared script runs at the same scale in
+the same invocation (in its own interpreter: MLflow is never a dependency of ours) and the
+speed-up per query is computed from its medians.
+
+    .venv/bin/python bench/search_bench.py --scale 100000 \\
+        --mlflow-python /tmp/mlflow-venv/bin/python
+
+Figures go to ``bench/results/search-<scale>.json`` and a section of
+``bench/results/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from modelatlas.config import Settings
+from modelatlas.registry import Registry
+from modelatlas.registry.bulk import BulkStats, bulk_load
+from modelatlas.registry.types import AssetCreate, RelationCreate
+
+BENCH = Path(__file__).resolve().parent
+MLFLOW_SCRIPT = BENCH.parent.parent / "shared" / "bench" / "mlflow_registry_bench.py"
+# The shared script's vocabulary, in its order: the same seed draws the same organisation.
+TEAMS = [f"team-{i}" for i in range(20)]
+TASKS = ["classification", "regression", "ranking", "ner", "summarization",
+         "detection", "segmentation", "forecasting"]
+FRAMEWORKS = ["sklearn", "pytorch", "tensorflow", "xgboost", "lightgbm"]
+DATASETS = [f"ds-{i}" for i in range(200)]
+STAGES = ["dev", "staging", "prod", "archived"]
+STATE_OF_STAGE = {"dev": "registered", "staging": "staging", "prod": "production",
+                  "archived": "archived"}
+VERSIONS_PER_MODEL = 10
+DATA_NAMESPACE = "data"
+FIVE_FACETS = ["framework", "task", "state", "dataset", "auc"]
+# Our query -> the shared script's entry it answers (queries, or paging_all_results).
+MLFLOW_PEERS = {
+    "trained_on_version": ("queries", "b_search_mv_tag_dataset_eq"),
+    "trained_on_any_version": ("queries", "b2_search_mv_tag_dataset_like"),
+    "team_models_page1": ("queries", "c_search_rm_tag_team_page1"),
+    "name_prefix": ("queries", "d_search_rm_name_like_prefix"),
+    "page_through_any_version": ("paging_all_results", "b2_mv_dataset_like"),
+}
+TARGETS = {"speedup_min": 30.0, "facets_p50_ms": 20.0, "facets_p95_ms": 100.0,
+           "trained_on_version_p95_ms": 10.0, "deep_page_ratio_max": 1.5}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=100_000, help="model versions")
+    parser.add_argument("--seed", type=int, default=42, help="the shared script's default")
+    parser.add_argument("--work-dir", type=Path, default=BENCH / ".work")
+    parser.add_argument("--results-dir", type=Path, default=BENCH / "results")
+    parser.add_argument("--reps", type=int, default=100, help="timed runs per query")
+    parser.add_argument("--mlflow-python", help="python of a venv with mlflow installed")
+    parser.add_argument("--mlflow-json", type=Path,
+                        help="reuse the shared script's JSON from an earlier run")
+    parser.add_argument("--rebuild", action="store_true", help="load again even if built")
+    parser.add_argument("--no-readme", action="store_true", help="do not touch README.md")
+    return parser.parse_args(argv)
+
+
+# the organisation -----------------------------------------------------------------------
+def _asset(ref: str, **fields: Any) -> AssetCreate:
+    """Built without re-validation: bulk_load validates each record as create_asset does."""
+    base: dict[str, Any] = {"ref": ref, "description": "", "owners": [], "tags": [],
+                            "metadata": {}, "custom": {}, "state": None, "digests": {}}
+    return AssetCreate.model_construct(**{**base, **fields})
+
+
+def _relation(source: str, relation: str, target: str) -> RelationCreate:
+    return RelationCreate.model_construct(source=source, relation=relation, target=target,
+                                          properties={})
+
+
+def organisation(scale: int, seed: int) -> Iterator[AssetCreate | RelationCreate]:
+    """The datasets, then model by model its versions, each with the run that trained it on
+    one dataset version. Random draws follow the shared script's (``--no-runs``) order."""
+    rng = random.Random(seed)
+    for ds in DATASETS:
+        for v in range(1, 6):
+            yield _asset(f"dataset:{DATA_NAMESPACE}/{ds}@{v}", description=f"{ds} version {v}")
+    for i in range(max(1, scale // VERSIONS_PER_MODEL)):
+        team, task, framework = rng.choice(TEAMS), rng.choice(TASKS), rng.choice(FRAMEWORKS)
+        model = f"model:{team}/model-{i}"
+        yield _asset(model, tags=[task, framework],
+                     metadata={"task": task, "framework": framework})
+        for j in range(1, VERSIONS_PER_MODEL + 1):
+            ds, dsv = rng.choice(DATASETS), rng.randint(1, 5)
+            auc, latency = round(rng.uniform(0.5, 0.99), 2), round(rng.uniform(1, 200), 1)
+            stage = rng.choice(STAGES)
+            version, run = f"model_version:{team}/model-{i}@{j}", f"run:{team}/model-{i}-v{j}"
+            metrics = {"auc": auc, "latency_p95_ms": latency}
+            yield _asset(run, metadata={"metrics": metrics})
+            yield _asset(version, state=STATE_OF_STAGE[stage], metadata={
+                "task": task, "framework": framework, "metrics": metrics})
+            yield _relation(version, "version_of", model)
+            yield _relation(run, "used", f"dataset:{DATA_NAMESPACE}/{ds}@{dsv}")
+            yield _relation(run, "produced", version)
+
+
+def build(work: Path, scale: int, seed: int, *, rebuild: bool) -> tuple[Path, dict[str, Any]]:
+    """The registry for (scale, seed), loaded once and reused; its home and load figures."""
+    home = work / f"search-{scale}-seed{seed}"
+    marker = home / "load.json"
+    if marker.exists() and not rebuild:
+        return home, {**json.loads(marker.read_text()), "reused": True}
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    registry = open_registry(home)
+
+    def report(stats: BulkStats) -> None:
+        print(f"  {stats.assets:>9,} assets {stats.relations:>10,} relations "
+              f"{stats.assets_per_second:>7,.0f} assets/s", end="\r", file=sys.stderr,
+              flush=True)
+
+    try:
+        stats = bulk_load(registry, organisation(scale, seed), progress=report)
+    finally:
+        registry.close()
+    print(file=sys.stderr)
+    figures = {"assets": stats.assets, "relations": stats.relations,
+               "seconds": round(stats.seconds, 2),
+               "assets_per_second": round(stats.assets_per_second),
+               "db_bytes": (home / "registry.db").stat().st_size}
+    marker.write_text(json.dumps(figures, indent=2))
+    return home, {**figures, "reused": False}
+
+
+def open_registry(home: Path) -> Registry:
+    url = f"sqlite:///{home / 'registry.db'}"
+    return Registry.open(Settings(home=home, database_url=url, actor="bench"))
+
+
+# timing ---------------------------------------------------------------------------------
+def pct(values: list[float], p: float) -> float:
+    """Linear interpolation, as the shared script computes its p95."""
+    s = sorted(values)
+    k = (len(s) - 1) * p / 100.0
+    lo = int(k)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    ms = [s * 1000.0 for s in samples]
+    return {"n": len(ms), "min_ms": round(min(ms), 3), "p50_ms": round(statistics.median(ms), 3),
+            "p95_ms": round(pct(ms, 95), 3)}
+
+
+def time_calls(call: Callable[[int], int], reps: int, warmup: int = 3) -> dict[str, Any]:
+    """``call(i)`` runs variant i and returns its hit count; warm-ups are not counted."""
+    for i in range(warmup):
+        call(i)
+    samples, hits = [], []
+    for i in range(reps):
+        started = time.perf_counter()
+        hits.append(call(i))
+        samples.append(time.perf_counter() - started)
+    return {**summary(samples), "hits_min": min(hits), "hits_max": max(hits)}
+
+
+class Plans:
+    """Captures the SQL a search runs, then asks SQLite how it plans each SELECT."""
+
+    def __init__(self, registry: Registry, db_file: Path) -> None:
+        self.registry, self.db_file = registry, db_file
+        self.captured: list[tuple[str, Any]] = []
+        self.on = False
+        sa.event.listen(registry.db.reader, "before_cursor_execute", self._capture)
+
+    def _capture(self, _conn: Any, _cursor: Any, statement: str, parameters: Any,
+                 _context: Any, _executemany: bool) -> None:
+        if self.on:
+            self.captured.append((statement, parameters))
+
+    def explain(self, run: Callable[[], object]) -> list[dict[str, Any]]:
+        self.captured.clear()
+        self.on = True
+        try:
+            run()
+        finally:
+            self.on = False
+        out = []
+        with sqlite3.connect(self.db_file) as con:
+            for statement, params in self.captured:
+                if not statement.lstrip().upper().startswith(("SELECT", "WITH")):
+                    continue
+                rows = con.execute("EXPLAIN QUERY PLAN " + statement, params).fetchall()
+                out.append({"sql_head": " ".join(statement.split())[:200],
+                            "plan": [r[-1] for r in rows]})
+        return out
+
+
+# the queries ----------------------------------------------------------------------------
+def query_set(scale: int) -> dict[str, tuple[str, Callable[[int], str], dict[str, Any]]]:
+    """label -> (what it asks, the query of variant i, search options)."""
+    models = max(1, scale // VERSIONS_PER_MODEL)
+    ds = [17, *random.Random(1).sample(range(200), 49)]  # ds-17 first: MLflow's probe
+
+    def dataset(i: int) -> str:
+        return f"dataset:{DATA_NAMESPACE}/ds-{ds[i % len(ds)]}"
+
+    prefix_base = [12] + [n for n in random.Random(2).sample(range(10, 100), 20) if n != 12]
+    bare: dict[str, Any] = {"facets": []}
+    return {
+        "trained_on_version": ("versions trained on ds-K@V", lambda i: (
+            f"trained_on:{dataset(i)}@{1 + (i // len(ds) + 2) % 5}"), {**bare, "limit": 500}),
+        "trained_on_any_version": ("versions trained on any version of ds-K", lambda i: (
+            f"trained_on:{dataset(i)}"), {**bare, "limit": 500}),
+        "trained_on_transitive": ("the same, trained_on* (transitive)", lambda i: (
+            f"trained_on*:{dataset(i)}"), {**bare, "limit": 500}),
+        "team_models_page1": ("models of team-K, first 100", lambda i: (
+            f"kind:model namespace:team-{(3 + i) % 20}"), {**bare, "limit": 100}),
+        "name_prefix": ("models named model-NN*, first 100", lambda i: (
+            f"kind:model name:model-{prefix_base[i % len(prefix_base)] % max(models, 10)}*"),
+            {**bare, "limit": 100}),
+        "or_two_teams": ("OR: models of team-K or team-K+1 (MLflow: unsupported)", lambda i: (
+            f"kind:model (namespace:team-{i % 20} OR namespace:team-{(i + 1) % 20})"),
+            {**bare, "limit": 100}),
+        "metric_compare": ("metrics.auc>=X on versions (MLflow: unsupported)", lambda i: (
+            f"kind:model_version metrics.auc>={0.80 + (i % 15) / 100:.2f}"),
+            {**bare, "limit": 100}),
+        "filtered_five_facets": ("team-K versions, auc>=0.9, 5 facet counts", lambda i: (
+            f"kind:model_version namespace:team-{i % 20} metrics.auc>=0.9"),
+            {"facets": FIVE_FACETS, "limit": 50}),
+        "broad_five_facets": ("all versions with auc>=0.9, 5 facet counts", lambda i: (
+            f"kind:model_version metrics.auc>={0.90 + (i % 5) / 100:.2f}"),
+            {"facets": FIVE_FACETS, "limit": 50}),
+        "trained_on_version_default_facets": ("trained_on ds-K@V, default facets", lambda i: (
+            f"trained_on:{dataset(i)}@{1 + (i // len(ds) + 2) % 5}"), {"limit": 500}),
+    }
+
+
+def run_queries(registry: Registry, plans: Plans, scale: int, reps: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for label, (about, make, options) in query_set(scale).items():
+        def one(i: int, make: Callable[[int], str] = make,
+                options: dict[str, Any] = options) -> int:
+            return len(registry.search(make(i), **options).items)
+
+        slow = label.startswith("broad")  # ~20k hits counted five ways: fewer runs
+        entry = time_calls(one, max(10, reps // 5) if slow else reps)
+        entry.update(about=about, example=make(0), options=options,
+                     plan=plans.explain(partial(one, 0)))
+        out[label] = entry
+        print(f"  {label:<36} p50 {entry['p50_ms']:>9.3f} ms  p95 {entry['p95_ms']:>9.3f} ms"
+              f"  hits {entry['hits_min']}-{entry['hits_max']}", file=sys.stderr)
+    return out
+
+
+def page_all(registry: Registry, q: str, limit: int) -> tuple[int, int]:
+    hits, pages, cursor = 0, 0, None
+    while True:
+        result = registry.search(q, facets=[], cursor=cursor, limit=limit)
+        hits, pages, cursor = hits + len(result.items), pages + 1, result.next_cursor
+        if not cursor:
+            return hits, pages
+
+
+def run_paging(registry: Registry, reps: int) -> dict[str, Any]:
+    """Every hit of a query page by page, as MLflow's script does; then page 1 vs page 50."""
+    out: dict[str, Any] = {}
+    ds = [17, *random.Random(3).sample(range(200), 9)]
+    counts: list[tuple[int, int]] = []
+
+    def every_page(i: int) -> int:
+        counts.append(page_all(
+            registry, f"trained_on:dataset:{DATA_NAMESPACE}/ds-{ds[i % len(ds)]}", 100))
+        return counts[-1][0]
+
+    entry = time_calls(every_page, max(10, reps // 5))
+    entry.update(about="every hit of trained_on any version of ds-K, pages of 100",
+                 example=f"trained_on:dataset:{DATA_NAMESPACE}/ds-17",
+                 hits_and_pages=counts[0])  # the first warm-up: ds-17, MLflow's probe
+    out["page_through_any_version"] = entry
+    for sort in ("relevance", "name", "-metrics.auc"):
+        out[f"deep_page_{sort}"] = deep_page(registry, "kind:model_version", sort, reps)
+    return out
+
+
+def deep_page(registry: Registry, q: str, sort: str, reps: int) -> dict[str, Any]:
+    cursors: list[str | None] = [None]
+    for _ in range(49):
+        result = registry.search(q, facets=[], sort=sort, cursor=cursors[-1], limit=100)
+        if result.next_cursor is None:
+            return {"skipped": "fewer than 50 pages"}
+        cursors.append(result.next_cursor)
+
+    def page(n: int) -> Callable[[int], int]:
+        return lambda _i: len(registry.search(q, facets=[], sort=sort, cursor=cursors[n - 1],
+                                              limit=100).items)
+
+    first, fiftieth = time_calls(page(1), reps), time_calls(page(50), reps)
+    ratio = fiftieth["p50_ms"] / first["p50_ms"]
+    print(f"  deep page {sort:<13} page 1 {first['p50_ms']:.3f} ms  page 50 "
+          f"{fiftieth['p50_ms']:.3f} ms  ratio {ratio:.2f}", file=sys.stderr)
+    return {"query": q, "sort": sort, "limit": 100, "page_1": first, "page_50": fiftieth,
+            "ratio_p50": round(ratio, 3)}
+
+
+# MLflow, side by side ----------------------------------------------------------------------
+def run_mlflow(python: str, scale: int, seed: int, work: Path, out: Path) -> dict[str, Any]:
+    """The shared script at the same scale, same seed, without runs: the queries compared
+    read model and version tags only, and runs would add ~15 ms per version to its build."""
+    db = work / f"mlflow-{scale}.db"
+    command = [python, str(MLFLOW_SCRIPT), "--n-models", str(max(1, scale // VERSIONS_PER_MODEL)),
+               "--versions-per-model", str(VERSIONS_PER_MODEL), "--db", str(db), "--no-runs",
+               "--seed", str(seed), "--out", str(out), "--progress-every", "10000"]
+    print("  " + " ".join(command), file=sys.stderr)
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    print(f"  MLflow done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    figures: dict[str, Any] = json.loads(out.read_text())
+    figures["command"] = " ".join(command)
+    return figures
+
+
+def speedups(ours: dict[str, Any], mlflow: dict[str, Any]) -> dict[str, Any]:
+    """MLflow's median over ours, per query it can answer at all."""
+    out: dict[str, Any] = {}
+    for label, (section, peer) in MLFLOW_PEERS.items():
+        theirs = mlflow.get(section, {}).get(peer)
+        if theirs is None or label not in ours:
+            continue
+        ratio = theirs["median_ms"] / ours[label]["p50_ms"]
+        out[label] = {"mlflow": peer, "mlflow_median_ms": theirs["median_ms"],
+                      "mlflow_p95_ms": theirs["p95_ms"],
+                      "mlflow_results": theirs.get("result_count", theirs.get("results")),
+                      "modelatlas_p50_ms": ours[label]["p50_ms"], "speedup": round(ratio, 1)}
+    return out
+
+
+def verdicts(scale: int, ours: dict[str, Any], ratios: dict[str, Any]) -> dict[str, str]:
+    def mark(ok: bool, figure: str) -> str:
+        return f"{'PASS' if ok else 'MISS'} ({figure})"
+
+    out: dict[str, str] = {}
+    for label, r in ratios.items():
+        out[f"speedup {label} >= 30x @{scale:,}"] = mark(
+            r["speedup"] >= TARGETS["speedup_min"], f"{r['speedup']}x")
+    facets = ours["filtered_five_facets"]
+    out[f"filtered search, 5 facets p50 <= 20 / p95 <= 100 ms @{scale:,}"] = mark(
+        facets["p50_ms"] <= TARGETS["facets_p50_ms"]
+        and facets["p95_ms"] <= TARGETS["facets_p95_ms"],
+        f"{facets['p50_ms']} / {facets['p95_ms']} ms")
+    trained = ours["trained_on_version"]
+    out[f"trained_on dataset version p95 <= 10 ms @{scale:,}"] = mark(
+        trained["p95_ms"] <= TARGETS["trained_on_version_p95_ms"], f"{trained['p95_ms']} ms")
+    for key, entry in ours.items():
+        if key.startswith("deep_page_") and "ratio_p50" in entry:
+            out[f"page 50 ~ page 1 ({entry['sort']}) @{scale:,}"] = mark(
+                entry["ratio_p50"] <= TARGETS["deep_page_ratio_max"], f"x{entry['ratio_p50']}")
+    return out
+
+
+# reporting -----------------------------------------------------------------------------
+def readme_section(result: dict[str, Any]) -> str:
+    scale, ratios = result["scale"], result.get("speedups", {})
+    lines = [
+        f"### Search, {scale:,} model versions ({result['date']})", "",
+        f"`{result['command']}`. In-process `Registry.search`, SQLite; ms as p50 / p95 over "
+        f"{result['reps']} runs with varied parameters; MLflow {result.get('mlflow_version', '-')}"
+        " median in the same run (`--no-runs`: its queries read tags only).", "",
+        "| query | example | hits | ModelAtlas p50 / p95 | MLflow median | speed-up |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for label, e in {**result["queries"], **result["paging"]}.items():
+        if "p50_ms" not in e:
+            continue
+        r = ratios.get(label)
+        peer = f"{r['mlflow_median_ms']:.1f}" if r else "unsupported" if label in (
+            "or_two_teams", "metric_compare", "filtered_five_facets",
+            "broad_five_facets") else "-"
+        hits = e.get("hits_and_pages", [f"{e['hits_min']}-{e['hits_max']}"])[0]
+        lines.append(f"| {label} | `{e.get('example', e.get('about', ''))}` | {hits} | "
+                     f"{e['p50_ms']:.3f} / {e['p95_ms']:.3f} | {peer} | "
+                     f"{str(r['speedup']) + 'x' if r else ''} |")
+    for label, e in result["paging"].items():
+        if "ratio_p50" in e:
+            lines.append(f"| {label} | `{e['query']}` sort `{e['sort']}` | 100/page | page 1 "
+                         f"{e['page_1']['p50_ms']:.3f}, page 50 {e['page_50']['p50_ms']:.3f} "
+                         f"(x{e['ratio_p50']}) | - | |")
+    lines += ["", "Targets: " + "; ".join(f"{k}: {v}" for k, v in result["targets"].items()),
+              ""]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    args.work_dir.mkdir(parents=True, exist_ok=True)
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    result: dict[str, Any] = {
+        "scale": args.scale, "seed": args.seed, "reps": args.reps,
+        "date": datetime.now(UTC).date().isoformat(),
+        "command": " ".join(["bench/search_bench.py", *(argv or sys.argv[1:])]),
+        "machine": {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+                    "processor": platform.machine()},
+    }
+    mlflow: dict[str, Any] | None = None
+    if args.mlflow_json:
+        mlflow = json.loads(args.mlflow_json.read_text())
+    elif args.mlflow_python:
+        mlflow = run_mlflow(args.mlflow_python, args.scale, args.seed, args.work_dir,
+                            args.results_dir / f"mlflow-{args.scale}.json")
+    print(f"building ModelAtlas at {args.scale:,} versions", file=sys.stderr)
+    home, result["load"] = build(args.work_dir, args.scale, args.seed, rebuild=args.rebuild)
+    registry = open_registry(home)
+    try:
+        plans = Plans(registry, home / "registry.db")
+        result["queries"] = run_queries(registry, plans, args.scale, args.reps)
+        result["paging"] = run_paging(registry, args.reps)
+    finally:
+        registry.close()
+    timed = {**result["queries"], **result["paging"]}
+    if mlflow is not None:
+        result["mlflow_version"] = mlflow.get("versions", {}).get("mlflow")
+        result["mlflow_truth"] = mlflow.get("truth")
+        result["mlflow_ingest"] = mlflow.get("ingest")
+        result["mlflow_probes"] = mlflow.get("probes")
+        result["speedups"] = speedups(timed, mlflow)
+    result["targets"] = verdicts(args.scale, timed, result.get("speedups", {}))
+    for name, verdict in result["targets"].items():
+        print(f"  {name}: {verdict}")
+    (args.results_dir / f"search-{args.scale}.json").write_text(
+        json.dumps(result, indent=2) + "\n")
+    if not args.no_readme:
+        with (args.results_dir / "README.md").open("a") as readme:
+            readme.write("\n" + readme_section(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
