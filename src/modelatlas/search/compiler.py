@@ -1,6 +1,7 @@
 """Compile the query tree into one SQLAlchemy condition on ``assets``.
 
-Every user value travels as a bound parameter; prefixes escape LIKE's ``%`` and ``_``.
+Every user value travels as a bound parameter; prefixes are ranges, so no LIKE pattern
+ever sees user text.
 Free text goes to the full-text engine (:mod:`modelatlas.search.fulltext`) and tags
 through the vocabulary (:mod:`modelatlas.search.taxonomy`) when those modules exist, so
 this module works before and after they land.
@@ -49,13 +50,20 @@ def _bind(value: Any, type_: Any = sa.String) -> Any:
     return sa.bindparam(None, value, type_)
 
 
-def _starts_with(column: Any, prefix: str) -> ColumnElement[bool]:
-    """Case-sensitive on both backends (SQLite's LIKE ignores ASCII case): LIKE narrows,
-    the substring comparison decides."""
-    return sa.and_(
-        column.startswith(prefix, autoescape=True),
-        sa.func.substr(column, 1, len(prefix)) == _bind(prefix),
-    )
+def _starts_with(column: Any, prefix: str, dialect: str) -> ColumnElement[bool]:
+    """Case-sensitive on both backends, and answerable from an index: the strings that
+    start with ``prefix`` are exactly those in [prefix, prefix with its last character
+    incremented) in code-point order -- SQLite's BINARY collation, and PostgreSQL's "C"
+    collation (a linguistic collation would order them differently)."""
+    if not prefix:
+        return sa.true()
+    if dialect == "postgresql":
+        column = column.collate("C")
+    low = column >= _bind(prefix)
+    last = ord(prefix[-1])
+    if last >= 0x10FFFF:
+        return sa.and_(low, sa.func.substr(column, 1, len(prefix)) == _bind(prefix))
+    return sa.and_(low, column < _bind(prefix[:-1] + chr(last + 1)))
 
 
 @dataclass
@@ -105,7 +113,7 @@ class Compiler:
             return self.json.contains(assets.c.owners, node.value)
         column = _COLUMNS[node.field]
         if node.prefix:
-            return _starts_with(column, node.value)
+            return _starts_with(column, node.value, self.dialect)
         return column == _bind(node.value)  # type: ignore[no-any-return]
 
     def _tag(self, node: Match) -> ColumnElement[bool]:
@@ -113,7 +121,7 @@ class Compiler:
         found = sa.select(sa.literal(1)).where(tagged.c.asset_id == assets.c.id).correlate(
             assets)
         if node.prefix:
-            return sa.exists(found.where(_starts_with(tagged.c.tag, node.value)))
+            return sa.exists(found.where(_starts_with(tagged.c.tag, node.value, self.dialect)))
         tags = self._expand(node.value)
         return sa.exists(found.where(tagged.c.tag.in_([_bind(t) for t in tags])))
 
