@@ -9,11 +9,11 @@ fails that read: a failure to record it is logged and the read goes on.
 
 from __future__ import annotations
 
-import logging
+import threading
 import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -21,6 +21,7 @@ from modelatlas.errors import InvalidInput, ModelAtlasError
 from modelatlas.refs import Ref
 from modelatlas.registry import _queries as q
 from modelatlas.registry._rows import asset_from_row, check_limit
+from modelatlas.registry._usage_queue import UsageQueue
 from modelatlas.registry.types import Asset
 from modelatlas.search import related as related_domain
 from modelatlas.search import suggest as suggest_domain
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from modelatlas.search.ast import Node
     from modelatlas.store.engine import Database
 
-logger = logging.getLogger("modelatlas.usage")
+_QUEUE_LOCK = threading.Lock()
 MAX_SUGGEST = 50
 MAX_QUERY = 2000
 ClientSignal = Literal["opened", "pulled", "deployed"]
@@ -75,6 +76,7 @@ class SuggestService:
         if any(ch == "\x00" for ch in q):
             raise InvalidInput.at("/q", "no NUL characters")
         check_limit(limit, MAX_SUGGEST)
+        self.flush_usage()  # this process reads its own signals
         with self.db.read() as conn:
             return suggest_domain.suggest(
                 conn, q, limit=limit, now=time.time() if now is None else now,
@@ -85,6 +87,7 @@ class SuggestService:
         """Assets sharing datasets, features, tags or lineage with ``ref``, best first."""
         parsed = ref if isinstance(ref, Ref) else Ref.parse(ref, path="/ref")
         check_limit(limit, MAX_SUGGEST)
+        self.flush_usage()
         with self.db.read() as conn:
             asset_id = q.require_id(conn, parsed)
             found = related_domain.related(conn, asset_id, limit=limit)
@@ -122,10 +125,28 @@ class SuggestService:
 
     def note_usage(self, signal: str, refs: Sequence[str | Ref] = (),
                    terms: Sequence[str] = ()) -> None:
-        """Record a signal a read or a write triggered, never failing it: unknown refs are
-        skipped, and an error is logged, not raised."""
-        try:
-            with self._write(None) as tx:
+        """Record a signal a read or a write triggered, never failing or slowing it: it is
+        queued and written behind (see ``_usage_queue``); unknown refs are skipped."""
+        self._usage_queue().put((signal, tuple(refs), tuple(terms), time.time()))
+
+    def flush_usage(self) -> None:
+        """Wait until every triggered signal so far is in the database."""
+        self._usage_queue().flush()
+
+    def _usage_queue(self) -> UsageQueue:
+        found: UsageQueue | None = self.__dict__.get("_usage")
+        if found is None:
+            with _QUEUE_LOCK:
+                found = self.__dict__.get("_usage")
+                if found is None:
+                    found = UsageQueue(self._write_usage)
+                    self.__dict__["_usage"] = found
+        return found
+
+    def _write_usage(self, signals: list[tuple[Any, ...]]) -> None:
+        """One transaction for a batch of queued signals."""
+        with self._write(None) as tx:
+            for signal, refs, terms, at in signals:
                 ids = {}
                 for ref in refs:
                     parsed = ref if isinstance(ref, Ref) else Ref.parse(ref)
@@ -133,10 +154,7 @@ class SuggestService:
                     if found is not None:
                         ids[found] = usage.WEIGHTS[signal]
                 if ids or terms:
-                    self._add_usage(tx.conn, ids, usage.weights(terms, signal), None)
-        except Exception:
-            logger.warning("could not record usage %s of %s %s", signal, list(refs),
-                           list(terms), exc_info=True)
+                    self._add_usage(tx.conn, ids, usage.weights(terms, signal), at)
 
     def note_search(self, tree: Node) -> None:
         terms, named = usage.query_terms(tree)

@@ -80,6 +80,9 @@ class Registry(SearchService, SuggestService, TaxonomyService):
         return cls(db, settings)
 
     def close(self) -> None:
+        queued = self.__dict__.get("_usage")
+        if queued is not None:
+            queued.close()  # writes what is queued before the engines go
         self.db.dispose()
 
     # transactions -----------------------------------------------------------------------
