@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from modelatlas.api import create_app
+from modelatlas.api.testing import running_server
+from modelatlas.client import Client
 from modelatlas.config import Settings
 from modelatlas.registry import Registry
 from modelatlas.testing import PostgresDatabases
@@ -73,3 +76,21 @@ def event_count(registry: Registry) -> Callable[[], int]:
             after = page.items[-1].seq
 
     return count
+
+
+@pytest.fixture
+def base_url(settings: Settings, registry: Registry) -> Iterator[str]:
+    """A real uvicorn server over the test registry (folders may override it)."""
+    with running_server(create_app(settings, registry)) as url:
+        yield url
+
+
+@pytest.fixture(params=["http", "local"])
+def client(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Client]:
+    """The same assertions must hold whichever way the SDK reaches the registry."""
+    if request.param == "http":
+        made = Client(request.getfixturevalue("base_url"))
+    else:
+        made = Client.local(settings.home, database_url=settings.database_url, actor="tester")
+    with made:
+        yield made

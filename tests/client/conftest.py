@@ -9,29 +9,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from modelatlas.api import create_app
-from modelatlas.api.testing import running_server
-from modelatlas.client import Client
-from modelatlas.config import Settings
-from modelatlas.registry import Registry
-
-
-@pytest.fixture
-def base_url(settings: Settings, registry: Registry) -> Iterator[str]:
-    with running_server(create_app(settings, registry)) as url:
-        yield url
-
-
-@pytest.fixture(params=["http", "local"])
-def client(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Client]:
-    """The same assertions must hold whichever way the SDK reaches the registry."""
-    if request.param == "http":
-        made = Client(request.getfixturevalue("base_url"))
-    else:
-        made = Client.local(settings.home, database_url=settings.database_url, actor="tester")
-    with made:
-        yield made
-
 
 class LostFirstResponse:
     """A loopback proxy that forwards every request upstream but drops the connection

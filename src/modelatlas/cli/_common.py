@@ -14,7 +14,6 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from pydantic import BaseModel
-from sqlalchemy import exc as sa_exc
 
 from modelatlas.client import Client
 from modelatlas.config import Settings
@@ -61,22 +60,9 @@ def settings_for(home: Path | None) -> Settings:
     return Settings(home=home) if home is not None else Settings()
 
 
-@contextmanager
-def _opening_database() -> Iterator[None]:
-    """A database URL that cannot be parsed, is of an unsupported kind or does not answer
-    is a configuration mistake: say so in one line rather than with a traceback."""
-    try:
-        yield
-    except (sa_exc.ArgumentError, sa_exc.OperationalError, ValueError) as exc:
-        reason = str(exc).splitlines()[0]
-        raise fail(f"cannot open the database: {reason} | check MODELATLAS_DATABASE_URL "
-                   "(or --home for the default SQLite file)") from None
-
-
 def open_registry(home: Path | None) -> Registry:
     """The local registry (migrated to the latest schema)."""
-    with _opening_database():
-        return Registry.open(settings_for(home))
+    return Registry.open(settings_for(home))
 
 
 @contextmanager
@@ -85,8 +71,7 @@ def open_client(home: Path | None, url: str | None) -> Iterator[Client]:
     if url:
         client = Client(url)
     else:
-        with _opening_database():
-            client = Client.local(home)
+        client = Client.local(home)
     with client:
         yield client
 

@@ -11,6 +11,7 @@ from typing import Any, Literal, TypeVar
 import jsonschema
 import sqlalchemy as sa
 from pydantic import BaseModel
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import IntegrityError
 
 from modelatlas.config import Settings
@@ -21,6 +22,7 @@ from modelatlas.errors import (
     MetadataInvalid,
     NotFound,
     PreconditionFailed,
+    Unavailable,
 )
 from modelatlas.events import Action
 from modelatlas.jsonsafe import canonical, check_tree
@@ -74,9 +76,20 @@ class Registry(SearchService, SuggestService, TaxonomyService):
     @classmethod
     def open(cls, settings: Settings | None = None, *, migrate: bool = True) -> Registry:
         settings = settings or Settings()
-        db = Database(settings.resolved_database_url())
-        if migrate:
-            upgrade(db)
+        try:
+            db = Database(settings.resolved_database_url())
+            if migrate:
+                upgrade(db)
+        except (sa_exc.ArgumentError, sa_exc.OperationalError, ValueError) as exc:
+            # a URL that cannot be parsed, names an unsupported database or does not answer
+            # is a configuration mistake: one clear error for the CLI, the SDK and the server
+            reason = str(exc).splitlines()[0]
+            raise Unavailable(
+                f"cannot open the database: {reason}",
+                errors=[FieldError("MODELATLAS_DATABASE_URL",
+                                   "check MODELATLAS_DATABASE_URL (or MODELATLAS_HOME for "
+                                   "the default SQLite file)")],
+            ) from None
         return cls(db, settings)
 
     def close(self) -> None:
