@@ -9,8 +9,6 @@ this module works before and after they land.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from modelatlas.search import fulltext, taxonomy
 from modelatlas.search.ast import (
     And,
     DateCompare,
@@ -40,10 +39,6 @@ _COLUMNS = {"kind": assets.c.kind, "namespace": assets.c.namespace, "name": asse
             "state": assets.c.state}
 _DATES = {"created": assets.c.created_at, "updated": assets.c.updated_at}
 NO_RANK = 1e300  # the rank of a result that no free-text term matched (lower is better)
-
-
-def has_module(name: str) -> bool:
-    return importlib.util.find_spec(name) is not None
 
 
 def _bind(value: Any, type_: Any = sa.String) -> Any:
@@ -126,11 +121,8 @@ class Compiler:
         return sa.exists(found.where(tagged.c.tag.in_([_bind(t) for t in tags])))
 
     def _expand(self, tag: str) -> list[str]:
-        """The tag with its synonyms and descendants, when the vocabulary is installed;
-        a tag the vocabulary does not know is searched as written, and reported."""
-        if not has_module("modelatlas.search.taxonomy"):
-            return [tag]
-        taxonomy: Any = importlib.import_module("modelatlas.search.taxonomy")
+        """The tag with its synonyms and descendants; a tag the vocabulary does not know
+        is searched as written, and reported."""
         if taxonomy.canonical(self.conn, tag) is None and tag not in self.unknown_tags:
             self.unknown_tags.append(tag)
         expanded = [str(t) for t in taxonomy.expand_tag(self.conn, tag)]
@@ -138,7 +130,6 @@ class Compiler:
 
     def _matching(self, node: Text) -> Any:
         """The full-text engine's ``(asset_id, rank)`` rows for one word or phrase."""
-        fulltext: Any = importlib.import_module("modelatlas.search.fulltext")
         return fulltext.matching(_fulltext_query(node), self.dialect).subquery()
 
     def ranks(self, terms: list[Text]) -> Any:
@@ -148,7 +139,6 @@ class Compiler:
         an asset that only some of them match (under OR) ranks after those that match all.
         """
         combined = " ".join(_fulltext_query(t) for t in terms)
-        fulltext: Any = importlib.import_module("modelatlas.search.fulltext")
         return fulltext.matching(combined, self.dialect).subquery("ranks")
 
     def _json_compare(self, node: JsonCompare) -> ColumnElement[bool]:

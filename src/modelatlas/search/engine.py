@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from modelatlas.search.compiler import NO_RANK, Compiler, has_module, ranked_terms
+from modelatlas.search.compiler import NO_RANK, Compiler, ranked_terms
 from modelatlas.search.facets import FacetCounter, check_facets, facet_config
 from modelatlas.search.parser import parse
 from modelatlas.search.sorting import (
@@ -31,10 +31,6 @@ class Hits:
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     next_cursor: str | None = None
     unknown_tags: list[str] = field(default_factory=list)
-
-
-def fulltext_available() -> bool:
-    return has_module("modelatlas.search.fulltext")
 
 
 def search(
