@@ -41,11 +41,12 @@ class SearchService:
         if not isinstance(q, str):
             raise InvalidInput.at("/q", "a query is a string")
         check_limit(limit, self.settings.page_limit_max)
+        tree = parse(q)
         with self.db.read() as conn:
             hits = engine.search(conn, q, facets=facets, sort=sort, cursor=cursor,
-                                 limit=limit)
+                                 limit=limit, tree=tree)
         if cursor is None:  # a search is one signal, however many pages are read
-            self.note_search(parse(q))
+            self.note_search(tree)
         return SearchResult(
             query=q,
             items=[asset_from_row(row) for row in hits.rows],

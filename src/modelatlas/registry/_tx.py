@@ -8,12 +8,12 @@ rolled-back one has none.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, cast
+from typing import Any
 
 import jsonschema
 import referencing.exceptions
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from modelatlas.errors import AlreadyExists, FieldError, MetadataInvalid
 from modelatlas.events import Action, PendingEvent
@@ -23,6 +23,7 @@ from modelatlas.refs import Ref
 from modelatlas.registry import _queries
 from modelatlas.registry._rows import (
     asset_from_row,
+    asset_from_values,
     clean_labels,
     content_digest,
     format_ref,
@@ -112,8 +113,7 @@ class WriteTx:
 
     def written(self, asset_id: int) -> Asset:
         """An asset this transaction inserted, built from the values it wrote: no re-read."""
-        # duck-typed: asset_from_row only reads the columns as attributes
-        return asset_from_row(cast("Row[Any]", _WrittenRow(self._written[asset_id])))
+        return asset_from_values(self._written[asset_id])
 
     def asset_values(self, ref: Ref, spec_in: AssetCreate, *, path: str = "") -> dict[str, Any]:
         """Validate one new asset and return its row (without ``id``)."""
@@ -242,13 +242,6 @@ def relation_payload(
     if properties:
         payload["properties"] = properties
     return payload
-
-
-class _WrittenRow:
-    """Attribute access over a row's values, so :func:`asset_from_row` builds the asset."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
 
 
 # Statements built once: SQLAlchemy then finds their compiled form in its cache without

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
+from modelatlas.search.ast import Node
 from modelatlas.search.compiler import NO_RANK, Compiler, ranked_terms
 from modelatlas.search.facets import FacetCounter, check_facets, facet_config
 from modelatlas.search.parser import parse
@@ -41,10 +42,12 @@ def search(
     sort: str,
     cursor: str | None,
     limit: int,
+    tree: Node | None = None,
 ) -> Hits:
+    """One page of ``q``'s hits; ``tree`` is ``q`` already parsed, when the caller has it."""
     config = facet_config()
     wanted = check_facets(facets, config)
-    tree = parse(q)
+    tree = tree if tree is not None else parse(q)
     compiler = Compiler(conn, conn.dialect.name)
     condition = compiler.condition(tree)
     terms = ranked_terms(tree) if sort == "relevance" else []
@@ -65,7 +68,7 @@ def search(
     counter = FacetCounter(conn, compiler.json, condition, config.top)
     return Hits(
         rows=rows,
-        facets={name: counter.count(config.facets[name]) for name in wanted},
+        facets=counter.count({name: config.facets[name] for name in wanted}),
         next_cursor=encode_cursor(sort, q, row_values(rows[-1], labels)) if more else None,
         unknown_tags=compiler.unknown_tags,
     )

@@ -62,56 +62,90 @@ def check_facets(names: list[str] | None, config: FacetConfig) -> list[str]:
 
 @dataclass(frozen=True)
 class FacetCounter:
-    """Counts facet values among the assets that satisfy ``condition``."""
+    """Counts facet values among the assets that satisfy ``condition``, all facets in one
+    statement: the matching assets are found once (a materialised CTE holding the id and
+    every per-row facet value), then each facet groups that set, and a window keeps the
+    ``top`` most frequent values of each. Counting per facet with its own statement
+    re-ran the filter once per facet."""
 
     conn: Connection
     json: JsonFunctions
     condition: ColumnElement[bool]
     top: int
 
-    def count(self, spec: FacetSpec) -> list[tuple[str, int]]:
-        values = self._values(spec).subquery("facet")
-        stmt = sa.select(values.c.value, sa.func.count(sa.distinct(values.c.id)).label("n")
-                         ).where(values.c.value.is_not(None)).group_by(values.c.value)
-        stmt = stmt.order_by(sa.desc("n"), values.c.value).limit(self.top)
-        counted = [(str(value), int(n)) for value, n in self.conn.execute(stmt)]
-        if spec.type == "buckets":
-            order = bucket_labels(spec.bounds)
-            counted.sort(key=lambda pair: order.index(pair[0]))
+    def count(self, specs: dict[str, FacetSpec]) -> dict[str, list[tuple[str, int]]]:
+        if not specs:
+            return {}
+        names = list(specs)
+        row_values = {f"v{i}": self._row_value(spec) for i, spec in enumerate(specs.values())}
+        columns = [assets.c.id, *(v.label(k) for k, v in row_values.items() if v is not None)]
+        if any(spec.type == "owner" for spec in specs.values()):
+            columns.append(assets.c.owners)
+        hits = sa.select(*columns).where(self.condition).cte("hits").prefix_with(
+            "MATERIALIZED")
+        groups = [self._group(index, spec, hits) for index, spec in enumerate(specs.values())]
+        union = sa.union_all(*groups).subquery("facet_counts")
+        ranked = sa.select(
+            union.c.facet, union.c.value, union.c.n,
+            sa.func.row_number().over(partition_by=union.c.facet,
+                                      order_by=(union.c.n.desc(), union.c.value)).label("rn"),
+        ).subquery("ranked")
+        stmt = sa.select(ranked.c.facet, ranked.c.value, ranked.c.n).where(
+            ranked.c.rn <= self.top).order_by(ranked.c.facet, ranked.c.rn)
+        counted: dict[str, list[tuple[str, int]]] = {name: [] for name in names}
+        for facet, value, n in self.conn.execute(stmt):
+            counted[names[int(facet)]].append((str(value), int(n)))
+        for name, spec in specs.items():
+            if spec.type == "buckets":
+                order = bucket_labels(spec.bounds)
+                counted[name].sort(key=lambda pair: order.index(pair[0]))
         return counted
 
-    def _values(self, spec: FacetSpec) -> sa.Select[Any]:
-        """(id, value) for each matching asset and each of its values of the facet."""
+    def _row_value(self, spec: FacetSpec) -> Any | None:
+        """The facet's value as a column of the matching row, for the facets that have
+        one value per asset; None for those that join other tables."""
         if spec.type == "column":
-            return self._of(assets.c[spec.column or "kind"])
+            return assets.c[spec.column or "kind"]
         if spec.type == "json":
-            return self._of(self.json.text(assets.c.meta, spec.path))
+            return self.json.text(assets.c.meta, spec.path)
         if spec.type == "buckets":
-            return self._of(_bucket(self.json.number(assets.c.meta, spec.path), spec.bounds))
+            return _bucket(self.json.number(assets.c.meta, spec.path), spec.bounds)
+        return None
+
+    def _group(self, index: int, spec: FacetSpec, hits: Any) -> sa.Select[Any]:
+        """(facet index, value, count) per value of one facet over the hits."""
+        facet = sa.literal(index, sa.Integer).label("facet")
+        if spec.type in ("column", "json", "buckets"):
+            value = hits.c[f"v{index}"]
+            return _grouped(facet, value, sa.func.count(), hits)
         if spec.type == "tag":
-            joined = assets.join(asset_tags, asset_tags.c.asset_id == assets.c.id)
-            return self._of(asset_tags.c.tag, joined)
+            tags = asset_tags.alias(f"f_tags_{index}")
+            joined = hits.join(tags, tags.c.asset_id == hits.c.id)
+            return _grouped(facet, tags.c.tag, sa.func.count(), joined)
         if spec.type == "owner":
-            owners = self.json.elements(assets.c.owners)
-            return self._of(owners.c.value, assets.join(owners, sa.true()))
-        return self._datasets()
+            owners = self.json.elements(hits.c.owners)
+            return _grouped(facet, owners.c.value, sa.func.count(), hits.join(owners, sa.true()))
+        return self._datasets(facet, index, hits)
 
-    def _of(self, value: Any, source: Any = assets) -> sa.Select[Any]:
-        return sa.select(assets.c.id, value.label("value")).select_from(source).where(
-            self.condition)
-
-    def _datasets(self) -> sa.Select[Any]:
-        produced = relations.alias("f_produced")
-        used = relations.alias("f_used")
-        dataset = assets.alias("f_dataset")
-        joined = assets.join(produced, sa.and_(produced.c.target_id == assets.c.id,
-                                               produced.c.relation == "produced")).join(
+    @staticmethod
+    def _datasets(facet: Any, index: int, hits: Any) -> sa.Select[Any]:
+        produced = relations.alias(f"f_produced_{index}")
+        used = relations.alias(f"f_used_{index}")
+        dataset = assets.alias(f"f_dataset_{index}")
+        joined = hits.join(produced, sa.and_(produced.c.target_id == hits.c.id,
+                                             produced.c.relation == "produced")).join(
             used, sa.and_(used.c.source_id == produced.c.source_id, used.c.relation == "used")
         ).join(dataset, sa.and_(dataset.c.id == used.c.target_id, dataset.c.kind == "dataset"))
         # || on both backends (SQLite before 3.44 has no concat())
         ref = sa.literal("dataset:", sa.String) + dataset.c.namespace + sa.literal(
             "/", sa.String) + dataset.c.name + sa.literal("@", sa.String) + dataset.c.version
-        return self._of(ref, joined)
+        # one version may have been produced by more than one run using the same dataset
+        return _grouped(facet, ref, sa.func.count(sa.distinct(hits.c.id)), joined)
+
+
+def _grouped(facet: Any, value: Any, count: Any, source: Any) -> sa.Select[Any]:
+    return sa.select(facet, sa.cast(value, sa.String).label("value"), count.label("n")
+                     ).select_from(source).where(value.is_not(None)).group_by(value)
 
 
 def bucket_labels(bounds: tuple[float, ...]) -> list[str]:

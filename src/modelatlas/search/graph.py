@@ -66,33 +66,30 @@ def _edge(subject: Any, relation: str, targets: sa.Select[Any], *,
     )
 
 
-def _downstream_steps(edges: tuple[str, ...], *, through_runs: bool) -> sa.Select[Any]:
-    """Edges as (upstream, downstream) pairs for the transitive walk: ``x edge y`` steps
-    from y to x; with ``through_runs``, a run that used y and produced x does too."""
-    held = sa.select(relations.c.target_id.label("up"), relations.c.source_id.label("down")
-                     ).where(relations.c.relation.in_(edges))
-    if not through_runs:
-        return held
-    used = relations.alias("step_used")
-    produced = relations.alias("step_produced")
-    via_run = sa.select(used.c.target_id.label("up"), produced.c.target_id.label("down")
-                        ).select_from(
-        used.join(produced, produced.c.source_id == used.c.source_id)
-    ).where(used.c.relation == "used", produced.c.relation == "produced")
-    return sa.union_all(held, via_run).subquery("steps").select()
-
-
 def _downstream(seeds: sa.Select[Any], edges: tuple[str, ...], *,
                 through_runs: bool) -> sa.Select[Any]:
-    """The ids reachable downstream of ``seeds`` in 1 to MAX_HOPS steps."""
+    """The ids reachable downstream of ``seeds`` in 1 to MAX_HOPS steps.
+
+    One step starts from the edges *into* the current node (index on relations(target_id,
+    relation)): ``x edge y`` steps from y to x; with ``through_runs``, ``run used y`` is
+    followed to what the run produced. One join chain with one reference to the CTE, so
+    both databases drive each step from the index (a UNION of step kinds inside the
+    recursion made SQLite scan every edge on every step)."""
     seed = seeds.subquery("seeds")
     reach = sa.select(seed.c.id.label("id"), sa.literal(0).label("hops")
                       ).cte("reach", recursive=True)
-    steps = _downstream_steps(edges, through_runs=through_runs).subquery("step")
-    recursive = sa.select(steps.c.down, reach.c.hops + 1).join(
-        reach, steps.c.up == reach.c.id
-    ).where(reach.c.hops < MAX_HOPS)
-    walk = reach.union(recursive)
+    edge = relations.alias("walk_edge")
+    produced = relations.alias("walk_produced")
+    followed = (*edges, "used") if through_runs else edges
+    down = sa.case((edge.c.relation == "used", produced.c.target_id), else_=edge.c.source_id)
+    step = sa.select(down, reach.c.hops + 1).select_from(
+        reach.join(edge, edge.c.target_id == reach.c.id).outerjoin(produced, sa.and_(
+            edge.c.relation == "used",
+            produced.c.source_id == edge.c.source_id,
+            produced.c.relation == "produced",
+        ))
+    ).where(edge.c.relation.in_(followed), reach.c.hops < MAX_HOPS, down.is_not(None))
+    walk = reach.union(step)
     return sa.select(walk.c.id).where(walk.c.hops > 0)
 
 

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
@@ -27,6 +28,8 @@ def _sqlite_engine(url: str, *, begin: str) -> Engine:
         url,
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
         pool_pre_ping=False,
+        # a page of hits decodes five JSON columns per row: orjson does it 4x faster
+        json_deserializer=orjson.loads,
     )
 
     @event.listens_for(engine, "connect")
@@ -64,7 +67,8 @@ class Database:
             self.writer = _sqlite_engine(url, begin="BEGIN IMMEDIATE")
             self.reader = _sqlite_engine(url, begin="BEGIN")
         elif self.dialect == "postgresql":
-            self.writer = sa.create_engine(url, pool_size=10, max_overflow=20)
+            self.writer = sa.create_engine(url, pool_size=10, max_overflow=20,
+                                           json_deserializer=orjson.loads)
             self.reader = self.writer
         else:
             raise ValueError(f"unsupported database {self.dialect!r}: use sqlite or postgresql")

@@ -163,3 +163,5 @@ term_usage = sa.Table(
 
 # Name completion across namespaces and kinds reads a range of names.
 sa.Index("ix_assets_name", assets.c.name)
+# Name prefixes within a kind, and sort=name, read a range of (kind, name, id).
+sa.Index("ix_assets_kind_name_id", assets.c.kind, assets.c.name, assets.c.id)
