@@ -23,6 +23,9 @@ class Action(StrEnum):
     TAXONOMY_SYNONYM_SET = "taxonomy.synonym_set"
     TAXONOMY_SYNONYM_REMOVED = "taxonomy.synonym_removed"
     TAXONOMY_LOADED = "taxonomy.loaded"
+    REQUIREMENTS_SET = "requirements.set"
+    REVALIDATION_NEEDED = "revalidation.needed"
+    REVALIDATION_CLEARED = "revalidation.cleared"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,9 @@ from fastapi.responses import RedirectResponse
 
 from modelatlas.api import (
     assets,
+    deps,
     events,
+    impact,
     models,
     namespaces,
     problems,
@@ -54,7 +56,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.state.registry = registry
     app.state.settings = settings
     problems.install(app)
-    for module in (suggest, assets, models, relations, events, namespaces, search, taxonomy):
+    for module in (suggest, assets, models, relations, events, namespaces, search, taxonomy,
+                   deps, impact):
         app.include_router(module.router, prefix=API_PREFIX)
     _add_health(app)
     return app

@@ -1,13 +1,24 @@
 """The ``modelatlas`` command line: Typer commands, one module per group, each a thin
 layer over :class:`modelatlas.client.Client` (or the local registry for setup)."""
 
-from modelatlas.cli import browse, demo, link, register, search, setup, suggest, taxonomy
+from modelatlas.cli import (
+    browse,
+    demo,
+    deps,
+    deps_impact,
+    link,
+    register,
+    search,
+    setup,
+    suggest,
+    taxonomy,
+)
 from modelatlas.cli._app import app
 
 __all__ = ["app", "main"]
 
 # imported for their @app.command()s
-_COMMANDS = (browse, demo, link, register, search, setup, suggest, taxonomy)
+_COMMANDS = (browse, demo, deps, deps_impact, link, register, search, setup, suggest, taxonomy)
 
 
 def main() -> None:

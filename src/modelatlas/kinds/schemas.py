@@ -82,6 +82,10 @@ class SchemaField(Metadata):
     type: str = Field(min_length=1)
     nullable: bool = True
     description: str | None = None
+    default: Scalar | list[Any] | dict[str, Any] | None = Field(
+        default=None, description="what readers use when data lacks the field; None: no "
+        "default (a nullable field defaults to null)")
+    aliases: list[str] = Field(default_factory=list, description="earlier names of the field")
 
 
 class SchemaMeta(Metadata):

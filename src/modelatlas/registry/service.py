@@ -29,6 +29,8 @@ from modelatlas.jsonsafe import canonical, check_tree
 from modelatlas.kinds import SPECS, check_version_policy, validate_metadata
 from modelatlas.refs import Ref, check_kind, check_namespace
 from modelatlas.registry import _queries as q
+from modelatlas.registry._deps import DepsService
+from modelatlas.registry._impact import ImpactService
 from modelatlas.registry._registration import register_version
 from modelatlas.registry._rows import (
     check_limit,
@@ -66,7 +68,7 @@ def _as_ref(ref: str | Ref, path: str = "/ref") -> Ref:
     return ref if isinstance(ref, Ref) else Ref.parse(ref, path=path)
 
 
-class Registry(SearchService, SuggestService, TaxonomyService):
+class Registry(SearchService, SuggestService, TaxonomyService, DepsService, ImpactService):
     """ModelAtlas's service layer over one database."""
 
     def __init__(self, db: Database, settings: Settings | None = None) -> None:

@@ -129,18 +129,28 @@ class FacetCounter:
 
     @staticmethod
     def _datasets(facet: Any, index: int, hits: Any) -> sa.Select[Any]:
+        """Dataset versions used by the runs that produced the hits: the edges are grouped
+        first, walking from the hits (``produced.target_id IN hits``) through the edge
+        indexes, and only the grouped ids are looked up as assets. Joined to the datasets
+        before grouping, the planner started from every dataset and every ``used`` edge."""
         produced = relations.alias(f"f_produced_{index}")
         used = relations.alias(f"f_used_{index}")
         dataset = assets.alias(f"f_dataset_{index}")
-        joined = hits.join(produced, sa.and_(produced.c.target_id == hits.c.id,
-                                             produced.c.relation == "produced")).join(
-            used, sa.and_(used.c.source_id == produced.c.source_id, used.c.relation == "used")
-        ).join(dataset, sa.and_(dataset.c.id == used.c.target_id, dataset.c.kind == "dataset"))
+        # one version may have been produced by more than one run using the same dataset
+        grouped = sa.select(
+            used.c.target_id.label("dataset_id"),
+            sa.func.count(sa.distinct(produced.c.target_id)).label("n"),
+        ).select_from(produced.join(used, sa.and_(
+            used.c.source_id == produced.c.source_id, used.c.relation == "used",
+        ))).where(
+            produced.c.relation == "produced", produced.c.target_id.in_(sa.select(hits.c.id)),
+        ).group_by(used.c.target_id).subquery(f"f_used_by_hits_{index}")
         # || on both backends (SQLite before 3.44 has no concat())
         ref = sa.literal("dataset:", sa.String) + dataset.c.namespace + sa.literal(
             "/", sa.String) + dataset.c.name + sa.literal("@", sa.String) + dataset.c.version
-        # one version may have been produced by more than one run using the same dataset
-        return _grouped(facet, ref, sa.func.count(sa.distinct(hits.c.id)), joined)
+        return sa.select(facet, sa.cast(ref, sa.String).label("value"), grouped.c.n
+                         ).select_from(grouped.join(dataset, sa.and_(
+                             dataset.c.id == grouped.c.dataset_id, dataset.c.kind == "dataset")))
 
 
 def _grouped(facet: Any, value: Any, count: Any, source: Any) -> sa.Select[Any]:

@@ -165,3 +165,39 @@ term_usage = sa.Table(
 sa.Index("ix_assets_name", assets.c.name)
 # Name prefixes within a kind, and sort=name, read a range of (kind, name, id).
 sa.Index("ix_assets_kind_name_id", assets.c.kind, assets.c.name, assets.c.id)
+
+# What a model version declares it needs (modelatlas.deps.model.Requirements), one row per
+# requirement so impact questions ("every version that requires numpy") are index ranges.
+# type: python | package | asset | accelerator | cuda | image | input_schema | output_schema;
+# name: the canonical package name, or the asset's ref without version, or '' (python,
+# accelerator, cuda, image); specifier: a PEP 440 specifier set, or the value itself
+# (accelerator "gpu", image "ghcr.io/...", input_schema "schema:fraud/tx@3").
+requirements = sa.Table(
+    "requirements",
+    metadata,
+    sa.Column("asset_id", BigId, sa.ForeignKey("assets.id"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("specifier", sa.String(1000), nullable=False),
+    sa.Column("extras", JSONType, nullable=False),
+    sa.Column("marker", sa.String(1000), nullable=True),
+    sa.Column("url", sa.String(2000), nullable=True),
+    sa.Column("hashes", JSONType, nullable=False),
+    sa.Column("origin_file", sa.String(500), nullable=False),
+    sa.Column("origin_line", sa.Integer, nullable=True),
+    sa.Index(None, "type", "name", "asset_id"),
+)
+
+# Model versions (and deployments) whose dependency changed since they were validated:
+# one row per asset and cause; a passing evaluation against the new dependency clears it.
+revalidation_marks = sa.Table(
+    "revalidation_marks",
+    metadata,
+    sa.Column("asset_id", BigId, sa.ForeignKey("assets.id"), primary_key=True),
+    sa.Column("cause_ref", sa.String(500), primary_key=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("event_seq", sa.BigInteger, nullable=False),
+    sa.Column("marked_at", Timestamp, nullable=False),
+    sa.Index(None, "cause_ref"),
+)
