@@ -145,3 +145,26 @@ def test_free_text_under_or_and_not(org: Registry) -> None:
     assert set(hits) == {"model_version:fraud/churn@1", "model_version:growth/ltv@1"}
     rest = {a.ref for a in org.search("kind:model_version -classifier", facets=[]).items}
     assert "model_version:fraud/churn@1" not in rest and len(rest) == 4
+
+
+def test_metric_filters_follow_metadata_updates(registry: Registry) -> None:
+    """The metrics side table is kept by the database on insert and on update."""
+    from modelatlas.registry.types import AssetCreate, AssetUpdate
+
+    made = registry.create_asset(AssetCreate(ref="run:fin/train-1",
+                                             metadata={"metrics": {"auc": 0.8, "loss": 3}}))
+    registry.create_asset(AssetCreate(ref="run:fin/train-2", metadata={"metrics": {}}))
+
+    def found(q: str) -> list[str]:
+        return [a.ref for a in registry.search(q, facets=[]).items]
+
+    assert found("metrics.auc>=0.9") == []
+    assert found("metrics.auc<0.9") == ["run:fin/train-1"]
+    assert found("metrics.loss=3") == ["run:fin/train-1"]  # integers are numbers too
+    registry.update_asset("run:fin/train-1", AssetUpdate(metadata={"metrics": {"auc": 0.95}}),
+                          expected_revision=made.revision)
+    assert found("metrics.auc>=0.9") == ["run:fin/train-1"]
+    assert found("metrics.auc!=0.8") == ["run:fin/train-1"]
+    assert found("metrics.loss=3") == ["run:fin/train-1"]  # merge patch kept it
+    assert found("metrics.auc<0.9") == []
+    assert found("NOT metrics.auc>=0.9 kind:run") == ["run:fin/train-2"]

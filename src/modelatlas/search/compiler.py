@@ -33,7 +33,7 @@ from modelatlas.search.ast import (
 )
 from modelatlas.search.dialects import JsonFunctions, json_functions
 from modelatlas.search.graph import graph_condition
-from modelatlas.store.tables import asset_tags, assets
+from modelatlas.store.tables import asset_metrics, asset_tags, assets
 
 _COLUMNS = {"kind": assets.c.kind, "namespace": assets.c.namespace, "name": assets.c.name,
             "state": assets.c.state}
@@ -142,6 +142,8 @@ class Compiler:
         return fulltext.matching(combined, self.dialect).subquery("ranks")
 
     def _json_compare(self, node: JsonCompare) -> ColumnElement[bool]:
+        if _is_metric(node):
+            return _metric_condition(node)
         column = assets.c.meta if node.document == "meta" else assets.c.custom
         if isinstance(node.value, str):
             text = self.json.text(column, node.path)
@@ -155,6 +157,30 @@ class Compiler:
             ">=": number >= value, "<": number < value, "<=": number <= value,
         }
         return compare[node.op]
+
+
+def _is_metric(node: JsonCompare) -> bool:
+    return (node.document == "meta" and len(node.path) == 2 and node.path[0] == "metrics"
+            and not isinstance(node.value, str))
+
+
+def _metric_condition(node: JsonCompare) -> ColumnElement[bool]:
+    """``metrics.<name> <op> <number>`` from the metrics side table, which holds exactly
+    the JSON numbers under ``meta.metrics``. A correlated EXISTS (one primary-key probe per
+    candidate) rather than ``id IN (...)``: a broad threshold (auc >= 0.8 holds for a
+    third of all versions) then stops at the first page of candidates in id order,
+    instead of materialising and sorting every match; and a candidate is rejected without
+    reading its row."""
+    value = _bind(node.value, sa.Float)
+    column = asset_metrics.c.value
+    compare: dict[str, ColumnElement[bool]] = {
+        "=": column == value, "!=": column != value, ">": column > value,
+        ">=": column >= value, "<": column < value, "<=": column <= value,
+    }
+    return sa.exists(sa.select(sa.literal(1)).where(
+        asset_metrics.c.asset_id == assets.c.id,
+        asset_metrics.c.name == _bind(node.path[1]), compare[node.op],
+    ).correlate(assets))
 
 
 def _ref_condition(node: RefMatch) -> ColumnElement[bool]:

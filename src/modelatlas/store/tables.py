@@ -201,3 +201,14 @@ revalidation_marks = sa.Table(
     sa.Column("marked_at", Timestamp, nullable=False),
     sa.Index(None, "cause_ref"),
 )
+
+# Every numeric meta.metrics.* value, kept by the database (migration 0007's triggers):
+# metric filters and sorts read a range of (name, value).
+asset_metrics = sa.Table(
+    "asset_metrics",
+    metadata,
+    sa.Column("asset_id", BigId, sa.ForeignKey("assets.id"), primary_key=True),
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Index(None, "name", "value", "asset_id"),
+)
