@@ -76,6 +76,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--mlflow-python", help="python of a venv with mlflow installed")
     parser.add_argument("--mlflow-json", type=Path,
                         help="reuse the shared script's JSON from an earlier run")
+    parser.add_argument("--mlflow-db", type=Path,
+                        help="with --mlflow-python: time MLflow's queries against the store an "
+                        "earlier run of the shared script built (bench/mlflow_queries.py) "
+                        "instead of building it again")
     parser.add_argument("--rebuild", action="store_true", help="load again even if built")
     parser.add_argument("--no-readme", action="store_true", help="do not touch README.md")
     return parser.parse_args(argv)
@@ -334,6 +338,25 @@ def run_mlflow(python: str, scale: int, seed: int, work: Path, out: Path) -> dic
     print(f"  MLflow done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     figures: dict[str, Any] = json.loads(out.read_text())
     figures["command"] = " ".join(command)
+    # kept beside the store so that --mlflow-db can reuse both later
+    db.with_name(f"{db.stem}-build.json").write_text(out.read_text())
+    return figures
+
+
+def time_mlflow_queries(python: str, db: Path, reps: int) -> dict[str, Any]:
+    """MLflow's query timings against a store the shared script built earlier; its build
+    figures come from the JSON saved beside the store (``<db stem>-build.json``), if any."""
+    command = [python, str(BENCH / "mlflow_queries.py"), "--db", str(db),
+               "--reps", str(min(reps, 20))]
+    print("  " + " ".join(command), file=sys.stderr)
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    print(done.stderr, end="", file=sys.stderr)
+    figures: dict[str, Any] = json.loads(done.stdout)
+    build = db.with_name(f"{db.stem}-build.json")
+    if build.exists():
+        built = json.loads(build.read_text())
+        figures.update({k: built[k] for k in ("truth", "ingest", "probes") if k in built})
+    figures["command"] = " ".join(command)
     return figures
 
 
@@ -421,6 +444,8 @@ def main(argv: list[str] | None = None) -> int:
     mlflow: dict[str, Any] | None = None
     if args.mlflow_json:
         mlflow = json.loads(args.mlflow_json.read_text())
+    elif args.mlflow_python and args.mlflow_db:
+        mlflow = time_mlflow_queries(args.mlflow_python, args.mlflow_db, args.reps)
     elif args.mlflow_python:
         mlflow = run_mlflow(args.mlflow_python, args.scale, args.seed, args.work_dir,
                             args.results_dir / f"mlflow-{args.scale}.json")
