@@ -111,6 +111,10 @@ def test_syntax_errors_name_the_column(query: str, column: int, expected: str | 
     ("state:x*", "takes no prefix"),
     ("served_by*:deployment:a/b", "transitive"),
     ("trained_on:not-a-ref", "ref"),
+    ("requires:pkg:numpy>>2", "package and a version constraint"),
+    ("requires:pkg:", "package and a version constraint"),
+    ("requires*:pkg:numpy<2", "transitive"),
+    ('requires:"pkg:numpy<2; python_version<\'3.9\'"', "no extras, markers or URLs"),
     ("x" * 2001, "at most 2000"),
     ("(" * 21 + "a" + ")" * 21, "deeper than 20"),
     ("-" * 25 + "a", "deeper than 20"),
@@ -128,6 +132,8 @@ def test_bad_queries_are_invalid_input(org: Registry, query: str, message: str) 
     "tag:%", "name:_*", "owner:%",
     "ünïcödé naïve 😀",
     "namespace:ü*",
+    "requires:pkg:numpy<2'--",
+    "requires:pkg:numpy===1'OR'1'='1",
 ])
 def test_hostile_text_is_only_ever_a_value(org: Registry, query: str) -> None:
     try:

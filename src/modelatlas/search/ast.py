@@ -82,6 +82,16 @@ class Graph:
 
 
 @dataclass(frozen=True, slots=True)
+class RequiresPackage:
+    """``requires:pkg:numpy<2``: model versions that declare a requirement on the package
+    whose specifier admits some version the query's specifier admits (``""``: any)."""
+
+    package: str
+    specifier: str
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
 class Not:
     operand: Node
 
@@ -101,7 +111,8 @@ class Everything:
     """The empty query: every asset (useful with facets to browse)."""
 
 
-Node = Text | Match | RefMatch | JsonCompare | DateCompare | Graph | Not | And | Or | Everything
+Node = (Text | Match | RefMatch | JsonCompare | DateCompare | Graph | RequiresPackage | Not | And
+        | Or | Everything)
 
 
 def walk(node: Node) -> list[Node]:

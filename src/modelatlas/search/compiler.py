@@ -28,12 +28,14 @@ from modelatlas.search.ast import (
     Not,
     Or,
     RefMatch,
+    RequiresPackage,
     Text,
     walk,
 )
 from modelatlas.search.dialects import JsonFunctions, json_functions
 from modelatlas.search.graph import graph_condition
-from modelatlas.store.tables import asset_metrics, asset_tags, assets
+from modelatlas.specifiers import overlaps
+from modelatlas.store.tables import asset_metrics, asset_tags, assets, requirements
 
 _COLUMNS = {"kind": assets.c.kind, "namespace": assets.c.namespace, "name": assets.c.name,
             "state": assets.c.state}
@@ -99,6 +101,8 @@ class Compiler:
             return _date_condition(node)
         if isinstance(node, Graph):
             return graph_condition(node)
+        if isinstance(node, RequiresPackage):
+            return self._requires_package(node)
         raise TypeError(f"not a term: {node!r}")
 
     def _match(self, node: Match) -> ColumnElement[bool]:
@@ -140,6 +144,22 @@ class Compiler:
         """
         combined = " ".join(_fulltext_query(t) for t in terms)
         return fulltext.matching(combined, self.dialect).subquery("ranks")
+
+    def _requires_package(self, node: RequiresPackage) -> ColumnElement[bool]:
+        """The versions whose declared specifier on the package overlaps the query's. The
+        distinct specifiers of one package are few however many versions declare them:
+        they are read from the index and decided here, then the versions that declared the
+        matching ones are an index range too."""
+        declared = sa.select(requirements.c.specifier).where(
+            requirements.c.type == "package",
+            requirements.c.name == _bind(node.package)).distinct()
+        matching = [spec for spec in self.conn.scalars(declared)
+                    if overlaps(spec, node.specifier)]
+        if not matching:
+            return sa.false()
+        return assets.c.id.in_(sa.select(requirements.c.asset_id).where(
+            requirements.c.type == "package", requirements.c.name == _bind(node.package),
+            requirements.c.specifier.in_([_bind(spec) for spec in matching])))
 
     def _json_compare(self, node: JsonCompare) -> ColumnElement[bool]:
         if _is_metric(node):

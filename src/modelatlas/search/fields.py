@@ -9,6 +9,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Literal, cast
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from modelatlas.errors import FieldError, InvalidInput, ModelAtlasError
 from modelatlas.refs import Ref, check_kind
 from modelatlas.search.ast import (
@@ -20,10 +23,12 @@ from modelatlas.search.ast import (
     Match,
     Node,
     RefMatch,
+    RequiresPackage,
 )
 
 PLAIN_FIELDS = ("kind", "namespace", "name", "owner", "tag", "state")
 PREFIX_FIELDS = ("namespace", "name", "tag")
+PACKAGE_PREFIX = "pkg:"
 GRAPH_PREDICATES = ("trained_on", "uses_feature", "derived_from", "served_by", "requires")
 TRANSITIVE = ("trained_on", "uses_feature", "derived_from")
 DATE_FIELDS = ("created", "updated")
@@ -118,11 +123,30 @@ def _ref(op: Comparison, value: str, column: int) -> RefMatch:
     return RefMatch(ref.kind, ref.namespace, ref.name, ref.version, column)
 
 
-def _graph(predicate: str, transitive: bool, op: Comparison, value: str, column: int) -> Graph:
+def _graph(predicate: str, transitive: bool, op: Comparison, value: str,
+           column: int) -> Graph | RequiresPackage:
     if op != "=":
         raise QueryError.at_column(column, f"{predicate} takes ':' and a ref")
+    if predicate == "requires" and value.startswith(PACKAGE_PREFIX):
+        return _package(value.removeprefix(PACKAGE_PREFIX), column)
     ref = _parse_ref(value, column)
     return Graph(predicate, transitive, ref.kind, ref.namespace, ref.name, ref.version, column)
+
+
+def _package(text: str, column: int) -> RequiresPackage:
+    """``numpy``, ``numpy<2``, ``scikit-learn>=1.3,<1.6``: a PEP 508 name and specifier."""
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement as exc:
+        reason = str(exc).splitlines()[0]
+        raise QueryError.at_column(
+            column, f"requires:pkg: takes a package and a version constraint, e.g. "
+                    f"pkg:numpy<2 ({reason})") from None
+    if requirement.marker or requirement.url or requirement.extras:
+        raise QueryError.at_column(column, "requires:pkg: takes a name and a version "
+                                           "constraint only (no extras, markers or URLs)")
+    return RequiresPackage(canonicalize_name(requirement.name), str(requirement.specifier),
+                           column)
 
 
 def _json(head: str, rest: str, op: Comparison, value: str, column: int) -> JsonCompare:

@@ -186,7 +186,7 @@ requirements = sa.Table(
     sa.Column("hashes", JSONType, nullable=False),
     sa.Column("origin_file", sa.String(500), nullable=False),
     sa.Column("origin_line", sa.Integer, nullable=True),
-    sa.Index(None, "type", "name", "asset_id"),
+    sa.Index(None, "type", "name", "specifier", "asset_id"),
 )
 
 # Model versions (and deployments) whose dependency changed since they were validated:

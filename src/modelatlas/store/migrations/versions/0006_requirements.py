@@ -38,8 +38,10 @@ def upgrade() -> None:
                                 name=op.f("fk_requirements_asset_id_assets")),
         sa.PrimaryKeyConstraint("asset_id", "position", name=op.f("pk_requirements")),
     )
-    op.create_index("ix_requirements_type_name_asset_id", "requirements",
-                    ["type", "name", "asset_id"])
+    # (type, name, specifier): impact and search read the distinct specifiers of one
+    # package, then the versions that declared the ones that matter, from the index alone
+    op.create_index("ix_requirements_type_name_specifier_asset_id", "requirements",
+                    ["type", "name", "specifier", "asset_id"])
     op.create_table(
         "revalidation_marks",
         sa.Column("asset_id", BigId, nullable=False),
@@ -57,5 +59,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_revalidation_marks_cause_ref", table_name="revalidation_marks")
     op.drop_table("revalidation_marks")
-    op.drop_index("ix_requirements_type_name_asset_id", table_name="requirements")
+    op.drop_index("ix_requirements_type_name_specifier_asset_id", table_name="requirements")
     op.drop_table("requirements")
