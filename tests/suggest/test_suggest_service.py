@@ -111,6 +111,20 @@ def test_related_assets_with_reasons(org: Registry) -> None:
     assert len(org.related("model_version:fraud/churn@1", limit=1)) == 1
 
 
+def test_related_reads_a_bounded_fan_out(registry: Registry,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tag shared with very many assets contributes only the most recent of them."""
+    from modelatlas.registry.types import AssetCreate
+    from modelatlas.search import related
+
+    for n in range(6):
+        registry.create_asset(AssetCreate(ref=f"dataset:lake/t{n}@1", tags=["common"]))
+    assert len(registry.related("dataset:lake/t0@1")) == 5
+    monkeypatch.setattr(related, "FAN_OUT", 2)
+    assert {r.asset.ref for r in registry.related("dataset:lake/t0@1")} == {
+        "dataset:lake/t5@1", "dataset:lake/t4@1"}
+
+
 def test_bad_input(org: Registry) -> None:
     with pytest.raises(InvalidInput):
         org.suggest("x", limit=0)

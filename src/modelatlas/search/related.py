@@ -23,6 +23,7 @@ SHARED_FEATURE = 3.0
 LINEAGE = 2.0
 SIBLING = 1.0
 SHARED_TAG = 1.0
+FAN_OUT = 2000  # evidence rows read per kind of evidence
 
 
 @dataclass
@@ -89,17 +90,29 @@ def _lineage(x: int) -> list[sa.Select[Any]]:
 def _shared_tags(x: int) -> sa.Select[Any]:
     t1, t2 = asset_tags.alias("t1"), asset_tags.alias("t2")
     return (sa.select(t2.c.asset_id, _lit(SHARED_TAG, sa.Float),
-                      (_lit("shares tag:") + t1.c.tag), sa.null())
+                      (_lit("shares tag:") + t1.c.tag), sa.cast(sa.null(), sa.BigInteger))
             .select_from(t1).join(t2, t2.c.tag == t1.c.tag)
             .where(t1.c.asset_id == x, t2.c.asset_id != x))
 
 
+def _capped(leg: sa.Select[Any], index: int) -> sa.Select[Any]:
+    """At most :data:`FAN_OUT` evidence rows of one kind, the most recent assets first: a
+    tag or dataset shared with fifty thousand versions would otherwise be read whole on
+    every call, and the best candidates are those with evidence of several kinds anyway."""
+    named = leg.with_only_columns(*(
+        column.label(name) for column, name in zip(
+            leg.selected_columns, ("asset_id", "weight", "reason", "via_id"), strict=True)))
+    inner = named.order_by(sa.literal_column("asset_id").desc()).limit(FAN_OUT).subquery(
+        f"leg_{index}")
+    return sa.select(*inner.c)
+
+
 def related(conn: Connection, asset_id: int, *, limit: int) -> list[Related]:
     """The ``limit`` assets with most evidence of a relation to ``asset_id``, best first."""
-    evidence = sa.union_all(
-        _shared_inputs(asset_id), _shared_requirements(asset_id),
-        *_lineage(asset_id), _shared_tags(asset_id),
-    ).subquery("evidence")
+    legs = [_shared_inputs(asset_id), _shared_requirements(asset_id),
+            *_lineage(asset_id), _shared_tags(asset_id)]
+    evidence = sa.union_all(*(_capped(leg, i) for i, leg in enumerate(legs))).cte(
+        "evidence").prefix_with("MATERIALIZED")
     top = (sa.select(evidence.c.asset_id, sa.func.sum(evidence.c.weight).label("score"))
            .group_by(evidence.c.asset_id)
            .order_by(sa.func.sum(evidence.c.weight).desc(), evidence.c.asset_id)
