@@ -3,16 +3,13 @@ package index it chooses from."""
 
 from __future__ import annotations
 
-import random
-import time
 from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
-from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from modelatlas.deps.index import PackageIndex, Release
+from modelatlas.deps.index import PackageIndex
 from modelatlas.deps.model import Environment, Origin, PackageRequirement, Requirements
 from modelatlas.deps.resolve import Conflict, Demand, resolve
 from modelatlas.errors import InvalidInput
@@ -404,79 +401,3 @@ def test_a_direct_url_requirement_is_left_to_the_url() -> None:
 
 
 # --- scale (untimed here; bench/ times it) -----------------------------------------------
-
-
-def _popular(rng: random.Random, names: list[str], count: int) -> list[str]:
-    """``count`` distinct names, the earlier ones (the popular foundations) far likelier."""
-    weights = [1 / (rank + 1) for rank in range(len(names))]
-    chosen: dict[str, None] = {}
-    while len(chosen) < min(count, len(names)):
-        chosen.update(dict.fromkeys(rng.choices(names, weights)))
-    return list(chosen)[:count]
-
-
-def synthetic_index(
-    *, packages: int = 500, versions: int = 20, deps_per_release: int = 3, seed: int = 0
-) -> PackageIndex:
-    """A synthetic universe shaped like PyPI's: ``packages`` named ``pkg000``.. (low
-    numbers are foundations like numpy), each with ``versions`` releases (``1.0.0`` ..
-    ``4.4.0``, five per major) that depend on up to ``deps_per_release`` more foundational
-    packages, popular ones likelier. Newer releases demand newer majors of their
-    dependencies, so an upper bound on one package forces backtracking on others.
-    Deterministic for a given seed; meant to be reused by the benchmark."""
-    rng = random.Random(seed)
-    names = [f"pkg{i:03d}" for i in range(packages)]
-    releases = []
-    for i, name in enumerate(names):
-        for j in range(versions):
-            major = j // 5 + 1
-            requires = tuple(
-                PackageRequirement(dep, f">={rng.randint(1, major)}", origin=Origin("synthetic", i))
-                for dep in _popular(rng, names[:i], deps_per_release)
-            )
-            releases.append(Release(name, Version(f"{major}.{j % 5}.0"), requires))
-    return PackageIndex(releases)
-
-
-def synthetic_requesters(
-    index: PackageIndex, *, models: int = 10, packages_each: int = 50, seed: int = 0
-) -> list[tuple[str, Requirements]]:
-    """``models`` model versions, each requiring ``packages_each`` packages of ``index``
-    (popular ones likelier, so models share many) with loose bounds, some with an upper
-    bound that may force backtracking."""
-    rng = random.Random(seed)
-    names = index.names()
-    requesters = []
-    for m in range(models):
-        packages = tuple(
-            PackageRequirement(
-                name,
-                rng.choice(["", ">=1", ">=2", "<4", ">=1.2,<5"]),
-                origin=Origin("requirements.txt", line),
-            )
-            for line, name in enumerate(_popular(rng, names, packages_each), start=1)
-        )
-        requesters.append((f"team{m}/model@1", Requirements(packages=packages)))
-    return requesters
-
-
-def test_ten_models_of_fifty_packages_over_a_large_index_resolve() -> None:
-    idx = synthetic_index()
-    assert len(idx) == 500 * 20
-    requesters = synthetic_requesters(idx)
-    started = time.perf_counter()
-    result = resolve(requesters, idx, python="3.11")
-    elapsed = time.perf_counter() - started
-    print(f"resolved {len(result.pins)} packages in {elapsed:.3f}s")
-    assert result.ok, [c.message for c in result.conflicts]
-    wanted = {r.name for _, reqs in requesters for r in reqs.packages}
-    assert wanted <= set(result.pins)
-    # Soundness: every pinned release's dependencies and every model's bounds hold.
-    for name, version in result.pins.items():
-        release = idx.release(name, Version(version))
-        assert release is not None
-        for dep in release.requires:
-            assert Version(result.pins[dep.name]) in SpecifierSet(dep.specifier)
-    for _, reqs in requesters:
-        for r in reqs.packages:
-            assert Version(result.pins[r.name]) in SpecifierSet(r.specifier)
