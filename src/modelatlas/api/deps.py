@@ -2,9 +2,72 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
+from fastapi import APIRouter, Query
+
+from modelatlas.api._deps import ActorDep, RegistryDep, located
 from modelatlas.api.problems import PROBLEM_RESPONSES
 from modelatlas.api.strict import StrictJSONRoute
+from modelatlas.registry import (
+    CheckRequest,
+    CheckResult,
+    ModelRequirements,
+    RequirementsIn,
+    ResolutionOut,
+    ResolveRequest,
+    WhyRequest,
+    WhyResult,
+)
 
 router = APIRouter(route_class=StrictJSONRoute, tags=["deps"], responses=PROBLEM_RESPONSES)
+
+_REQUIREMENTS = "/deps/requirements/{ref:path}"
+
+
+@router.get(_REQUIREMENTS, response_model=ModelRequirements,
+            summary="What a model version requires")
+def get_requirements(ref: str, registry: RegistryDep) -> ModelRequirements:
+    with located(path=("ref",)):
+        return registry.requirements(ref)
+
+
+@router.put(_REQUIREMENTS, response_model=ModelRequirements,
+            summary="Replace what a model version requires")
+def set_requirements(
+    ref: str, body: RequirementsIn, registry: RegistryDep, actor: ActorDep
+) -> ModelRequirements:
+    with located(path=("ref",)):
+        return registry.set_requirements(ref, body, actor=actor)
+
+
+@router.post("/deps/check", response_model=CheckResult,
+             summary="Is a model version compatible with an environment or deployment?")
+def check(body: CheckRequest, registry: RegistryDep) -> CheckResult:
+    return registry.check(body.ref, body.target, environment=body.environment)
+
+
+@router.post("/deps/resolve", response_model=ResolutionOut,
+             summary="One set of package versions for several model versions")
+def resolve(body: ResolveRequest, registry: RegistryDep) -> ResolutionOut:
+    return registry.resolve(body)
+
+
+@router.get("/deps/why", response_model=WhyResult,
+            summary="Why a model version needs a package")
+def why(
+    registry: RegistryDep,
+    ref: Annotated[str, Query(max_length=500, description="a model_version ref")],
+    package: Annotated[str, Query(min_length=1, max_length=300)],
+    python: Annotated[str | None, Query(max_length=50)] = None,
+    platform: Annotated[str, Query(max_length=50)] = "linux",
+) -> WhyResult:
+    with located(query=("ref", "package", "python", "platform")):
+        request = WhyRequest(ref=ref, package=package, python=python, platform=platform)
+        return registry.why(request)
+
+
+@router.post("/deps/why", response_model=WhyResult,
+             summary="Why a model version needs a package, with an index snapshot")
+def why_with_index(body: WhyRequest, registry: RegistryDep) -> WhyResult:
+    return registry.why(body)

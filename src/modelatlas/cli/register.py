@@ -23,6 +23,7 @@ from modelatlas.cli._common import (
     scalar,
     split_pairs,
 )
+from modelatlas.cli.deps import requirements_payload
 from modelatlas.errors import FieldError, InvalidInput, MalformedBody
 
 CHUNK = 1024 * 1024
@@ -173,11 +174,16 @@ def register(
     state: str | None = typer.Option(None, "--state", help="registered, staging, production"),
     derived_from: list[str] = typer.Option([], "--derived-from",
                                            help="Parent model_version ref (fine-tuning)."),
+    requirements: Path | None = typer.Option(
+        None, "--requirements", exists=True,
+        help="requirements.txt, pyproject.toml, environment.yml, python_env.yaml or an MLflow "
+        "model directory: what the version needs to run (read here, file:line kept)."),
     json_out: bool = typer.Option(False, "--json", help="Print the whole registration."),
     home: HomeOption = None,
     url: UrlOption = None,
 ) -> None:
-    """Register the next version of a model with its data, features, code and metrics."""
+    """Register the next version of a model with its data, features, code, metrics and
+    requirements."""
     base = load_manifest(manifest) if manifest else {}
     namespace, name = _model_name(model, base)
     flags = {"description": description, "tag": tag, "framework": framework,
@@ -185,6 +191,9 @@ def register(
              "environment": environment, "param": param, "seed": seed, "artifact": artifact,
              "state": state, "derived_from": derived_from}
     fields = merge(base, from_flags(flags))
+    if requirements is not None:
+        fields["requirements"] = requirements_payload(requirements).model_dump(
+            mode="json", exclude_none=True)
     with open_client(home, url) as client:
         result = client.models.register_version(namespace, name, fields)
     if json_out:

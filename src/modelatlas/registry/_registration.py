@@ -6,6 +6,7 @@ from modelatlas.errors import FieldError, InvalidInput, NotFound
 from modelatlas.events import Action
 from modelatlas.kinds import SPECS, check_version_policy
 from modelatlas.refs import Ref
+from modelatlas.registry._deps_store import relink, write_requirements
 from modelatlas.registry._tx import WriteTx
 from modelatlas.registry.types import (
     AssetCreate,
@@ -104,8 +105,16 @@ def register_version(tx: WriteTx, model: Ref, reg: VersionRegistration) -> Regis
             links.append(tx.link_new(run_node, "used", node))
         links.append(tx.link_new(run_node, "produced", version_node))
         run_asset = tx.written(run_id)
-    for node in _unique((*features, *requires)):
+    linked = _unique((*features, *requires))
+    for node in linked:
         links.append(tx.link_new(version_node, "requires", node))
+    if reg.requirements is not None:
+        # After the version exists, so its requirement rows and their requires edges can
+        # point at it; any refusal rolls the whole registration back.
+        declared = reg.requirements.to_domain("/requirements")
+        targets = write_requirements(tx, version_node, declared, path="/requirements",
+                                     replace=False)
+        links += relink(tx, version_node, targets, linked=[n[0] for n in linked])
     for i, parent in enumerate(reg.derived_from):
         parent_ref = Ref.parse(parent, path=f"/derived_from/{i}")
         parent_id = tx.require_id(parent_ref, f"/derived_from/{i}")

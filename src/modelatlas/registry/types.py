@@ -6,6 +6,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from modelatlas.registry.deps_types import RequirementsIn
+
 T = TypeVar("T")
 
 MAX_TAGS = 100
@@ -147,6 +149,10 @@ class VersionRegistration(_In):
     environment: AssetInput | None = None
     requires: list[AssetInput] = Field(default_factory=list, max_length=1000)
     derived_from: list[str] = Field(default_factory=list, max_length=100)
+    requirements: RequirementsIn | None = Field(
+        default=None, description="what the version needs to run (docs/deps.md); asset "
+                                  "requirements must exist and be satisfiable",
+    )
 
 
 class Registration(BaseModel):
