@@ -150,6 +150,10 @@ ROUTES = {
     ("POST", f"{V1}/taxonomy/load"), ("GET", f"{V1}/taxonomy/expand"),
     ("GET", f"{V1}/search"), ("GET", f"{V1}/suggest"), ("POST", f"{V1}/usage"),
     ("GET", f"{V1}/assets/{{ref}}/related"),
+    ("GET", f"{V1}/deps/requirements/{{ref}}"), ("PUT", f"{V1}/deps/requirements/{{ref}}"),
+    ("POST", f"{V1}/deps/check"), ("POST", f"{V1}/deps/resolve"),
+    ("GET", f"{V1}/deps/why"), ("POST", f"{V1}/deps/why"),
+    ("POST", f"{V1}/deps/impact"), ("GET", f"{V1}/deps/revalidation"),
     ("GET", "/healthz"), ("GET", "/readyz"),
 }
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from modelatlas.client._deps import DepsAPI, environment_from_freeze, requirements_from_file
 from modelatlas.client._http import _HttpTransport
 from modelatlas.client._http import error_from_problem as error_from_problem
 from modelatlas.client._http import quote_ref as quote_ref
@@ -45,7 +46,10 @@ from modelatlas.registry import (
 )
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term, parse_vocabulary
 
-__all__ = ["AssetsAPI", "Client", "ModelsAPI", "NamespacesAPI", "RelationsAPI", "TaxonomyAPI"]
+__all__ = [
+    "AssetsAPI", "Client", "DepsAPI", "ModelsAPI", "NamespacesAPI", "RelationsAPI", "TaxonomyAPI",
+    "environment_from_freeze", "requirements_from_file",
+]
 
 
 class AssetsAPI:
@@ -287,6 +291,7 @@ class Client:
         self.relations = RelationsAPI(transport)
         self.namespaces = NamespacesAPI(transport)
         self.taxonomy = TaxonomyAPI(transport)
+        self.deps = DepsAPI(transport)
 
     @classmethod
     def local(

@@ -15,17 +15,26 @@ from modelatlas.registry import (
     Asset,
     AssetCreate,
     AssetUpdate,
+    CheckRequest,
+    CheckResult,
     Event,
+    ModelRequirements,
     NamespaceSchema,
     Page,
     Registration,
     RelatedAsset,
     Relation,
     RelationCreate,
+    RequirementsIn,
+    ResolutionOut,
+    ResolveRequest,
     SearchResult,
     Suggestion,
     VersionRegistration,
+    WhyRequest,
+    WhyResult,
 )
+from modelatlas.registry.impact_types import ImpactChange, ImpactReport, RevalidationMark
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term
 
 API_PREFIX = "/api/v1"
@@ -231,6 +240,34 @@ class _HttpTransport:
 
     def record_usage(self, signal: str, ref: str) -> None:
         self._call("POST", "/usage", body={"signal": signal, "ref": ref})
+
+    def deps_requirements(self, ref: str) -> ModelRequirements:
+        data = self._call("GET", f"/deps/requirements/{quote_ref(ref)}")
+        return ModelRequirements.model_validate(data)
+
+    def set_requirements(self, ref: str, body: RequirementsIn) -> ModelRequirements:
+        data = self._call("PUT", f"/deps/requirements/{quote_ref(ref)}", body=body)
+        return ModelRequirements.model_validate(data)
+
+    def deps_check(self, body: CheckRequest) -> CheckResult:
+        return CheckResult.model_validate(self._call("POST", "/deps/check", body=body))
+
+    def deps_resolve(self, body: ResolveRequest) -> ResolutionOut:
+        return ResolutionOut.model_validate(self._call("POST", "/deps/resolve", body=body))
+
+    def deps_why(self, body: WhyRequest) -> WhyResult:
+        if body.index_snapshot is None:  # nothing that needs a body: the cacheable GET
+            params = body.model_dump(exclude_none=True, exclude={"index_file", "machine"})
+            return WhyResult.model_validate(self._call("GET", "/deps/why", params=params))
+        return WhyResult.model_validate(self._call("POST", "/deps/why", body=body))
+
+    def deps_impact(self, body: ImpactChange) -> ImpactReport:
+        data = self._call("POST", "/deps/impact", body=body)
+        return ImpactReport.model_validate(data)
+
+    def deps_revalidation(self, query: dict[str, Any]) -> Page[RevalidationMark]:
+        data = self._call("GET", "/deps/revalidation", params=query)
+        return Page[RevalidationMark].model_validate(data)
 
     def close(self) -> None:
         self.http.close()

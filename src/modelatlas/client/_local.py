@@ -8,7 +8,10 @@ from modelatlas.registry import (
     Asset,
     AssetCreate,
     AssetUpdate,
+    CheckRequest,
+    CheckResult,
     Event,
+    ModelRequirements,
     NamespaceSchema,
     Page,
     Registration,
@@ -16,10 +19,16 @@ from modelatlas.registry import (
     RelatedAsset,
     Relation,
     RelationCreate,
+    RequirementsIn,
+    ResolutionOut,
+    ResolveRequest,
     SearchResult,
     Suggestion,
     VersionRegistration,
+    WhyRequest,
+    WhyResult,
 )
+from modelatlas.registry.impact_types import ImpactChange, ImpactReport, RevalidationMark
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term
 
 
@@ -114,6 +123,28 @@ class _LocalTransport:
 
     def record_usage(self, signal: str, ref: str) -> None:
         self.registry.record_usage(signal, ref)
+
+    def deps_requirements(self, ref: str) -> ModelRequirements:
+        return self.registry.requirements(ref)
+
+    def set_requirements(self, ref: str, body: RequirementsIn) -> ModelRequirements:
+        return self.registry.set_requirements(ref, body, actor=self.actor)
+
+    def deps_check(self, body: CheckRequest) -> CheckResult:
+        return self.registry.check(body.ref, body.target, environment=body.environment)
+
+    def deps_resolve(self, body: ResolveRequest) -> ResolutionOut:
+        return self.registry.resolve(body)
+
+    def deps_why(self, body: WhyRequest) -> WhyResult:
+        return self.registry.why(body)
+
+    def deps_impact(self, body: ImpactChange) -> ImpactReport:
+        return self.registry.impact(body)
+
+    def deps_revalidation(self, query: dict[str, Any]) -> Page[RevalidationMark]:
+        return self.registry.revalidation_marks(
+            query.get("ref"), cursor=query.get("cursor"), limit=query.get("limit", 100))
 
     def close(self) -> None:
         self.registry.close()

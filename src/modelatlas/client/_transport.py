@@ -12,17 +12,26 @@ from modelatlas.registry import (
     Asset,
     AssetCreate,
     AssetUpdate,
+    CheckRequest,
+    CheckResult,
     Event,
+    ModelRequirements,
     NamespaceSchema,
     Page,
     Registration,
     RelatedAsset,
     Relation,
     RelationCreate,
+    RequirementsIn,
+    ResolutionOut,
+    ResolveRequest,
     SearchResult,
     Suggestion,
     VersionRegistration,
+    WhyRequest,
+    WhyResult,
 )
+from modelatlas.registry.impact_types import ImpactChange, ImpactReport, RevalidationMark
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term
 
 M = TypeVar("M", bound=BaseModel)
@@ -79,4 +88,11 @@ class _Transport(Protocol):
     def suggest(self, q: str, limit: int) -> list[Suggestion]: ...
     def related(self, ref: str, limit: int) -> list[RelatedAsset]: ...
     def record_usage(self, signal: str, ref: str) -> None: ...
+    def deps_requirements(self, ref: str) -> ModelRequirements: ...
+    def set_requirements(self, ref: str, body: RequirementsIn) -> ModelRequirements: ...
+    def deps_check(self, body: CheckRequest) -> CheckResult: ...
+    def deps_resolve(self, body: ResolveRequest) -> ResolutionOut: ...
+    def deps_why(self, body: WhyRequest) -> WhyResult: ...
+    def deps_impact(self, body: ImpactChange) -> ImpactReport: ...
+    def deps_revalidation(self, query: dict[str, Any]) -> Page[RevalidationMark]: ...
     def close(self) -> None: ...

@@ -171,7 +171,7 @@ def _attr(item: object, key: str, fallback: Any = None) -> Any:
 
 def _field(item: object, index: int) -> Field:
     """Adapt a ``SchemaField``, a dict or any object with the same attributes. ``default``
-    and ``aliases`` are read when present (``SchemaField`` does not declare them yet)."""
+    and ``aliases`` are read when present (optional on ``SchemaField``)."""
     name, type_ = _attr(item, "name"), _attr(item, "type")
     for key, value in (("name", name), ("type", type_)):
         if not isinstance(value, str) or not value.strip():

@@ -85,7 +85,7 @@ class SchemaField(Metadata):
     default: Scalar | list[Any] | dict[str, Any] | None = Field(
         default=None, description="what readers use when data lacks the field; None: no "
         "default (a nullable field defaults to null)")
-    aliases: list[str] = Field(default_factory=list, description="earlier names of the field")
+    aliases: list[str] | None = Field(default=None, description="earlier names of the field")
 
 
 class SchemaMeta(Metadata):

@@ -1,8 +1,99 @@
 """The service layer's impact analysis and revalidation marks, mixed into
-:class:`Registry`."""
+:class:`Registry`.
+
+``impact(change)`` answers what a change would break (:mod:`._impact_analysis`);
+``revalidation_marks`` lists the deployed versions whose dependencies changed since they
+were validated (marked and cleared by :mod:`._revalidation`, inside the writes that cause
+them).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+
+from modelatlas.errors import FieldError, InvalidInput
+from modelatlas.refs import Ref
+from modelatlas.registry import _queries as q
+from modelatlas.registry._impact_analysis import asset_impact, package_impact, schema_impact
+from modelatlas.registry._impact_graph import NODE_COLUMNS, node_of
+from modelatlas.registry._rows import check_limit, decode_cursor, encode_cursor
+from modelatlas.registry.impact_types import ImpactChange, ImpactReport, RevalidationMark
+from modelatlas.registry.types import Page
+from modelatlas.store.tables import assets, revalidation_marks
+
+if TYPE_CHECKING:
+    from modelatlas.config import Settings
+    from modelatlas.store.engine import Database
+
+_SHAPES = "environment + package + to, asset, or schema + fields"
 
 
 class ImpactService:
     """Mixed into :class:`modelatlas.registry.Registry`."""
+
+    if TYPE_CHECKING:
+        db: Database
+        settings: Settings
+
+    def impact(self, change: ImpactChange | Mapping[str, Any]) -> ImpactReport:
+        """What ``change`` would break: affected model versions, deployments and the data
+        the change travels through, each with its reasons (see :class:`ImpactChange`)."""
+        change = _parse_change(change)
+        with self.db.read() as conn:
+            if change.environment is not None:
+                return package_impact(conn, change)
+            if change.asset is not None:
+                return asset_impact(conn, change)
+            return schema_impact(conn, change)
+
+    def revalidation_marks(
+        self, ref: str | Ref | None = None, *, cursor: str | None = None, limit: int = 100
+    ) -> Page[RevalidationMark]:
+        """Open revalidation marks, oldest first; with ``ref``, that asset's only."""
+        check_limit(limit, self.settings.page_limit_max)
+        after = decode_cursor(cursor)
+        with self.db.read() as conn:
+            stmt = (
+                sa.select(revalidation_marks, *NODE_COLUMNS)
+                .join(assets, assets.c.id == revalidation_marks.c.asset_id)
+                .order_by(revalidation_marks.c.event_seq)
+                .limit(limit + 1)
+            )
+            if ref is not None:
+                parsed = ref if isinstance(ref, Ref) else Ref.parse(ref, path="/ref")
+                stmt = stmt.where(revalidation_marks.c.asset_id == q.require_id(conn, parsed))
+            if after is not None:
+                stmt = stmt.where(revalidation_marks.c.event_seq > after)
+            rows = conn.execute(stmt).all()
+        more = len(rows) > limit
+        items = [
+            RevalidationMark(ref=node_of(r).ref, cause=r.cause_ref, reason=r.reason,
+                             event_seq=r.event_seq, marked_at=r.marked_at)
+            for r in rows[:limit]
+        ]
+        return Page(items=items,
+                    next_cursor=encode_cursor(items[-1].event_seq) if more and items else None)
+
+
+def _parse_change(change: ImpactChange | Mapping[str, Any]) -> ImpactChange:
+    if not isinstance(change, ImpactChange):
+        try:
+            change = ImpactChange.model_validate(change)
+        except ValidationError as exc:
+            errors = [FieldError("/" + "/".join(str(p) for p in e["loc"]), e["msg"])
+                      for e in exc.errors()]
+            raise InvalidInput("the change is not valid: " + "; ".join(
+                f"{e.path}: {e.message}" for e in errors), errors=errors) from None
+    given = [name for name, value in (("environment", change.environment),
+                                      ("asset", change.asset),
+                                      ("schema", change.schema_ref)) if value is not None]
+    if len(given) != 1:
+        where = f"/{given[1]}" if len(given) > 1 else "/"
+        raise InvalidInput(f"describe one change: {_SHAPES}",
+                           errors=[FieldError(where, f"one of {_SHAPES}")])
+    return change
+

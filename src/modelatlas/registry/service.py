@@ -32,6 +32,7 @@ from modelatlas.registry import _queries as q
 from modelatlas.registry._deps import DepsService
 from modelatlas.registry._impact import ImpactService
 from modelatlas.registry._registration import register_version
+from modelatlas.registry._revalidation import after_create, after_link, after_update
 from modelatlas.registry._rows import (
     check_limit,
     clean_labels,
@@ -162,6 +163,7 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
 
         def work(tx: WriteTx) -> Asset:
             asset_id, _ = tx.insert_asset(ref, spec)
+            after_create(tx, asset_id, ref)  # marks what a new dependency version affects
             return tx.load(asset_id)
 
         return self._idempotent(
@@ -221,6 +223,7 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
             payload = snapshot_of(str(parsed), values)
             payload["changed"] = changed
             tx.emit(Action.ASSET_UPDATED, str(parsed), payload, row.id)
+            after_update(tx, current, values)  # revalidation marks set or cleared
             return tx.load(row.id)
 
     def list_assets(
@@ -286,8 +289,10 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
         def work(tx: WriteTx) -> Relation:
             source_id = tx.require_id(source, "/source")
             target_id = tx.require_id(target, "/target")
-            return tx.link((source_id, source), spec.relation, (target_id, target),
-                           spec.properties)
+            linked = tx.link((source_id, source), spec.relation, (target_id, target),
+                             spec.properties)
+            after_link(tx, source_id, source)  # an evaluation's evidence may clear marks
+            return linked
 
         added = self._idempotent(
             key=idempotency_key, operation="add_relation", request=spec,
