@@ -26,7 +26,6 @@ and the verdict arrive does not matter. A failing or undecided evaluation clears
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,7 +33,6 @@ from packaging.version import InvalidVersion, Version
 
 from modelatlas.deps.check import marker_environment
 from modelatlas.events import Action
-from modelatlas.jsonsafe import canonical
 from modelatlas.refs import Ref
 from modelatlas.registry._impact_analysis import (
     asset_impact,
@@ -53,7 +51,7 @@ from modelatlas.registry._impact_graph import (
 from modelatlas.registry._tx import WriteTx
 from modelatlas.registry.impact_types import Affected, ImpactChange
 from modelatlas.registry.types import Asset
-from modelatlas.store.tables import assets, events, relations, revalidation_marks
+from modelatlas.store.tables import assets, relations, revalidation_marks
 
 EVIDENCE = ("used", "evaluated_on", "associated_with")
 
@@ -131,27 +129,12 @@ def _mark_deployed(tx: WriteTx, versions: dict[int, Affected], cause: str) -> No
 def mark(tx: WriteTx, node: Node, cause: str, reason: str) -> None:
     """Mark ``node`` (replacing an earlier mark with the same cause) and append the event."""
     payload = {"ref": node.ref, "cause": cause, "reason": reason}
-    seq = append_event(tx, Action.REVALIDATION_NEEDED, node.ref, payload, node.id)
+    seq = tx.emit_now(Action.REVALIDATION_NEEDED, node.ref, payload, node.id)
     key = (revalidation_marks.c.asset_id == node.id) & (revalidation_marks.c.cause_ref == cause)
     tx.conn.execute(revalidation_marks.delete().where(key))
     tx.conn.execute(revalidation_marks.insert().values(
         asset_id=node.id, cause_ref=cause, reason=reason, event_seq=seq, marked_at=tx.now,
     ))
-
-
-def append_event(tx: WriteTx, action: Action, ref: str, payload: dict[str, Any],
-                 asset_id: int) -> int:
-    """Append one event now and return its sequence number (a mark records the event that
-    made it). Events already pending in ``tx`` are written first, so the order holds."""
-    tx.flush_events()
-    body = canonical(payload)
-    seq = tx.conn.execute(
-        events.insert().values(
-            time=tx.now, actor=tx.actor, action=str(action), ref=ref, asset_id=asset_id,
-            payload=body.decode("utf-8"), payload_sha256=hashlib.sha256(body).hexdigest(),
-        ).returning(events.c.seq)
-    ).scalar_one()
-    return int(seq)
 
 
 def after_link(tx: WriteTx, source_id: int, source: Ref) -> None:

@@ -83,22 +83,25 @@ class WriteTx:
         self._flush_new_links()
         if not self.pending:
             return
-        rows = []
-        for event, asset_id in self.pending:
-            body = canonical(event.payload)
-            rows.append(
-                {
-                    "time": self.now,
-                    "actor": self.actor,
-                    "action": str(event.action),
-                    "ref": event.ref,
-                    "asset_id": asset_id,
-                    "payload": body.decode("utf-8"),
-                    "payload_sha256": hashlib.sha256(body).hexdigest(),
-                }
-            )
+        rows = [self._event_row(event, asset_id) for event, asset_id in self.pending]
         _INSERT_EVENTS.executemany(self.conn, rows)
         self.pending.clear()
+
+    def emit_now(self, action: Action, ref: str, payload: dict[str, Any],
+                 asset_id: int | None) -> int:
+        """Append one event at once and return its sequence number, for a row that must
+        name the event that made it (a revalidation mark). Pending events go first, so
+        the order of the log is the order of emission."""
+        self.flush_events()
+        row = self._event_row(PendingEvent(action, ref, payload), asset_id)
+        return int(self.conn.execute(events.insert().values(**row).returning(events.c.seq))
+                   .scalar_one())
+
+    def _event_row(self, event: PendingEvent, asset_id: int | None) -> dict[str, Any]:
+        body = canonical(event.payload)
+        return {"time": self.now, "actor": self.actor, "action": str(event.action),
+                "ref": event.ref, "asset_id": asset_id, "payload": body.decode("utf-8"),
+                "payload_sha256": hashlib.sha256(body).hexdigest()}
 
     # assets ---------------------------------------------------------------------------
     def find_id(self, ref: Ref) -> int | None:
