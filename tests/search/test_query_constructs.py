@@ -57,6 +57,11 @@ CASES: list[tuple[str, set[str]]] = [
     ("trained_on:dataset:finance/transactions", {C1, LTV}),
     ("trained_on*:dataset:finance/transactions", {C1, C2, C3, LTV}),
     ("trained_on*:dataset:finance/transactions@3", {C1, C2, C3}),
+    # two walks in one query: each recursive CTE gets its own name
+    ("trained_on*:dataset:finance/transactions AND trained_on*:dataset:finance/transactions@3",
+     {C1, C2, C3}),
+    ("trained_on*:dataset:finance/transactions@3 OR derived_from*:model_version:fraud/churn@1",
+     {C1, C2, C3}),
     ("trained_on:dataset:finance/txn-clean@1", {C2}),
     ("uses_feature:feature:fraud/txn-aggregates@2", {PCT, LTV}),
     ("uses_feature:feature:fraud/txn-aggregates", {PCT, LTV}),

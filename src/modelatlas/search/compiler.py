@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from modelatlas.search import fulltext, taxonomy
+from modelatlas.search._aliases import aliased
 from modelatlas.search.ast import (
     And,
     DateCompare,
@@ -35,7 +36,7 @@ from modelatlas.search.ast import (
 from modelatlas.search.dialects import JsonFunctions, json_functions
 from modelatlas.search.graph import graph_condition
 from modelatlas.specifiers import overlaps
-from modelatlas.store.tables import asset_metrics, asset_tags, assets, requirements
+from modelatlas.store.tables import asset_metrics, assets, requirements
 
 _COLUMNS = {"kind": assets.c.kind, "namespace": assets.c.namespace, "name": assets.c.name,
             "state": assets.c.state}
@@ -71,6 +72,7 @@ class Compiler:
     conn: Connection
     dialect: str
     unknown_tags: list[str] = field(default_factory=list)
+    walks: int = 0  # transitive predicates compiled so far: each CTE needs its own name
 
     @property
     def json(self) -> JsonFunctions:
@@ -100,7 +102,8 @@ class Compiler:
         if isinstance(node, DateCompare):
             return _date_condition(node)
         if isinstance(node, Graph):
-            return graph_condition(node)
+            self.walks += 1
+            return graph_condition(node, walk=f"reach_{self.walks}")
         if isinstance(node, RequiresPackage):
             return self._requires_package(node)
         raise TypeError(f"not a term: {node!r}")
@@ -116,7 +119,7 @@ class Compiler:
         return column == _bind(node.value)  # type: ignore[no-any-return]
 
     def _tag(self, node: Match) -> ColumnElement[bool]:
-        tagged = asset_tags.alias("q_tags")  # the tag facet joins asset_tags itself
+        tagged = aliased("asset_tags", "q_tags")  # the tag facet joins asset_tags itself
         found = sa.select(sa.literal(1)).where(tagged.c.asset_id == assets.c.id).correlate(
             assets)
         if node.prefix:

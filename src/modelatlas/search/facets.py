@@ -16,8 +16,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from modelatlas.errors import InvalidInput
+from modelatlas.search._aliases import aliased
 from modelatlas.search.dialects import JsonFunctions
-from modelatlas.store.tables import asset_tags, assets, relations
+from modelatlas.store.tables import assets
 
 MAX_FACETS = 20
 
@@ -119,7 +120,7 @@ class FacetCounter:
             value = hits.c[f"v{index}"]
             return _grouped(facet, value, sa.func.count(), hits)
         if spec.type == "tag":
-            tags = asset_tags.alias(f"f_tags_{index}")
+            tags = aliased("asset_tags", f"f_tags_{index}")
             joined = hits.join(tags, tags.c.asset_id == hits.c.id)
             return _grouped(facet, tags.c.tag, sa.func.count(), joined)
         if spec.type == "owner":
@@ -133,9 +134,9 @@ class FacetCounter:
         first, walking from the hits (``produced.target_id IN hits``) through the edge
         indexes, and only the grouped ids are looked up as assets. Joined to the datasets
         before grouping, the planner started from every dataset and every ``used`` edge."""
-        produced = relations.alias(f"f_produced_{index}")
-        used = relations.alias(f"f_used_{index}")
-        dataset = assets.alias(f"f_dataset_{index}")
+        produced = aliased("relations", f"f_produced_{index}")
+        used = aliased("relations", f"f_used_{index}")
+        dataset = aliased("assets", f"f_dataset_{index}")
         # one version may have been produced by more than one run using the same dataset
         grouped = sa.select(
             used.c.target_id.label("dataset_id"),

@@ -16,15 +16,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from modelatlas.search._aliases import aliased
 from modelatlas.search.ast import Graph
-from modelatlas.store.tables import assets, relations
+from modelatlas.store.tables import assets
 
 MAX_HOPS = 10
 
 
 def _targets(node: Graph) -> sa.Select[Any]:
     """The ids the ref names: one version, or every version when the ref has none."""
-    target = assets.alias("target")
+    target = aliased("assets", "target")
     stmt = sa.select(target.c.id).where(
         target.c.kind == sa.bindparam(None, node.kind, sa.String),
         target.c.namespace == sa.bindparam(None, node.namespace, sa.String),
@@ -41,8 +42,8 @@ def _run_used(subject: Any, targets: sa.Select[Any]) -> ColumnElement[bool]:
     Written as ``subject IN (...)`` driven from the targets: the database walks from the
     named dataset through its few edges (index on relations(target_id, relation)) instead of
     probing every candidate asset, which is what an EXISTS per row did."""
-    produced = relations.alias("produced")
-    used = relations.alias("used")
+    produced = aliased("relations", "produced")
+    used = aliased("relations", "used")
     return subject.in_(  # type: ignore[no-any-return]
         sa.select(produced.c.target_id).select_from(
             used.join(produced, produced.c.source_id == used.c.source_id)
@@ -58,7 +59,7 @@ def _edge(subject: Any, relation: str, targets: sa.Select[Any], *,
           reverse: bool = False) -> ColumnElement[bool]:
     """``subject -relation-> target`` (or ``target -relation-> subject`` when reversed),
     driven from the targets' edges as in :func:`_run_used`."""
-    edge = relations.alias(f"edge_{relation}")
+    edge = aliased("relations", f"edge_{relation}")
     near, far = (edge.c.target_id, edge.c.source_id) if reverse else (
         edge.c.source_id, edge.c.target_id)
     return subject.in_(  # type: ignore[no-any-return]
@@ -67,7 +68,7 @@ def _edge(subject: Any, relation: str, targets: sa.Select[Any], *,
 
 
 def _downstream(seeds: sa.Select[Any], edges: tuple[str, ...], *,
-                through_runs: bool) -> sa.Select[Any]:
+                through_runs: bool, name: str) -> sa.Select[Any]:
     """The ids reachable downstream of ``seeds`` in 1 to MAX_HOPS steps.
 
     One step starts from the edges *into* the current node (index on relations(target_id,
@@ -77,9 +78,9 @@ def _downstream(seeds: sa.Select[Any], edges: tuple[str, ...], *,
     recursion made SQLite scan every edge on every step)."""
     seed = seeds.subquery("seeds")
     reach = sa.select(seed.c.id.label("id"), sa.literal(0).label("hops")
-                      ).cte("reach", recursive=True)
-    edge = relations.alias("walk_edge")
-    produced = relations.alias("walk_produced")
+                      ).cte(name, recursive=True)
+    edge = aliased("relations", "walk_edge")
+    produced = aliased("relations", "walk_produced")
     followed = (*edges, "used") if through_runs else edges
     down = sa.case((edge.c.relation == "used", produced.c.target_id), else_=edge.c.source_id)
     step = sa.select(down, reach.c.hops + 1).select_from(
@@ -101,12 +102,15 @@ _WALKS: dict[str, tuple[tuple[str, ...], bool]] = {
 }
 
 
-def graph_condition(node: Graph, subject: Any = assets.c.id) -> ColumnElement[bool]:
-    """The condition on ``subject`` (an asset id column) that ``node`` asks for."""
+def graph_condition(node: Graph, subject: Any = assets.c.id, *,
+                    walk: str = "reach") -> ColumnElement[bool]:
+    """The condition on ``subject`` (an asset id column) that ``node`` asks for. ``walk``
+    names a transitive predicate's recursive CTE: unique per predicate of one query."""
     targets = _targets(node)
     if node.transitive:
         edges, through_runs = _WALKS[node.predicate]
-        reached = subject.in_(_downstream(targets, edges, through_runs=through_runs))
+        reached = subject.in_(_downstream(targets, edges, through_runs=through_runs,
+                                          name=walk))
         if node.predicate == "derived_from":
             return reached  # type: ignore[no-any-return]
         return sa.and_(assets.c.kind == "model_version", reached)
