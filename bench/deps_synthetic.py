@@ -63,3 +63,15 @@ def synthetic_requesters(
         )
         requesters.append((f"team{m}/model@1", Requirements(packages=packages)))
     return requesters
+
+
+def snapshot_text(index: PackageIndex) -> str:
+    """``index`` as an index snapshot file (``name version req | req``), the form a user
+    hands to ``modelatlas deps resolve --index``."""
+    lines = []
+    for name in index.names():
+        for version in index.versions(name):
+            release = index.release(name, version)
+            requires = " | ".join(str(r) for r in release.requires) if release else ""
+            lines.append(f"{name} {version} {requires}".rstrip())
+    return "\n".join(lines) + "\n"

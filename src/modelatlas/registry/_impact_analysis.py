@@ -11,6 +11,7 @@ versions running in the environment. Graph walks go one bounded level per query.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -67,14 +68,21 @@ def pins(packages: Sequence[str]) -> dict[str, str]:
     (``==`` pins) or the specifier text (anything else); unparseable lines are skipped."""
     found: dict[str, str] = {}
     for line in packages:
-        try:
-            req = Requirement(line)
-        except InvalidRequirement:
-            continue
-        specs = list(req.specifier)
-        pinned = [s.version for s in specs if s.operator in ("==", "===")]
-        found[canonicalize_name(req.name)] = pinned[0] if pinned else str(req.specifier)
+        parsed = _pin_or_specifier(line)
+        if parsed is not None:
+            found[parsed[0]] = parsed[1]
     return found
+
+
+@lru_cache(maxsize=65_536)
+def _pin_or_specifier(line: str) -> tuple[str, str] | None:
+    """Cached: every impact question reads the environment's few hundred lines again."""
+    try:
+        req = Requirement(line)
+    except InvalidRequirement:
+        return None
+    pinned = [s.version for s in req.specifier if s.operator in ("==", "===")]
+    return canonicalize_name(req.name), pinned[0] if pinned else str(req.specifier)
 
 
 def _version(text: str, path: str) -> Version:
