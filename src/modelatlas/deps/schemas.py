@@ -59,6 +59,7 @@ Types outside the table compare by their lower-cased text. Following Avro, ``flo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -509,3 +510,40 @@ def breaks_consumer(
         )
         found.append(Incompatibility(change.field, change, reason, "consumer"))
     return found
+
+
+# --- "compatible with version N" constraints ----------------------------------------------
+
+_COMPATIBLE_WITH = re.compile(
+    r"^compatible-with\s+(?P<version>\d{1,9})(?:\s*\(\s*(?P<mode>[A-Za-z_]+)\s*\))?$")
+
+
+@dataclass(frozen=True)
+class CompatibleWith:
+    """An asset requirement on a schema: any version whose fields readers of ``version``
+    can use under ``mode`` (``schema:fraud/transactions compatible-with 3`` is BACKWARD;
+    ``compatible-with 3 (full)`` names the mode)."""
+
+    version: str
+    mode: CompatibilityMode
+
+    def __str__(self) -> str:
+        return f"compatible-with {self.version} ({self.mode.value.lower()})"
+
+    def admits(self, base: object, candidate: object) -> bool:
+        """Whether a schema version with ``candidate``'s fields satisfies the constraint,
+        ``base`` being the fields of ``version``."""
+        return not check_compatibility(base, candidate, self.mode)
+
+
+def compatible_with(text: str) -> CompatibleWith | None:
+    """The constraint ``text`` spells, or None when it is not one (a PEP 440 specifier);
+    raises ValueError for ``compatible-with`` with an unknown mode."""
+    found = _COMPATIBLE_WITH.match(text.strip())
+    if found is None:
+        return None
+    mode = (found.group("mode") or "backward").upper()
+    if mode not in CompatibilityMode.__members__:
+        known = ", ".join(m.lower() for m in CompatibilityMode.__members__)
+        raise ValueError(f"unknown compatibility mode {found.group('mode')!r}; one of {known}")
+    return CompatibleWith(found.group("version"), CompatibilityMode[mode])

@@ -15,6 +15,7 @@ from packaging.version import InvalidVersion, Version
 from sqlalchemy.engine import Connection
 
 from modelatlas.deps.model import AssetRequirement, Origin, PackageRequirement, Requirements
+from modelatlas.deps.schemas import CompatibleWith, compatible_with
 from modelatlas.errors import FieldError, InvalidInput
 from modelatlas.events import Action
 from modelatlas.refs import Ref
@@ -115,6 +116,9 @@ def satisfying_version(conn: Connection, req: AssetRequirement) -> tuple[Node | 
     ).all()
     if not rows:
         return None, f"{ref} does not exist: register it first"
+    compatible = compatible_with(req.specifier)
+    if compatible is not None:
+        return _compatible_version(conn, ref, rows, compatible)
     spec = SpecifierSet(req.specifier)
     best: tuple[Version, int, str] | None = None
     for row in rows:
@@ -133,6 +137,34 @@ def satisfying_version(conn: Connection, req: AssetRequirement) -> tuple[Node | 
         listed = ", ".join(v or "(unversioned)" for v in known[:20])
         return None, f"no version of {ref} satisfies {req.specifier} (versions: {listed})"
     return (best[1], ref.with_version(best[2])), ""
+
+
+def _compatible_version(conn: Connection, ref: Ref, rows: Sequence[Any],
+                        constraint: CompatibleWith) -> tuple[Node | None, str]:
+    """The newest version of schema ``ref`` compatible with the constraint's version."""
+    metas = dict(conn.execute(sa.select(assets.c.id, assets.c.meta).where(
+        assets.c.id.in_([r.id for r in rows]))).all())
+    base = next((r for r in rows if r.version == constraint.version), None)
+    if base is None:
+        return None, f"{ref}@{constraint.version} does not exist: register it first"
+    best: tuple[Version, int, str] | None = None
+    for row in rows:
+        version = _registry_version(row.version)
+        if version is None or version < Version(constraint.version):
+            continue
+        if constraint.admits(metas[base.id], metas[row.id]) and (
+                best is None or version > best[0]):
+            best = (version, row.id, row.version)
+    if best is None:  # pragma: no cover - the base version is compatible with itself
+        return None, f"no version of {ref} is {constraint}"
+    return (best[1], ref.with_version(best[2])), ""
+
+
+def _registry_version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
 
 
 def _version_key(text: str) -> tuple[int, Version | str]:

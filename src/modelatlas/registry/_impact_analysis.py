@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 
 from modelatlas.deps.check import marker_applies, marker_environment, parse_specifier
 from modelatlas.deps.model import Origin
-from modelatlas.deps.schemas import breaks_consumer, check_history, fields_of
+from modelatlas.deps.schemas import breaks_consumer, check_history, compatible_with, fields_of
 from modelatlas.errors import FieldError, InvalidInput, ModelAtlasError, NotFound
 from modelatlas.refs import Ref
 from modelatlas.registry._impact_graph import (
@@ -305,7 +305,7 @@ def declared_asset_users(conn: Connection, collector: Collector, node: Node, ref
     for row in rows:
         spec = row.specifier
         if spec not in admits:
-            admits[spec] = version is None or not spec or not _rejects(spec, version)
+            admits[spec] = _admits(conn, node, ref, spec, version)
         user, origin = node_of(row), _origin(row.origin_file, row.origin_line)
         where = f"constraint {spec or 'any'}; {user.owner}, {origin}"
         if admits[spec]:
@@ -313,6 +313,19 @@ def declared_asset_users(conn: Connection, collector: Collector, node: Node, ref
                           via=node.ref)
         elif not pick_up_only:
             collector.add(user, f"cannot use v{ref.version} ({where})", via=node.ref)
+
+
+def _admits(conn: Connection, node: Node, ref: Ref, spec: str, version: Version | None) -> bool:
+    """Whether an asset requirement's constraint admits the new version ``ref``: a PEP 440
+    specifier on its number, or ``compatible-with N`` on a schema's fields."""
+    compatible = compatible_with(spec)
+    if compatible is None:
+        return version is None or not spec or not _rejects(spec, version)
+    base = conn.execute(sa.select(assets.c.meta).where(
+        assets.c.kind == ref.kind, assets.c.namespace == ref.namespace,
+        assets.c.name == ref.name, assets.c.version == compatible.version)).scalar()
+    new = conn.execute(sa.select(assets.c.meta).where(assets.c.id == node.id)).scalar()
+    return base is not None and new is not None and compatible.admits(base, new)
 
 
 def _registry_version(text: str) -> Version | None:

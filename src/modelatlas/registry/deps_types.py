@@ -27,6 +27,7 @@ from modelatlas.deps.model import (
     PackageRequirement,
     Requirements,
 )
+from modelatlas.deps.schemas import compatible_with
 from modelatlas.errors import InvalidInput
 from modelatlas.refs import Ref
 
@@ -159,6 +160,9 @@ def asset_requirement(item: Declared, path: str) -> AssetRequirement:
     """``feature:fraud/txn-aggregates>=2,<3`` as an :class:`AssetRequirement`."""
     text, origin, _ = _declared(item)
     text = text.strip()
+    ref_text, compatible, rest = text.partition(" compatible-with ")
+    if compatible:
+        return _compatible_requirement(ref_text, f"compatible-with {rest}", origin, path)
     match = _SPEC_START.search(text)
     ref_text, spec = (text[: match.start()], text[match.start():]) if match else (text, "")
     ref = Ref.parse(ref_text.strip(), path=path)
@@ -169,6 +173,23 @@ def asset_requirement(item: Declared, path: str) -> AssetRequirement:
         raise InvalidInput.at(path, f"a model version can require a {' or '.join(ASSET_KINDS)}"
                                     f", not a {ref.kind}")
     return AssetRequirement(str(ref), specifier_text(spec, path) if spec else "", origin)
+
+
+def _compatible_requirement(ref_text: str, constraint: str, origin: Origin,
+                            path: str) -> AssetRequirement:
+    """``schema:fraud/transactions compatible-with 3 [(mode)]``: any version of the schema
+    that readers of version 3 can use (modelatlas.deps.schemas.CompatibleWith)."""
+    ref = Ref.parse(ref_text.strip(), path=path)
+    if ref.kind != "schema" or ref.version is not None:
+        raise InvalidInput.at(path, "compatible-with constrains a schema written without a "
+                                    "version, e.g. schema:fraud/transactions compatible-with 3")
+    try:
+        parsed = compatible_with(constraint)
+    except ValueError as exc:
+        raise InvalidInput.at(path, str(exc)) from None
+    if parsed is None:
+        raise InvalidInput.at(path, "write compatible-with N or compatible-with N (mode)")
+    return AssetRequirement(str(ref), str(parsed), origin)
 
 
 # The kinds a model version may ``require`` (modelatlas.relations).
