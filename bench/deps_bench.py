@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from _records import asset, pct, relation
 from deps_synthetic import snapshot_text, synthetic_index, synthetic_requesters
 from modelatlas.config import Settings
 from modelatlas.deps.model import Origin, PackageRequirement, Requirements
@@ -68,33 +69,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 # the organisation -----------------------------------------------------------------------
-def _asset(ref: str, **fields: Any) -> AssetCreate:
-    base: dict[str, Any] = {"ref": ref, "description": "", "owners": [], "tags": [],
-                            "metadata": {}, "custom": {}, "state": None, "digests": {}}
-    return AssetCreate.model_construct(**{**base, **fields})
-
-
-def _relation(source: str, relation: str, target: str) -> RelationCreate:
-    return RelationCreate.model_construct(source=source, relation=relation, target=target,
-                                          properties={})
-
-
 def organisation(scale: int) -> Iterator[AssetCreate | RelationCreate]:
     """The environment, then model by model its versions; a deployment per 100 versions."""
-    yield _asset(ENV, metadata={"python": "3.11.7", "platform": "linux",
+    yield asset(ENV, metadata={"python": "3.11.7", "platform": "linux",
                                 "packages": [f"{n}=={v}" for n, v in PINS.items()]})
     for i in range(max(1, scale // VERSIONS_PER_MODEL)):
         team = TEAMS[i % len(TEAMS)]
-        yield _asset(f"model:{team}/model-{i}")
+        yield asset(f"model:{team}/model-{i}")
         for j in range(1, VERSIONS_PER_MODEL + 1):
             version = f"model_version:{team}/model-{i}@{j}"
-            yield _asset(version, state="production" if j == VERSIONS_PER_MODEL else None)
-            yield _relation(version, "version_of", f"model:{team}/model-{i}")
+            yield asset(version, state="production" if j == VERSIONS_PER_MODEL else None)
+            yield relation(version, "version_of", f"model:{team}/model-{i}")
             if (i * VERSIONS_PER_MODEL + j) % 100 == 0:
                 deployment = f"deployment:{team}/serve-{i}-{j}"
-                yield _asset(deployment, state="active")
-                yield _relation(deployment, "serves", version)
-                yield _relation(deployment, "requires", ENV)
+                yield asset(deployment, state="active")
+                yield relation(deployment, "serves", version)
+                yield relation(deployment, "requires", ENV)
 
 
 def requirements_of(rng: random.Random) -> Requirements:
@@ -158,14 +148,6 @@ def open_registry(home: Path) -> Registry:
 
 
 # timing ---------------------------------------------------------------------------------
-def pct(values: list[float], p: float) -> float:
-    s = sorted(values)
-    k = (len(s) - 1) * p / 100.0
-    lo = int(k)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
-
-
 def time_calls(call: Callable[[int], int], reps: int, warmup: int = 2) -> dict[str, Any]:
     for i in range(warmup):
         call(i)

@@ -35,6 +35,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from _records import asset, pct, relation
 from modelatlas.config import Settings
 from modelatlas.registry import Registry
 from modelatlas.registry.bulk import BulkStats, bulk_load
@@ -86,42 +87,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 # the organisation -----------------------------------------------------------------------
-def _asset(ref: str, **fields: Any) -> AssetCreate:
-    """Built without re-validation: bulk_load validates each record as create_asset does."""
-    base: dict[str, Any] = {"ref": ref, "description": "", "owners": [], "tags": [],
-                            "metadata": {}, "custom": {}, "state": None, "digests": {}}
-    return AssetCreate.model_construct(**{**base, **fields})
-
-
-def _relation(source: str, relation: str, target: str) -> RelationCreate:
-    return RelationCreate.model_construct(source=source, relation=relation, target=target,
-                                          properties={})
-
-
 def organisation(scale: int, seed: int) -> Iterator[AssetCreate | RelationCreate]:
     """The datasets, then model by model its versions, each with the run that trained it on
     one dataset version. Random draws follow the shared script's (``--no-runs``) order."""
     rng = random.Random(seed)
     for ds in DATASETS:
         for v in range(1, 6):
-            yield _asset(f"dataset:{DATA_NAMESPACE}/{ds}@{v}", description=f"{ds} version {v}")
+            yield asset(f"dataset:{DATA_NAMESPACE}/{ds}@{v}", description=f"{ds} version {v}")
     for i in range(max(1, scale // VERSIONS_PER_MODEL)):
         team, task, framework = rng.choice(TEAMS), rng.choice(TASKS), rng.choice(FRAMEWORKS)
         model = f"model:{team}/model-{i}"
-        yield _asset(model, tags=[task, framework],
-                     metadata={"task": task, "framework": framework})
+        yield asset(model, tags=[task, framework],
+                    metadata={"task": task, "framework": framework})
         for j in range(1, VERSIONS_PER_MODEL + 1):
             ds, dsv = rng.choice(DATASETS), rng.randint(1, 5)
             auc, latency = round(rng.uniform(0.5, 0.99), 2), round(rng.uniform(1, 200), 1)
             stage = rng.choice(STAGES)
             version, run = f"model_version:{team}/model-{i}@{j}", f"run:{team}/model-{i}-v{j}"
             metrics = {"auc": auc, "latency_p95_ms": latency}
-            yield _asset(run, metadata={"metrics": metrics})
-            yield _asset(version, state=STATE_OF_STAGE[stage], metadata={
+            yield asset(run, metadata={"metrics": metrics})
+            yield asset(version, state=STATE_OF_STAGE[stage], metadata={
                 "task": task, "framework": framework, "metrics": metrics})
-            yield _relation(version, "version_of", model)
-            yield _relation(run, "used", f"dataset:{DATA_NAMESPACE}/{ds}@{dsv}")
-            yield _relation(run, "produced", version)
+            yield relation(version, "version_of", model)
+            yield relation(run, "used", f"dataset:{DATA_NAMESPACE}/{ds}@{dsv}")
+            yield relation(run, "produced", version)
 
 
 def build(work: Path, scale: int, seed: int, *, rebuild: bool) -> tuple[Path, dict[str, Any]]:
@@ -158,15 +147,6 @@ def open_registry(home: Path) -> Registry:
 
 
 # timing ---------------------------------------------------------------------------------
-def pct(values: list[float], p: float) -> float:
-    """Linear interpolation, as the shared script computes its p95."""
-    s = sorted(values)
-    k = (len(s) - 1) * p / 100.0
-    lo = int(k)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
-
-
 def summary(samples: list[float]) -> dict[str, float]:
     ms = [s * 1000.0 for s in samples]
     return {"n": len(ms), "min_ms": round(min(ms), 3), "p50_ms": round(statistics.median(ms), 3),
