@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from modelatlas.errors import InvalidInput
-from modelatlas.registry import Registry
+from modelatlas.registry import Registry, VersionRegistration
 from modelatlas.search.parser import QuerySyntaxError, parse
 
 SORTS = ["relevance", "created", "-created", "name", "-name", "updated", "metrics.auc",
@@ -174,3 +174,30 @@ def test_metric_filters_follow_metadata_updates(registry: Registry) -> None:
     assert found("metrics.loss=3") == ["run:fin/train-1"]  # merge patch kept it
     assert found("metrics.auc<0.9") == []
     assert found("NOT metrics.auc>=0.9 kind:run") == ["run:fin/train-2"]
+
+
+def test_trained_on_follows_edges_added_and_removed(registry: Registry) -> None:
+    """run_inputs is kept by the database from used/produced edges, in either order."""
+    from modelatlas.registry.types import AssetCreate, RelationCreate
+
+    for ref in ("dataset:fin/tx@1", "dataset:fin/tx@2", "run:fin/train-1"):
+        registry.create_asset(AssetCreate(ref=ref))
+    registry.register_version("fin", "churn", VersionRegistration())
+    version = "model_version:fin/churn@1"
+
+    def trained_on(target: str) -> list[str]:
+        return [a.ref for a in registry.search(f"trained_on:{target}", facets=[]).items]
+
+    registry.add_relation(RelationCreate(source="run:fin/train-1", relation="produced",
+                                         target=version))
+    registry.add_relation(RelationCreate(source="run:fin/train-1", relation="used",
+                                         target="dataset:fin/tx@1"))
+    assert trained_on("dataset:fin/tx@1") == [version]
+    assert trained_on("dataset:fin/tx") == [version]
+    registry.remove_relation("run:fin/train-1", "used", "dataset:fin/tx@1")
+    assert trained_on("dataset:fin/tx") == []
+    registry.add_relation(RelationCreate(source="run:fin/train-1", relation="used",
+                                         target="dataset:fin/tx@2"))
+    assert trained_on("dataset:fin/tx@2") == [version]
+    registry.remove_relation("run:fin/train-1", "produced", version)
+    assert trained_on("dataset:fin/tx@2") == []

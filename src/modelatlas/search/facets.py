@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from modelatlas.errors import InvalidInput
 from modelatlas.search._aliases import aliased
 from modelatlas.search.dialects import JsonFunctions
-from modelatlas.store.tables import assets
+from modelatlas.store.tables import assets, run_inputs
 
 MAX_FACETS = 20
 
@@ -130,22 +130,17 @@ class FacetCounter:
 
     @staticmethod
     def _datasets(facet: Any, index: int, hits: Any) -> sa.Select[Any]:
-        """Dataset versions used by the runs that produced the hits: the edges are grouped
-        first, walking from the hits (``produced.target_id IN hits``) through the edge
-        indexes, and only the grouped ids are looked up as assets. Joined to the datasets
-        before grouping, the planner started from every dataset and every ``used`` edge."""
-        produced = aliased("relations", f"f_produced_{index}")
-        used = aliased("relations", f"f_used_{index}")
+        """Dataset versions used by the runs that produced the hits: ``run_inputs`` is
+        grouped first, walking from the hits through its (output_id, input_id) index, and
+        only the grouped ids are looked up as assets. Joined to the datasets before
+        grouping, the planner started from every dataset."""
         dataset = aliased("assets", f"f_dataset_{index}")
         # one version may have been produced by more than one run using the same dataset
         grouped = sa.select(
-            used.c.target_id.label("dataset_id"),
-            sa.func.count(sa.distinct(produced.c.target_id)).label("n"),
-        ).select_from(produced.join(used, sa.and_(
-            used.c.source_id == produced.c.source_id, used.c.relation == "used",
-        ))).where(
-            produced.c.relation == "produced", produced.c.target_id.in_(sa.select(hits.c.id)),
-        ).group_by(used.c.target_id).subquery(f"f_used_by_hits_{index}")
+            run_inputs.c.input_id.label("dataset_id"),
+            sa.func.count(sa.distinct(run_inputs.c.output_id)).label("n"),
+        ).where(run_inputs.c.output_id.in_(sa.select(hits.c.id))).group_by(
+            run_inputs.c.input_id).subquery(f"f_used_by_hits_{index}")
         # || on both backends (SQLite before 3.44 has no concat())
         ref = sa.literal("dataset:", sa.String) + dataset.c.namespace + sa.literal(
             "/", sa.String) + dataset.c.name + sa.literal("@", sa.String) + dataset.c.version

@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from modelatlas.search._aliases import aliased
 from modelatlas.search.ast import Graph
-from modelatlas.store.tables import assets
+from modelatlas.store.tables import assets, run_inputs
 
 MAX_HOPS = 10
 
@@ -37,21 +37,11 @@ def _targets(node: Graph) -> sa.Select[Any]:
 
 
 def _run_used(subject: Any, targets: sa.Select[Any]) -> ColumnElement[bool]:
-    """``subject`` was produced by a run that used one of ``targets``.
-
-    Written as ``subject IN (...)`` driven from the targets: the database walks from the
-    named dataset through its few edges (index on relations(target_id, relation)) instead of
-    probing every candidate asset, which is what an EXISTS per row did."""
-    produced = aliased("relations", "produced")
-    used = aliased("relations", "used")
+    """``subject`` was produced by a run that used one of ``targets``: a range of the
+    ``run_inputs`` index (kept by the database from used/produced edges) per target, so
+    the versions come in id order without joining the edges for every hit."""
     return subject.in_(  # type: ignore[no-any-return]
-        sa.select(produced.c.target_id).select_from(
-            used.join(produced, produced.c.source_id == used.c.source_id)
-        ).where(
-            used.c.target_id.in_(targets),
-            used.c.relation == "used",
-            produced.c.relation == "produced",
-        )
+        sa.select(run_inputs.c.output_id).where(run_inputs.c.input_id.in_(targets))
     )
 
 

@@ -212,3 +212,15 @@ asset_metrics = sa.Table(
     sa.Column("value", sa.Float, nullable=False),
     sa.Index(None, "name", "value", "asset_id"),
 )
+
+# "output was produced by a run that used input", kept by the database (migration 0008's
+# triggers on relations): "trained on X" is a range of (input_id, output_id).
+run_inputs = sa.Table(
+    "run_inputs",
+    metadata,
+    sa.Column("input_id", BigId, primary_key=True),
+    sa.Column("output_id", BigId, primary_key=True),
+    sa.Column("run_id", BigId, primary_key=True),
+    sa.Index(None, "output_id", "input_id"),
+    sa.Index(None, "run_id"),
+)
