@@ -24,7 +24,6 @@ import argparse
 import json
 import platform
 import random
-import shutil
 import sqlite3
 import statistics
 import sys
@@ -34,9 +33,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from _records import asset, pct, relation
+from _common import asset, built_once, open_registry, pct, relation
 from deps_synthetic import snapshot_text, synthetic_index, synthetic_requesters
-from modelatlas.config import Settings
 from modelatlas.deps.model import Origin, PackageRequirement, Requirements
 from modelatlas.errors import NotFound
 from modelatlas.refs import Ref
@@ -102,23 +100,14 @@ def requirements_of(rng: random.Random) -> Requirements:
 
 
 def build(work: Path, scale: int, seed: int, *, rebuild: bool) -> tuple[Path, dict[str, Any]]:
-    home = work / f"deps-{scale}-seed{seed}"
-    marker = home / "load.json"
-    if marker.exists() and not rebuild:
-        return home, {**json.loads(marker.read_text()), "reused": True}
-    shutil.rmtree(home, ignore_errors=True)
-    home.mkdir(parents=True)
-    registry = open_registry(home)
-    started = time.perf_counter()
-    try:
+    def load(registry: Registry) -> dict[str, Any]:
+        started = time.perf_counter()
         stats = bulk_load(registry, organisation(scale))
         declared = declare_requirements(registry, scale, seed)
-    finally:
-        registry.close()
-    figures = {"assets": stats.assets, "relations": stats.relations,
-               "requirements": declared, "seconds": round(time.perf_counter() - started, 1)}
-    marker.write_text(json.dumps(figures, indent=2))
-    return home, {**figures, "reused": False}
+        return {"assets": stats.assets, "relations": stats.relations,
+                "requirements": declared, "seconds": round(time.perf_counter() - started, 1)}
+
+    return built_once(work / f"deps-{scale}-seed{seed}", load, rebuild=rebuild)
 
 
 def declare_requirements(registry: Registry, scale: int, seed: int) -> int:
@@ -140,11 +129,6 @@ def declare_requirements(registry: Registry, scale: int, seed: int) -> int:
               file=sys.stderr, flush=True)
     print(file=sys.stderr)
     return rows
-
-
-def open_registry(home: Path) -> Registry:
-    url = f"sqlite:///{home / 'registry.db'}"
-    return Registry.open(Settings(home=home, database_url=url, actor="bench"))
 
 
 # timing ---------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ import argparse
 import json
 import platform
 import random
-import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -35,8 +34,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from _records import asset, pct, relation
-from modelatlas.config import Settings
+from _common import asset, built_once, open_registry, pct, relation
 from modelatlas.registry import Registry
 from modelatlas.registry.bulk import BulkStats, bulk_load
 from modelatlas.registry.types import AssetCreate, RelationCreate
@@ -120,34 +118,21 @@ def organisation(scale: int, seed: int) -> Iterator[AssetCreate | RelationCreate
 def build(work: Path, scale: int, seed: int, *, rebuild: bool) -> tuple[Path, dict[str, Any]]:
     """The registry for (scale, seed), loaded once and reused; its home and load figures."""
     home = work / f"search-{scale}-seed{seed}"
-    marker = home / "load.json"
-    if marker.exists() and not rebuild:
-        return home, {**json.loads(marker.read_text()), "reused": True}
-    shutil.rmtree(home, ignore_errors=True)
-    home.mkdir(parents=True)
-    registry = open_registry(home)
 
     def report(stats: BulkStats) -> None:
         print(f"  {stats.assets:>9,} assets {stats.relations:>10,} relations "
               f"{stats.assets_per_second:>7,.0f} assets/s", end="\r", file=sys.stderr,
               flush=True)
 
-    try:
+    def load(registry: Registry) -> dict[str, Any]:
         stats = bulk_load(registry, organisation(scale, seed), progress=report)
-    finally:
-        registry.close()
-    print(file=sys.stderr)
-    figures = {"assets": stats.assets, "relations": stats.relations,
-               "seconds": round(stats.seconds, 2),
-               "assets_per_second": round(stats.assets_per_second),
-               "db_bytes": (home / "registry.db").stat().st_size}
-    marker.write_text(json.dumps(figures, indent=2))
-    return home, {**figures, "reused": False}
+        print(file=sys.stderr)
+        return {"assets": stats.assets, "relations": stats.relations,
+                "seconds": round(stats.seconds, 2),
+                "assets_per_second": round(stats.assets_per_second),
+                "db_bytes": (home / "registry.db").stat().st_size}
 
-
-def open_registry(home: Path) -> Registry:
-    url = f"sqlite:///{home / 'registry.db'}"
-    return Registry.open(Settings(home=home, database_url=url, actor="bench"))
+    return built_once(home, load, rebuild=rebuild)
 
 
 # timing ---------------------------------------------------------------------------------

@@ -92,6 +92,9 @@ def test_api_takes_yaml_and_answers_problems(base_url: str, registry: Registry) 
                        headers={"content-type": "application/json"}), 400, "/terms"),
             (http.post("/load", content=b"x" * (2 * 1024 * 1024),
                        headers={"content-type": "application/yaml"}), 413, ""),
+            # an integer past Python's digit limit: strict JSON refuses it (was a 500)
+            (http.post("/load", content=b'{"n": ' + b"1" * 5000 + b"}",
+                       headers={"content-type": "application/json"}), 400, ""),
             (http.post("/load", params={"replace": "maybe"}, json={"terms": []}), 422,
              "query/replace"),
         ]

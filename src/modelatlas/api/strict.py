@@ -48,13 +48,16 @@ def _too_large(limit: int) -> PayloadTooLarge:
     )
 
 
-def _check_headers(request: Request, limit: int) -> None:
+def _check_json_media(request: Request) -> None:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
         raise MalformedBody(
             "send the body as JSON with Content-Type: application/json",
             errors=[FieldError("header/content-type", "must be application/json")],
         )
+
+
+def _check_length(request: Request, limit: int) -> None:
     length = request.headers.get("content-length")
     if length is not None:
         if not length.isdigit():
@@ -66,10 +69,10 @@ def _check_headers(request: Request, limit: int) -> None:
             raise _too_large(limit)
 
 
-async def read_strict_json(request: Request, settings: Settings) -> None:
-    """Read and strictly decode the body once; FastAPI then validates the cached value."""
+async def read_limited(request: Request, settings: Settings) -> bytes:
+    """The whole body, refused (413) past ``max_body_bytes`` whatever the headers say."""
     limit = settings.max_body_bytes
-    _check_headers(request, limit)
+    _check_length(request, limit)
     chunks: list[bytes] = []
     size = 0
     # The declared length can lie (or be absent with chunked encoding): count as we read.
@@ -78,16 +81,27 @@ async def read_strict_json(request: Request, settings: Settings) -> None:
         if size > limit:
             raise _too_large(limit)
         chunks.append(chunk)
-    body = b"".join(chunks)
-    request._body = body
-    if not body:
-        return  # FastAPI reports the missing body as a validation error
+    return b"".join(chunks)
+
+
+def decode_json(body: bytes, settings: Settings) -> Any:
+    """Strict JSON (modelatlas.jsonsafe), or a 400 saying why not."""
     try:
-        request._json = loads(body, max_depth=settings.max_json_depth)
+        return loads(body, max_depth=settings.max_json_depth)
     except ValueError as exc:  # e.g. an integer literal past Python's digit limit
         raise MalformedBody(
             f"body is not acceptable JSON: {exc}", errors=[FieldError("", "not acceptable")]
         ) from None
+
+
+async def read_strict_json(request: Request, settings: Settings) -> None:
+    """Read and strictly decode the body once; FastAPI then validates the cached value."""
+    _check_json_media(request)
+    body = await read_limited(request, settings)
+    request._body = body
+    if not body:
+        return  # FastAPI reports the missing body as a validation error
+    request._json = decode_json(body, settings)
 
 
 def refuse_nul(value: Any, where: str = "") -> None:

@@ -9,9 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from modelatlas.api._deps import ActorDep, RegistryDep, get_settings, located, page_limit
 from modelatlas.api.problems import PROBLEM_RESPONSES
-from modelatlas.api.strict import StrictJSONRoute
-from modelatlas.errors import FieldError, MalformedBody, PayloadTooLarge
-from modelatlas.jsonsafe import loads
+from modelatlas.api.strict import StrictJSONRoute, decode_json, read_limited
+from modelatlas.errors import FieldError, MalformedBody
 from modelatlas.registry import Page
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term
 
@@ -91,7 +90,7 @@ def remove_synonym(synonym: str, registry: RegistryDep, actor: ActorDep) -> Resp
 
 async def _document(request: Request) -> Any:
     """The body as JSON (strictly decoded) or YAML text, read within the size limit."""
-    limit = get_settings(request).max_body_bytes
+    settings = get_settings(request)
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     is_json = media == "application/json" or media.endswith("+json")
     if not is_json and media not in _YAML_TYPES:
@@ -99,16 +98,9 @@ async def _document(request: Request) -> Any:
             "send the vocabulary as application/yaml or application/json",
             errors=[FieldError("header/content-type", "application/yaml or application/json")],
         )
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"request body exceeds {limit} bytes",
-                                  errors=[FieldError("", f"at most {limit} bytes")])
-        chunks.append(chunk)
-    body = b"".join(chunks)
+    body = await read_limited(request, settings)
     if is_json:
-        return loads(body, max_depth=get_settings(request).max_json_depth)
+        return decode_json(body, settings)
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as exc:
