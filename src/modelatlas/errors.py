@@ -24,6 +24,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
+
+def field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
+    """pydantic's errors as field errors, their paths under ``prefix``."""
+    return [FieldError(prefix + "".join(f"/{part}" for part in err["loc"]), err["msg"])
+            for err in exc.errors()]
+
 
 @dataclass(frozen=True)
 class FieldError:
@@ -78,6 +86,13 @@ class InvalidInput(ModelAtlasError):
     @classmethod
     def at(cls, path: str, message: str) -> InvalidInput:
         return cls(f"{path}: {message}", errors=[FieldError(path, message)])
+
+    @classmethod
+    def from_validation(cls, exc: ValidationError, *, lead: str = "") -> InvalidInput:
+        """pydantic's error on a request model as ours: one field per problem, named by its
+        path (``/requirements/packages/0``); ``lead`` goes before the summary."""
+        errors = field_errors(exc)
+        return cls(lead + "; ".join(f"{e.path}: {e.message}" for e in errors), errors=errors)
 
 
 class InvalidRef(InvalidInput):

@@ -24,13 +24,11 @@ from modelatlas.cli._common import (
     print_json,
 )
 from modelatlas.client import environment_from_freeze, requirements_from_file
-from modelatlas.errors import InvalidInput
 from modelatlas.registry import (
     CheckResult,
     DemandOut,
     ModelRequirements,
     OriginOut,
-    RequirementsIn,
     ResolutionOut,
     WhyResult,
 )
@@ -55,12 +53,6 @@ PythonOption = Annotated[
 PlatformOption = Annotated[
     str, typer.Option("--platform", help="The target sys.platform: linux, darwin, win32."),
 ]
-
-
-def requirements_payload(path: Path, extras: list[str] | None = None) -> RequirementsIn:
-    """``--requirements PATH`` / ``--from PATH``: the file read here, origins kept (what
-    ``register --requirements`` sends as the registration's ``requirements``)."""
-    return requirements_from_file(path, extras=extras or ())
 
 
 def _where(origin: OriginOut | None) -> str:
@@ -114,7 +106,7 @@ def set_requirements(
     url: UrlOption = None,
 ) -> None:
     """Replace a model version's requirements with those read from a file."""
-    payload = requirements_payload(source, extra)
+    payload = requirements_from_file(source, extras=extra)
     with open_client(home, url) as client:
         stored = client.deps.set_requirements(ref, payload)
     if json_out:
@@ -250,8 +242,6 @@ def why(
 ) -> None:
     """Why a model version needs a package: where it is declared, and which dependencies
     bring it in (with --index)."""
-    if not package.strip():
-        raise InvalidInput.at("/package", "a package name")
     with open_client(home, url) as client:
         result = client.deps.why(ref, package, index=index, python=python, platform=platform)
     if json_out:

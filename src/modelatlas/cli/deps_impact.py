@@ -43,7 +43,7 @@ def _fields(path: Path) -> list[dict[str, Any]]:
 def _change(environment: str | None, package: str | None, to: str | None, scope: str,
             asset: str | None, schema: str | None, fields: Path | None,
             mode: str) -> dict[str, Any]:
-    change: dict[str, Any] = {"mode": mode.upper()}
+    change: dict[str, Any] = {"mode": mode}
     if environment or package or to:
         change.update(environment=environment, package=package, to=to, scope=scope)
     if asset:

@@ -23,7 +23,7 @@ from modelatlas.cli._common import (
     scalar,
     split_pairs,
 )
-from modelatlas.cli.deps import requirements_payload
+from modelatlas.client import requirements_from_file
 from modelatlas.errors import FieldError, InvalidInput, MalformedBody
 
 CHUNK = 1024 * 1024
@@ -192,7 +192,7 @@ def register(
              "state": state, "derived_from": derived_from}
     fields = merge(base, from_flags(flags))
     if requirements is not None:
-        fields["requirements"] = requirements_payload(requirements).model_dump(
+        fields["requirements"] = requirements_from_file(requirements).model_dump(
             mode="json", exclude_none=True)
     with open_client(home, url) as client:
         result = client.models.register_version(namespace, name, fields)

@@ -13,6 +13,7 @@ from typing import Any
 
 from modelatlas.client._transport import _given, _Transport, _validated
 from modelatlas.deps.model import Requirements
+from modelatlas.deps.pins import parse_pin
 from modelatlas.deps.sources import parse_pip_freeze, read_requirements
 from modelatlas.errors import InvalidInput
 from modelatlas.registry import (
@@ -45,11 +46,8 @@ def environment_from_freeze(
 ) -> EnvironmentIn:
     """An inline check target from ``pip freeze`` output: its ``==`` pins, ``python`` (a
     full version, e.g. ``3.11.7``) and platform."""
-    pins: dict[str, str] = {}
-    for req in parse_pip_freeze(text, file=file):
-        specs = req.specifier.split(",") if req.specifier else []
-        if len(specs) == 1 and specs[0].startswith("=="):
-            pins[req.name] = specs[0].removeprefix("==").lstrip("=")
+    pins = dict(pin for req in parse_pip_freeze(text, file=file)
+                if (pin := parse_pin(f"{req.name}{req.specifier}")) is not None)
     return _validated(EnvironmentIn, {"name": name, "python": python, "packages": pins,
                                       "platform": platform, "machine": machine})
 

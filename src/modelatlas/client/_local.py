@@ -143,8 +143,7 @@ class _LocalTransport:
         return self.registry.impact(body)
 
     def deps_revalidation(self, query: dict[str, Any]) -> Page[RevalidationMark]:
-        return self.registry.revalidation_marks(
-            query.get("ref"), cursor=query.get("cursor"), limit=query.get("limit", 100))
+        return self.registry.revalidation_marks(**query)
 
     def close(self) -> None:
         self.registry.close()

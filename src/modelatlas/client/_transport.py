@@ -7,7 +7,7 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from modelatlas.errors import FieldError, InvalidInput
+from modelatlas.errors import InvalidInput
 from modelatlas.registry import (
     Asset,
     AssetCreate,
@@ -42,13 +42,7 @@ def _validated(model: type[M], data: Mapping[str, Any]) -> M:
     try:
         return model.model_validate(dict(data))
     except ValidationError as exc:
-        errors = [
-            FieldError("".join(f"/{part}" for part in err["loc"]), err["msg"])
-            for err in exc.errors()
-        ]
-        raise InvalidInput(
-            "; ".join(f"{e.path}: {e.message}" for e in errors), errors=errors
-        ) from None
+        raise InvalidInput.from_validation(exc) from None
 
 
 def _given(**fields: Any) -> dict[str, Any]:

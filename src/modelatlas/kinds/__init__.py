@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from modelatlas.errors import FieldError, InvalidInput, MetadataInvalid
+from modelatlas.errors import InvalidInput, MetadataInvalid, field_errors
 from modelatlas.kinds._base import KindSpec, Metadata
 from modelatlas.kinds.schemas import SPECS
 from modelatlas.refs import Ref, check_kind
@@ -18,13 +18,6 @@ def spec(kind: str) -> KindSpec:
     return SPECS[check_kind(kind)]
 
 
-def pydantic_errors(exc: ValidationError, prefix: str) -> list[FieldError]:
-    return [
-        FieldError(prefix + "".join(f"/{part}" for part in err["loc"]), err["msg"])
-        for err in exc.errors()
-    ]
-
-
 def validate_metadata(
     kind: str, data: dict[str, Any], *, path: str = "/metadata"
 ) -> dict[str, Any]:
@@ -32,7 +25,7 @@ def validate_metadata(
     try:
         model = spec(kind).schema.model_validate(data)
     except ValidationError as exc:
-        errors = pydantic_errors(exc, path)
+        errors = field_errors(exc, path)
         raise MetadataInvalid(
             f"metadata does not fit the {kind} schema: "
             + "; ".join(f"{e.path}: {e.message}" for e in errors),

@@ -23,7 +23,7 @@ from modelatlas.deps.index import PackageIndex
 from modelatlas.deps.model import Environment, Requirements
 from modelatlas.deps.pins import parse_pin
 from modelatlas.deps.resolve import Demand, Resolution, resolve
-from modelatlas.errors import FieldError, InvalidInput
+from modelatlas.errors import InvalidInput
 from modelatlas.refs import Ref
 from modelatlas.registry import _queries as q
 from modelatlas.registry._deps_store import (
@@ -193,10 +193,7 @@ def _parse(model: type[M], data: M | Mapping[str, Any]) -> M:
     try:
         return model.model_validate(dict(data))
     except ValidationError as exc:
-        errors = [FieldError("".join(f"/{part}" for part in e["loc"]), e["msg"])
-                  for e in exc.errors()]
-        raise InvalidInput("; ".join(f"{e.path}: {e.message}" for e in errors),
-                           errors=errors) from None
+        raise InvalidInput.from_validation(exc) from None
 
 
 def _requesters(

@@ -84,10 +84,7 @@ def _parse_change(change: ImpactChange | Mapping[str, Any]) -> ImpactChange:
         try:
             change = ImpactChange.model_validate(change)
         except ValidationError as exc:
-            errors = [FieldError("/" + "/".join(str(p) for p in e["loc"]), e["msg"])
-                      for e in exc.errors()]
-            raise InvalidInput("the change is not valid: " + "; ".join(
-                f"{e.path}: {e.message}" for e in errors), errors=errors) from None
+            raise InvalidInput.from_validation(exc, lead="the change is not valid: ") from None
     given = [name for name, value in (("environment", change.environment),
                                       ("asset", change.asset),
                                       ("schema", change.schema_ref)) if value is not None]

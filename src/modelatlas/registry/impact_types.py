@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from modelatlas.deps.schemas import CompatibilityMode
 
@@ -39,6 +39,12 @@ class ImpactChange(BaseModel):
     mode: CompatibilityMode = CompatibilityMode.BACKWARD
     depth: int = Field(default=3, ge=1, le=10)
     limit: int = Field(default=1000, ge=1, le=10_000, description="most assets per list")
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any) -> Any:
+        """``full`` as well as ``FULL``, from the SDK, the API and the CLI alike."""
+        return value.upper() if isinstance(value, str) else value
 
 
 class Affected(BaseModel):

@@ -31,7 +31,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from modelatlas import jsonsafe
-from modelatlas.errors import FieldError, InvalidInput, MalformedBody
+from modelatlas.errors import FieldError, InvalidInput, MalformedBody, field_errors
 
 __all__ = [
     "MAX_DEPTH",
@@ -198,8 +198,7 @@ def parse_vocabulary(document: Vocabulary | Mapping[str, Any] | str | bytes) -> 
     try:
         return Vocabulary.model_validate(dict(data))
     except ValidationError as exc:
-        errors = [FieldError("".join(f"/{p}" for p in e["loc"]), e["msg"])
-                  for e in exc.errors()]
+        errors = field_errors(exc)
         summary = "; ".join(f"{e.path}: {e.message}" for e in errors[:5])
         raise InvalidInput(f"the vocabulary is invalid: {summary}", errors=errors) from None
 
