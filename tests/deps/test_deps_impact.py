@@ -12,9 +12,13 @@ from deps_impact_world import (
     SERVING,
     build,
     create,
+    declare,
+    numpy,
     reasons,
+    version,
 )
 
+from modelatlas.deps.model import Requirements
 from modelatlas.errors import InvalidInput, ModelAtlasError, NotFound
 from modelatlas.registry import AssetUpdate, Registry
 
@@ -179,3 +183,19 @@ def test_bad_changes_name_the_field(
 
 def _patch_python(python: str) -> AssetUpdate:
     return AssetUpdate(metadata={"python": python})
+
+
+def test_markers_are_evaluated_against_the_environments_platform(registry: Registry) -> None:
+    """An environment on linux/arm64 is judged as check judges it: sys_platform linux,
+    platform_machine aarch64 (the raw 'linux/arm64' once leaked into the markers)."""
+    create(registry, "environment:platform/arm", metadata={
+        "python": "3.11.7", "platform": "linux/arm64", "packages": ["numpy==1.26.4"]})
+    arm = version(registry, "arm-only", environment="environment:platform/arm")
+    declare(registry, arm, Requirements(packages=(
+        numpy("<2", marker='platform_machine == "aarch64" and sys_platform == "linux"'),)))
+    x86 = version(registry, "x86-only", environment="environment:platform/arm")
+    declare(registry, x86, Requirements(packages=(
+        numpy("<2", marker='platform_machine == "x86_64"'),)))
+    report = registry.impact({"environment": "environment:platform/arm", "package": "numpy",
+                              "to": "2.1.0"})
+    assert [v.ref for v in report.model_versions] == [arm]

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from modelatlas.deps.check import Violation, check
 from modelatlas.deps.index import PackageIndex
 from modelatlas.deps.model import Environment, Requirements
-from modelatlas.deps.pins import parse_pin
+from modelatlas.deps.pins import environment_from_meta
 from modelatlas.deps.resolve import Demand, Resolution, resolve
 from modelatlas.errors import InvalidInput
 from modelatlas.refs import Ref
@@ -57,7 +57,6 @@ if TYPE_CHECKING:
 
 M = TypeVar("M", bound=BaseModel)
 MAX_CHAINS = 20
-_MACHINES = {"amd64": "x86_64", "arm64": "aarch64"}
 
 
 def owner_label(ref: Ref) -> str:
@@ -218,24 +217,6 @@ def _index(conn: Connection, snapshot: str | None, file: str) -> PackageIndex:
     if snapshot:
         index = index.merge(PackageIndex.parse_snapshot(snapshot, file=file))
     return index
-
-
-def environment_from_meta(name: str, meta: Mapping[str, Any]) -> Environment:
-    """An environment asset's metadata as an :class:`Environment`: its ``name==version``
-    packages become the installed versions (anything else there is not a pin, and is
-    left out); ``platform`` is a ``sys.platform`` value or ``linux/arm64``."""
-    pins: dict[str, str] = {}
-    for text in meta.get("packages") or ():
-        pin = parse_pin(str(text))
-        if pin is not None:
-            pins[pin[0]] = pin[1]
-    platform, _, machine = str(meta.get("platform") or "linux").partition("/")
-    return Environment(
-        name=name, python=meta.get("python"), packages=pins, platform=platform,
-        machine=_MACHINES.get(machine, machine) or "x86_64",
-        accelerator=meta.get("accelerator") or "cpu", cuda=meta.get("cuda"),
-        image=meta.get("image"),
-    )
 
 
 def _target_environment(conn: Connection, target: str | Ref | None) -> tuple[Environment, str]:

@@ -21,8 +21,9 @@ from packaging.utils import InvalidName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 from sqlalchemy.engine import Connection
 
-from modelatlas.deps.check import marker_applies, marker_environment, parse_specifier
+from modelatlas.deps.check import marker_applies, parse_specifier
 from modelatlas.deps.model import Origin
+from modelatlas.deps.pins import markers_of
 from modelatlas.deps.schemas import breaks_consumer, check_history, compatible_with, fields_of
 from modelatlas.errors import FieldError, InvalidInput, ModelAtlasError, NotFound
 from modelatlas.refs import Ref
@@ -114,7 +115,7 @@ def package_impact(conn: Connection, change: ImpactChange) -> ImpactReport:
         raise InvalidInput.at("/to", "required with environment: the new version")
     name, to = _package_name(change.package), _version(change.to, "/to")
     current = pins(meta.get("packages") or []).get(name)
-    markers = marker_environment(meta.get("python"), meta.get("platform") or "linux")
+    markers = markers_of(meta)
     scope = env.id if change.scope == "environment" else None
     collector = Collector()
     found = package_violations(conn, name, to, markers, env_id=scope, limit=change.limit + 1)

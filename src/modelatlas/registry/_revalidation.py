@@ -31,7 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 from packaging.version import InvalidVersion, Version
 
-from modelatlas.deps.check import marker_environment
+from modelatlas.deps.pins import markers_of
 from modelatlas.events import Action
 from modelatlas.refs import Ref
 from modelatlas.registry._impact_analysis import (
@@ -105,7 +105,7 @@ def _violations(tx: WriteTx, meta: dict[str, Any], new: dict[str, str], changed:
     found: dict[int, list[str]] = {}
     if not version_ids:
         return found
-    markers = marker_environment(meta.get("python"), meta.get("platform") or "linux")
+    markers = markers_of(meta)
     for name in changed:
         try:
             version = Version(new.get(name, ""))

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from modelatlas.search.ast import Node
     from modelatlas.store.engine import Database
 
-MAX_QUERY = 2000
 
 
 class SearchService:

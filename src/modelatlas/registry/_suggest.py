@@ -26,6 +26,7 @@ from modelatlas.registry.types import Asset
 from modelatlas.search import related as related_domain
 from modelatlas.search import suggest as suggest_domain
 from modelatlas.search import usage
+from modelatlas.search.parser import MAX_LENGTH
 from modelatlas.search.suggest import MAX_TOKEN, Suggestion
 from modelatlas.store.tables import assets
 
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 
 _QUEUE_LOCK = threading.Lock()
 MAX_SUGGEST = 50
-MAX_QUERY = 2000
 ClientSignal = Literal["opened", "pulled", "deployed"]
 
 
@@ -69,8 +69,8 @@ class SuggestService:
 
     def suggest(self, q: str, *, limit: int = 10, now: float | None = None) -> list[Suggestion]:
         """Completions of the last token of ``q``, best first (docs/query-language.md)."""
-        if not isinstance(q, str) or len(q) > MAX_QUERY:
-            raise InvalidInput.at("/q", f"a string of at most {MAX_QUERY} characters")
+        if not isinstance(q, str) or len(q) > MAX_LENGTH:
+            raise InvalidInput.at("/q", f"a string of at most {MAX_LENGTH} characters")
         if len(suggest_domain.last_token(q)) > MAX_TOKEN:
             raise InvalidInput.at("/q", f"the last token is at most {MAX_TOKEN} characters")
         if any(ch == "\x00" for ch in q):
@@ -100,23 +100,12 @@ class SuggestService:
     def record_usage(self, signal: str, ref: str | Ref, *, at: float | None = None) -> None:
         """Record that ``ref`` was opened, pulled or deployed (404 for an unknown asset).
         ``at`` (epoch seconds, default now) lets imports and tests date a signal."""
-        if signal not in usage.WEIGHTS:
+        if signal not in usage.CLIENT_SIGNALS:
             raise InvalidInput.at("/signal", f"one of {', '.join(usage.CLIENT_SIGNALS)}")
         parsed = ref if isinstance(ref, Ref) else Ref.parse(ref, path="/ref")
         with self._write(None) as tx:
             asset_id = q.require_id(tx.conn, parsed, "/ref")
             self._add_usage(tx.conn, {asset_id: usage.WEIGHTS[signal]}, {}, at)
-
-    def record_terms(self, terms: Sequence[str], *, signal: str = "searched",
-                     at: float | None = None) -> None:
-        """Raise the weight of query terms (``tag:pii``, ``field:metrics.auc``)."""
-        if signal not in usage.WEIGHTS:
-            raise InvalidInput.at("/signal", f"one of {', '.join(usage.WEIGHTS)}")
-        for index, term in enumerate(terms):
-            if not isinstance(term, str) or not 1 <= len(term) <= 300:
-                raise InvalidInput.at(f"/terms/{index}", "1-300 characters")
-        with self._write(None) as tx:
-            self._add_usage(tx.conn, {}, usage.weights(terms, signal), at)
 
     def _add_usage(self, conn: Connection, by_id: dict[int, float], terms: dict[str, float],
                    at: float | None) -> None:

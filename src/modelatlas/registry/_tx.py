@@ -26,7 +26,6 @@ from modelatlas.registry._rows import (
     asset_from_values,
     clean_labels,
     content_digest,
-    format_ref,
     utcnow,
 )
 from modelatlas.registry.types import Asset, AssetCreate, Relation
@@ -272,6 +271,3 @@ def snapshot_of(ref: str, values: dict[str, Any]) -> dict[str, Any]:
         "revision": values["revision"],
     }
 
-
-def ref_of_row(kind: str, namespace: str, name: str, version: str) -> str:
-    return format_ref(kind, namespace, name, version)
