@@ -3,8 +3,7 @@
 Every user value travels as a bound parameter; prefixes are ranges, so no LIKE pattern
 ever sees user text.
 Free text goes to the full-text engine (:mod:`modelatlas.search.fulltext`) and tags
-through the vocabulary (:mod:`modelatlas.search.taxonomy`) when those modules exist, so
-this module works before and after they land.
+through the vocabulary (:mod:`modelatlas.search.taxonomy`).
 """
 
 from __future__ import annotations
