@@ -128,6 +128,7 @@ def test_bad_queries_are_invalid_input(org: Registry, query: str, message: str) 
     "tag:%", "name:_*", "owner:%",
     "namespace:ü*",
     "requires:pkg:numpy===1'OR'1'='1",
+    "'; DROP TABLE assets; --x",  # punctuation dropped: the words are searched as text
 ])
 def test_hostile_text_is_only_ever_a_value(org: Registry, query: str) -> None:
     assert org.search(query).items == []  # matched literally: nothing is named like that
@@ -135,7 +136,6 @@ def test_hostile_text_is_only_ever_a_value(org: Registry, query: str) -> None:
 
 
 @pytest.mark.parametrize("query", [
-    "'; DROP TABLE assets; --x",
     "name:'); DROP TABLE assets; --*",
     "requires:pkg:numpy<2'--",
 ])
@@ -203,3 +203,26 @@ def test_trained_on_follows_edges_added_and_removed(registry: Registry) -> None:
     assert trained_on("dataset:fin/tx@2") == [version]
     registry.remove_relation("run:fin/train-1", "produced", version)
     assert trained_on("dataset:fin/tx@2") == []
+
+
+def test_punctuation_in_free_text_is_dropped_not_refused(org: Registry) -> None:
+    """A token with no letter or digit has nothing to look up in the full-text index: it
+    is dropped, as search engines drop punctuation; alone, it is refused at its column."""
+    def refs(q: str) -> list[str]:
+        return [a.ref for a in org.search(q, facets=[]).items]
+
+    assert refs("churn classifier &") == refs("churn classifier") != []
+    assert refs("kind:model_version \N{SLIGHTLY SMILING FACE}") == refs("kind:model_version")
+    assert refs("(& OR #) kind:dataset") == refs("kind:dataset")
+    with pytest.raises(InvalidInput) as caught:
+        org.search("& #")
+    assert caught.value.errors[0].path == "/q"
+    assert "column 1" in caught.value.errors[0].message
+
+
+def test_a_prefix_word_ranks_wherever_it_stands(org: Registry) -> None:
+    """``classif*`` is a prefix in the filter and in the ranking alike, first or last."""
+    first = org.search("classif* churn", facets=[]).items
+    last = org.search("churn classif*", facets=[]).items
+    assert [a.ref for a in first] == [a.ref for a in last]
+    assert first[0].ref == "model_version:fraud/churn@1"

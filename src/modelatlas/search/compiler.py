@@ -33,6 +33,7 @@ from modelatlas.search.ast import (
     walk,
 )
 from modelatlas.search.dialects import JsonFunctions, json_functions
+from modelatlas.search.fields import QueryError
 from modelatlas.search.graph import graph_condition
 from modelatlas.specifiers import overlaps
 from modelatlas.store.tables import asset_metrics, assets, requirements
@@ -136,7 +137,8 @@ class Compiler:
 
     def _matching(self, node: Text) -> Any:
         """The full-text engine's ``(asset_id, rank)`` rows for one word or phrase."""
-        return fulltext.matching(_fulltext_query(node), self.dialect).subquery()
+        query = fulltext.full_text_query([_text_term(node)])
+        return fulltext.fulltext_backend(self.dialect).select(query).subquery()
 
     def ranks(self, terms: list[Text]) -> Any:
         """``(asset_id, rank)`` of the free-text terms taken together (lower is better).
@@ -144,8 +146,8 @@ class Compiler:
         across statements, and an asset matching all the words should rank first anyway;
         an asset that only some of them match (under OR) ranks after those that match all.
         """
-        combined = " ".join(_fulltext_query(t) for t in terms)
-        return fulltext.matching(combined, self.dialect).subquery("ranks")
+        query = fulltext.full_text_query([_text_term(t) for t in terms])
+        return fulltext.fulltext_backend(self.dialect).select(query).subquery("ranks")
 
     def _requires_package(self, node: RequiresPackage) -> ColumnElement[bool]:
         """The versions whose declared specifier on the package overlaps the query's. The
@@ -223,8 +225,12 @@ def _date_condition(node: DateCompare) -> ColumnElement[bool]:
     return sa.and_(*parts)
 
 
-def _fulltext_query(node: Text) -> str:
-    return f'"{node.text}"' if node.phrase else node.text
+def _text_term(node: Text) -> fulltext.Term:
+    """The term of a word or phrase; the parser keeps no word without one."""
+    term = fulltext.text_term(node.text, phrase=node.phrase)
+    if term is None:
+        raise QueryError.at_column(node.column, "has no word to search for")
+    return term
 
 
 def ranked_terms(tree: Node) -> list[Text]:

@@ -36,10 +36,12 @@ __all__ = [
     "FullTextBackend",
     "FullTextQuery",
     "Term",
+    "full_text_query",
     "fulltext_backend",
     "fulltext_tokens",
     "matching",
     "parse_fulltext",
+    "text_term",
 ]
 
 MAX_QUERY_CHARS = 1_000
@@ -108,6 +110,22 @@ def parse_fulltext(text: str) -> FullTextQuery:
         last = position == len(segments) - 1
         prefix = last and (bool(star_after_quote) or (bare is not None and bare.endswith("*")))
         terms.append(Term(words, prefix))
+    return full_text_query(terms)
+
+
+def text_term(text: str, *, phrase: bool) -> Term | None:
+    """One word or quoted phrase of the query language as a term: a word ending in ``*``
+    is a prefix (wherever it stands), a phrase never is; ``None`` when ``text`` holds no
+    searchable word (punctuation, symbols)."""
+    words = tuple(fulltext_tokens(text))
+    if not words:
+        return None
+    return Term(words, prefix=not phrase and text.endswith("*"))
+
+
+def full_text_query(terms: list[Term]) -> FullTextQuery:
+    """``terms`` as one query, within the limits; :class:`InvalidInput` (path ``/q``)
+    when there is no term or a word or the whole is too long."""
     if not terms:
         raise InvalidInput.at(
             QUERY_PATH, "has no word to search for: type letters or digits"

@@ -11,8 +11,9 @@ from lark import Lark, Token, Transformer, Tree, UnexpectedInput, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken, VisitError
 
 from modelatlas.errors import FieldError, InvalidInput, ModelAtlasError
-from modelatlas.search.ast import And, Everything, Node, Not, Or, Text
+from modelatlas.search.ast import And, Everything, Node, Not, Or, Text, walk
 from modelatlas.search.fields import QueryError, build_term
+from modelatlas.search.fulltext import fulltext_tokens
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 20
@@ -66,6 +67,29 @@ def parse(query: str, *, now: datetime | None = None) -> Node:
         if isinstance(exc.orig_exc, ModelAtlasError):
             raise exc.orig_exc from None
         raise
+    searchable = _without_wordless(node)
+    if searchable is None:
+        first = next(n for n in walk(node) if isinstance(n, Text))
+        raise QueryError.at_column(
+            first.column, f"{first.text!r} has no word to search for: type letters or digits")
+    return searchable
+
+
+def _without_wordless(node: Node) -> Node | None:
+    """``node`` without the free text that holds no searchable word (``&``, an emoji):
+    the full-text index has nothing to look up for it, so it is dropped, as a search
+    engine drops punctuation, instead of refusing the query around it. ``None`` when
+    nothing is left."""
+    if isinstance(node, Text):
+        return node if fulltext_tokens(node.text) else None
+    if isinstance(node, Not):
+        operand = _without_wordless(node.operand)
+        return None if operand is None else Not(operand)
+    if isinstance(node, And | Or):
+        kept = tuple(k for n in node.operands if (k := _without_wordless(n)) is not None)
+        if not kept:
+            return None
+        return kept[0] if len(kept) == 1 else type(node)(kept)
     return node
 
 
