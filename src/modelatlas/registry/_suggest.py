@@ -81,7 +81,15 @@ class SuggestService:
             return suggest_domain.suggest(
                 conn, q, limit=limit, now=time.time() if now is None else now,
                 half_life_days=self.settings.usage_half_life_days,
+                recent=self._recent_values(),
             )
+
+    def _recent_values(self) -> suggest_domain.RecentValues:
+        with _QUEUE_LOCK:
+            recent: suggest_domain.RecentValues | None = getattr(self, "_recent", None)
+            if recent is None:
+                recent = self._recent = suggest_domain.RecentValues()
+        return recent
 
     def related(self, ref: str | Ref, *, limit: int = 10) -> list[RelatedAsset]:
         """Assets sharing datasets, features, tags or lineage with ``ref``, best first."""

@@ -10,6 +10,7 @@ case-sensitive, as refs and tags are. Each source reads at most :data:`CANDIDATE
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -27,6 +28,7 @@ from modelatlas.store.tables import (
     asset_tags,
     asset_usage,
     assets,
+    events,
     relations,
     taxonomy_synonyms,
     taxonomy_terms,
@@ -37,6 +39,7 @@ SuggestionKind = Literal["ref", "name", "tag", "field", "value"]
 CANDIDATES = 200
 RECENT = 5000  # facet values of JSON metadata are read from this many newest assets
 MAX_TOKEN = 300
+USES_CAP = 100
 _TOP = "\U0010ffff"
 
 
@@ -54,6 +57,7 @@ class Context:
     conn: Connection
     now: float
     half_life_days: float
+    recent: RecentValues
 
     def weight(self, table: sa.Table) -> ColumnElement[float]:
         return usage.decayed(table, now=self.now, half_life_days=self.half_life_days)
@@ -126,8 +130,12 @@ def _refs(ctx: Context, kind: str, rest: str, field: str = "") -> list[Ranked]:
     inner = (sa.select(assets.c.id, assets.c.namespace, assets.c.name, assets.c.version)
              .where(*cond).order_by(assets.c.namespace, assets.c.name, assets.c.version)
              .limit(CANDIDATES).subquery())
-    uses = (sa.select(sa.func.count()).select_from(relations)
-            .where(relations.c.target_id == inner.c.id).scalar_subquery())
+    # popularity counts uses up to a cap: a dataset version used by thousands of runs is
+    # popular enough, and counting all of them for 200 candidates read a million entries
+    first_uses = (sa.select(sa.literal(1).label("one")).select_from(relations)
+                  .where(relations.c.target_id == inner.c.id).limit(USES_CAP)
+                  .correlate(inner).subquery())
+    uses = sa.select(sa.func.count()).select_from(first_uses).scalar_subquery()
     stmt = (sa.select(inner, ctx.weight(asset_usage).label("w"), uses.label("n"))
             .select_from(inner.outerjoin(asset_usage, asset_usage.c.asset_id == inner.c.id)))
     out = []
@@ -161,11 +169,36 @@ def _tags(ctx: Context, prefix: str) -> list[Ranked]:
 
 
 def _namespaces(ctx: Context, prefix: str) -> list[Ranked]:
-    stmt = (sa.select(assets.c.namespace, sa.func.count().label("n"))
-            .where(prefixed(assets.c.namespace, prefix)).group_by(assets.c.namespace)
-            .order_by(assets.c.namespace).limit(CANDIDATES))
-    found = {row.namespace: float(row.n) for row in ctx.conn.execute(stmt)}
-    return _values(ctx, {f"namespace:{ns}": n for ns, n in found.items()})
+    found = _distinct_namespaces(prefix)
+    names = [row.namespace for row in ctx.conn.execute(found)]
+    return _values(ctx, {f"namespace:{ns}": 0.0 for ns in names})
+
+
+def _distinct_namespaces(prefix: str) -> sa.Select[Any]:
+    """The namespaces starting with ``prefix``, by a skip scan of the ``(kind, namespace,
+    ...)`` index: per kind, from one namespace straight to the next, so the cost is the
+    number of namespaces, not of assets (a GROUP BY read every asset of ``team-1``,
+    ``team-10`` ... ``team-19``: a million rows at scale). Popularity is left out for the
+    same reason: counting is what cost."""
+    # a UNION of literals: SQLite names no columns of a VALUES list in FROM
+    kinds = sa.union_all(*(sa.select(sa.literal(k, sa.String).label("kind")) for k in SPECS)
+                         ).subquery("suggest_kinds")
+    first, later = assets.alias("ns_first"), assets.alias("ns_later")
+    high = prefix + _TOP
+    start = sa.select(
+        kinds.c.kind.label("kind"),
+        sa.select(sa.func.min(first.c.namespace)).where(
+            first.c.kind == kinds.c.kind, first.c.namespace >= prefix,
+            first.c.namespace < high).scalar_subquery().label("namespace"),
+        sa.literal(1).label("step"),
+    ).cte("suggest_namespaces", recursive=True)
+    following = sa.select(sa.func.min(later.c.namespace)).where(
+        later.c.kind == start.c.kind, later.c.namespace > start.c.namespace,
+        later.c.namespace < high).scalar_subquery()
+    walk = start.union_all(sa.select(start.c.kind, following, start.c.step + 1).where(
+        start.c.namespace.is_not(None), start.c.step < CANDIDATES))
+    return (sa.select(walk.c.namespace).where(prefixed(walk.c.namespace, prefix))
+            .distinct().order_by(walk.c.namespace).limit(CANDIDATES))
 
 
 def _values(ctx: Context, counted: dict[str, float]) -> list[Ranked]:
@@ -176,13 +209,45 @@ def _values(ctx: Context, counted: dict[str, float]) -> list[Ranked]:
 
 def _json_values(ctx: Context, path: tuple[str, ...], prefix: str) -> list[Ranked]:
     """Values of a metadata path among the newest :data:`RECENT` assets."""
-    recent = sa.select(assets.c.meta).order_by(assets.c.id.desc()).limit(RECENT).subquery()
-    value = json_functions(ctx.conn.dialect.name).text(recent.c.meta, path)
-    stmt = (sa.select(value.label("v"), sa.func.count().label("n")).select_from(recent)
-            .where(value.is_not(None), prefixed(value, prefix)).group_by(value)
-            .order_by(value).limit(CANDIDATES))
     field = "meta." + ".".join(path)
-    return _values(ctx, {f"{field}:{row.v}": float(row.n) for row in ctx.conn.execute(stmt)})
+    counted = ctx.recent.values(ctx.conn, path)
+    found = [(v, n) for v, n in counted if v.startswith(prefix)][:CANDIDATES]
+    return _values(ctx, {f"{field}:{v}": n for v, n in found})
+
+
+class RecentValues:
+    """The values of JSON metadata paths among the newest :data:`RECENT` assets, with
+    their counts: read once, then again only when the event sequence has moved. Reading
+    them cost a scan of thousands of metadata documents per keystroke. One per registry
+    and process, derived from the database and invalidated by it, so processes never
+    need to agree on it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seq: int | None = None
+        self._values: dict[tuple[str, ...], list[tuple[str, float]]] = {}
+
+    def values(self, conn: Connection, path: tuple[str, ...]) -> list[tuple[str, float]]:
+        """``(value, count)`` of ``path``, in value order."""
+        seq = conn.scalar(sa.select(sa.func.max(events.c.seq))) or 0
+        with self._lock:
+            if seq != self._seq:
+                self._seq, self._values = seq, {}
+            cached = self._values.get(path)
+        if cached is None:
+            cached = _read_recent(conn, path)
+            with self._lock:
+                if self._seq == seq:
+                    self._values[path] = cached
+        return cached
+
+
+def _read_recent(conn: Connection, path: tuple[str, ...]) -> list[tuple[str, float]]:
+    recent = sa.select(assets.c.meta).order_by(assets.c.id.desc()).limit(RECENT).subquery()
+    value = json_functions(conn.dialect.name).text(recent.c.meta, path)
+    stmt = (sa.select(value.label("v"), sa.func.count().label("n")).select_from(recent)
+            .where(value.is_not(None)).group_by(value).order_by(value))
+    return [(str(row.v), float(row.n)) for row in conn.execute(stmt)]
 
 
 def _json_facets() -> list[tuple[str, ...]]:
@@ -230,9 +295,11 @@ def last_token(q: str) -> str:
     return q.split()[-1].lstrip("(-")
 
 
-def suggest(conn: Connection, q: str, *, limit: int, now: float,
-            half_life_days: float) -> list[Suggestion]:
-    ctx = Context(conn, now, half_life_days)
+def suggest(conn: Connection, q: str, *, limit: int, now: float, half_life_days: float,
+            recent: RecentValues | None = None) -> list[Suggestion]:
+    """Completions of the last token of ``q``; ``recent`` keeps metadata values between
+    calls (a caller that suggests often should hold one)."""
+    ctx = Context(conn, now, half_life_days, recent or RecentValues())
     token = last_token(q)
     head, colon, rest = token.partition(":")
     if colon:
