@@ -7,6 +7,7 @@ The public surface is small on purpose::
 """
 
 from modelatlas import errors
+from modelatlas.capture import capture
 from modelatlas.client import Client
 from modelatlas.errors import ModelAtlasError
 from modelatlas.refs import Ref
@@ -38,5 +39,6 @@ __all__ = [
     "RunSpec",
     "VersionRegistration",
     "__version__",
+    "capture",
     "errors",
 ]

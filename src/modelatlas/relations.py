@@ -65,6 +65,8 @@ RELATIONS: dict[str, RelationType] = {
              "data follows a schema"),
         _rel("associated_with", "prov:wasAssociatedWith", {"run", "evaluation", "deployment"},
              {"code", "environment"}, "an activity ran with code or an environment as agent"),
+        _rel("part_of", "prov:wasStartedBy", {"run"}, {"run"},
+             "a run ran as part of another, which started it (an OpenLineage parent run)"),
         _rel("attributed_to", "prov:wasAttributedTo", _ANY, _ANY,
              "an entity is attributed to another"),
     )

@@ -17,9 +17,12 @@ from modelatlas.api import (
     deps,
     events,
     impact,
+    lineage,
     models,
     namespaces,
+    openlineage,
     problems,
+    provenance,
     relations,
     search,
     suggest,
@@ -57,7 +60,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.state.settings = settings
     problems.install(app)
     for module in (suggest, assets, models, relations, events, namespaces, search, taxonomy,
-                   deps, impact):
+                   deps, impact, openlineage, provenance, lineage):
         app.include_router(module.router, prefix=API_PREFIX)
     _add_health(app)
     return app

@@ -3,10 +3,13 @@ layer over :class:`modelatlas.client.Client` (or the local registry for setup)."
 
 from modelatlas.cli import (
     browse,
+    capture,
     demo,
     deps,
     deps_impact,
+    lineage,
     link,
+    provenance,
     register,
     search,
     setup,
@@ -18,7 +21,8 @@ from modelatlas.cli._app import app
 __all__ = ["app", "main"]
 
 # imported for their @app.command()s
-_COMMANDS = (browse, demo, deps, deps_impact, link, register, search, setup, suggest, taxonomy)
+_COMMANDS = (browse, capture, demo, deps, deps_impact, lineage, link, provenance, register, search,
+             setup, suggest, taxonomy)
 
 
 def main() -> None:

@@ -23,7 +23,9 @@ from modelatlas.client._deps import DepsAPI, environment_from_freeze, requiremen
 from modelatlas.client._http import _HttpTransport
 from modelatlas.client._http import error_from_problem as error_from_problem
 from modelatlas.client._http import quote_ref as quote_ref
+from modelatlas.client._lineage import LineageAPI
 from modelatlas.client._local import _LocalTransport
+from modelatlas.client._provenance import ProvenanceAPI
 from modelatlas.client._transport import _given, _Transport, _validated
 from modelatlas.config import Settings
 from modelatlas.errors import InvalidInput
@@ -47,7 +49,8 @@ from modelatlas.registry import (
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term, parse_vocabulary
 
 __all__ = [
-    "AssetsAPI", "Client", "DepsAPI", "ModelsAPI", "NamespacesAPI", "RelationsAPI", "TaxonomyAPI",
+    "AssetsAPI", "Client", "DepsAPI", "LineageAPI", "ModelsAPI", "NamespacesAPI", "ProvenanceAPI",
+    "RelationsAPI", "TaxonomyAPI",
     "environment_from_freeze", "requirements_from_file",
 ]
 
@@ -292,6 +295,8 @@ class Client:
         self.namespaces = NamespacesAPI(transport)
         self.taxonomy = TaxonomyAPI(transport)
         self.deps = DepsAPI(transport)
+        self.provenance = ProvenanceAPI(transport)
+        self.lineage = LineageAPI(transport)
 
     @classmethod
     def local(

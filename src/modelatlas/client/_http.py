@@ -20,6 +20,7 @@ from modelatlas.registry import (
     Event,
     ModelRequirements,
     NamespaceSchema,
+    OpenLineageIngest,
     Page,
     Registration,
     RelatedAsset,
@@ -35,6 +36,13 @@ from modelatlas.registry import (
     WhyResult,
 )
 from modelatlas.registry.impact_types import ImpactChange, ImpactReport, RevalidationMark
+from modelatlas.registry.lineage_types import (
+    BlastRadius,
+    LineageGraph,
+    LineagePaths,
+    LineageQuery,
+)
+from modelatlas.registry.provenance_types import ProvenanceMetrics, ProvenanceReport
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term
 
 API_PREFIX = "/api/v1"
@@ -271,3 +279,70 @@ class _HttpTransport:
 
     def close(self) -> None:
         self.http.close()
+
+    # --- provenance ---
+    def provenance_report(self, ref: str) -> ProvenanceReport:
+        data = self._call("GET", f"/provenance/{quote_ref(ref)}")
+        return ProvenanceReport.model_validate(data)
+
+    def export_prov(self, ref: str, query: dict[str, Any], fmt: str) -> str:
+        # PROV-O Turtle is not JSON: read the text, turn a problem document into its error
+        try:
+            response = self.http.get(f"/prov/{quote_ref(ref)}",
+                                     params={**query, "format": fmt})
+        except httpx.TransportError as exc:
+            raise Unavailable(f"cannot reach the registry at {self.url}: {exc}") from exc
+        if response.status_code >= 400:
+            try:
+                document = response.json()
+            except ValueError:
+                document = None
+            raise error_from_problem(response.status_code, document)
+        return response.text
+
+    def provenance_metrics(self, namespace: str | None) -> ProvenanceMetrics:
+        params = {} if namespace is None else {"namespace": namespace}
+        return ProvenanceMetrics.model_validate(
+            self._call("GET", "/metrics/provenance", params=params))
+
+    # --- lineage ---
+    def lineage_graph(self, ref: str, query: LineageQuery) -> LineageGraph:
+        params: dict[str, Any] = {"direction": query.direction, "depth": query.depth,
+                                  "limit": query.limit}
+        if query.relations:
+            params["relation"] = query.relations
+        if query.kinds:
+            params["kind"] = query.kinds
+        if query.as_of is not None:
+            params["as_of"] = query.as_of
+        data = self._call("GET", f"/lineage/{quote_ref(ref)}", params=params)
+        return LineageGraph.model_validate(data)
+
+    def lineage_paths(self, source: str, target: str, depth: int, limit: int) -> LineagePaths:
+        params = {"source": source, "target": target, "depth": depth, "limit": limit}
+        return LineagePaths.model_validate(self._call("GET", "/lineage-paths", params=params))
+
+    def blast_radius(self, ref: str, depth: int, cursor: str | None,
+                     limit: int) -> BlastRadius:
+        params: dict[str, Any] = {"depth": depth, "limit": limit}
+        if cursor is not None:
+            params["cursor"] = cursor
+        data = self._call("GET", f"/blast-radius/{quote_ref(ref)}", params=params)
+        return BlastRadius.model_validate(data)
+
+    # --- openlineage ---
+    def openlineage_ingest(self, events: Any) -> OpenLineageIngest:
+        # a batch is a JSON array, which _call's object bodies do not cover
+        content = json.dumps(events, ensure_ascii=False, allow_nan=False).encode()
+        try:
+            response = self.http.post("/lineage", content=content,
+                                      headers={"content-type": "application/json"})
+        except httpx.TransportError as exc:
+            raise Unavailable(f"cannot reach the registry at {self.url}: {exc}") from exc
+        if response.status_code >= 400:
+            try:
+                document = response.json()
+            except ValueError:
+                document = None
+            raise error_from_problem(response.status_code, document)
+        return OpenLineageIngest.model_validate(response.json())

@@ -13,6 +13,7 @@ from modelatlas.registry import (
     Event,
     ModelRequirements,
     NamespaceSchema,
+    OpenLineageIngest,
     Page,
     Registration,
     Registry,
@@ -29,6 +30,13 @@ from modelatlas.registry import (
     WhyResult,
 )
 from modelatlas.registry.impact_types import ImpactChange, ImpactReport, RevalidationMark
+from modelatlas.registry.lineage_types import (
+    BlastRadius,
+    LineageGraph,
+    LineagePaths,
+    LineageQuery,
+)
+from modelatlas.registry.provenance_types import ProvenanceMetrics, ProvenanceReport
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term
 
 
@@ -147,3 +155,28 @@ class _LocalTransport:
 
     def close(self) -> None:
         self.registry.close()
+
+    # --- provenance ---
+    def provenance_report(self, ref: str) -> ProvenanceReport:
+        return self.registry.provenance_report(ref)
+
+    def export_prov(self, ref: str, query: dict[str, Any], fmt: str) -> str:
+        return self.registry.export_prov(ref, query, fmt)
+
+    def provenance_metrics(self, namespace: str | None) -> ProvenanceMetrics:
+        return self.registry.provenance_metrics(namespace)
+
+    # --- lineage ---
+    def lineage_graph(self, ref: str, query: LineageQuery) -> LineageGraph:
+        return self.registry.lineage(ref, query)
+
+    def lineage_paths(self, source: str, target: str, depth: int, limit: int) -> LineagePaths:
+        return self.registry.lineage_paths(source, target, depth=depth, limit=limit)
+
+    def blast_radius(self, ref: str, depth: int, cursor: str | None,
+                     limit: int) -> BlastRadius:
+        return self.registry.blast_radius(ref, depth=depth, cursor=cursor, limit=limit)
+
+    # --- openlineage ---
+    def openlineage_ingest(self, events: Any) -> OpenLineageIngest:
+        return self.registry.ingest_openlineage(events, actor=self.actor)

@@ -17,6 +17,7 @@ from modelatlas.registry import (
     Event,
     ModelRequirements,
     NamespaceSchema,
+    OpenLineageIngest,
     Page,
     Registration,
     RelatedAsset,
@@ -32,6 +33,13 @@ from modelatlas.registry import (
     WhyResult,
 )
 from modelatlas.registry.impact_types import ImpactChange, ImpactReport, RevalidationMark
+from modelatlas.registry.lineage_types import (
+    BlastRadius,
+    LineageGraph,
+    LineagePaths,
+    LineageQuery,
+)
+from modelatlas.registry.provenance_types import ProvenanceMetrics, ProvenanceReport
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term
 
 M = TypeVar("M", bound=BaseModel)
@@ -90,3 +98,18 @@ class _Transport(Protocol):
     def deps_impact(self, body: ImpactChange) -> ImpactReport: ...
     def deps_revalidation(self, query: dict[str, Any]) -> Page[RevalidationMark]: ...
     def close(self) -> None: ...
+
+    # --- provenance ---
+    def provenance_report(self, ref: str) -> ProvenanceReport: ...
+    def export_prov(self, ref: str, query: dict[str, Any], fmt: str) -> str: ...
+    def provenance_metrics(self, namespace: str | None) -> ProvenanceMetrics: ...
+
+    # --- lineage ---
+    def lineage_graph(self, ref: str, query: LineageQuery) -> LineageGraph: ...
+    def lineage_paths(self, source: str, target: str, depth: int,
+                      limit: int) -> LineagePaths: ...
+    def blast_radius(self, ref: str, depth: int, cursor: str | None,
+                     limit: int) -> BlastRadius: ...
+
+    # --- openlineage ---
+    def openlineage_ingest(self, events: Any) -> OpenLineageIngest: ...

@@ -1,5 +1,6 @@
 """The service layer (see :class:`Registry`)."""
 
+from modelatlas.registry._openlineage import OpenLineageIngest
 from modelatlas.registry._suggest import RelatedAsset, UsageSignal
 from modelatlas.registry.deps_types import (
     AssetOut,
@@ -19,6 +20,16 @@ from modelatlas.registry.deps_types import (
     ViolationOut,
     WhyRequest,
     WhyResult,
+)
+from modelatlas.registry.lineage_types import (
+    BlastRadius,
+    KindCount,
+    LineageEdge,
+    LineageGraph,
+    LineageNode,
+    LineagePath,
+    LineagePaths,
+    LineageQuery,
 )
 from modelatlas.registry.service import Registry
 from modelatlas.registry.types import (
@@ -45,6 +56,7 @@ __all__ = [
     "AssetCreate",
     "AssetOut",
     "AssetUpdate",
+    "BlastRadius",
     "CheckRequest",
     "CheckResult",
     "ConflictOut",
@@ -55,9 +67,17 @@ __all__ = [
     "Event",
     "FacetValue",
     "InlineAsset",
+    "KindCount",
+    "LineageEdge",
+    "LineageGraph",
+    "LineageNode",
+    "LineagePath",
+    "LineagePaths",
+    "LineageQuery",
     "ModelRequirements",
     "ModelSpec",
     "NamespaceSchema",
+    "OpenLineageIngest",
     "OriginOut",
     "PackageOut",
     "Page",

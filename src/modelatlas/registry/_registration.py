@@ -97,6 +97,7 @@ def register_version(tx: WriteTx, model: Ref, reg: VersionRegistration) -> Regis
         run_spec = AssetCreate(
             ref=str(run_ref), description=run.description if run else "",
             metadata=run.metadata if run else {}, tags=run.tags if run else [],
+            custom=run.custom if run else {},
         )
         run_id, _ = tx.insert_asset(run_ref, run_spec, path="/run")
         created.append(str(run_ref))

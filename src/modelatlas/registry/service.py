@@ -31,6 +31,9 @@ from modelatlas.refs import Ref, check_kind, check_namespace
 from modelatlas.registry import _queries as q
 from modelatlas.registry._deps import DepsService
 from modelatlas.registry._impact import ImpactService
+from modelatlas.registry._lineage import LineageService
+from modelatlas.registry._openlineage import OpenLineageService
+from modelatlas.registry._provenance import ProvenanceService
 from modelatlas.registry._registration import register_version
 from modelatlas.registry._revalidation import after_create, after_link, after_update
 from modelatlas.registry._rows import (
@@ -69,7 +72,8 @@ def _as_ref(ref: str | Ref, path: str = "/ref") -> Ref:
     return ref if isinstance(ref, Ref) else Ref.parse(ref, path=path)
 
 
-class Registry(SearchService, SuggestService, TaxonomyService, DepsService, ImpactService):
+class Registry(SearchService, SuggestService, TaxonomyService, DepsService, ImpactService,
+               ProvenanceService, LineageService, OpenLineageService):
     """ModelAtlas's service layer over one database."""
 
     def __init__(self, db: Database, settings: Settings | None = None) -> None:

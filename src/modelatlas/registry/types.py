@@ -120,6 +120,7 @@ class RunSpec(_In):
     name: str | None = None
     description: str = ""
     metadata: dict[str, Any] = Field(default_factory=dict)
+    custom: dict[str, Any] = Field(default_factory=dict)
     tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
 
 

@@ -224,3 +224,18 @@ run_inputs = sa.Table(
     sa.Index(None, "output_id", "input_id"),
     sa.Index(None, "run_id"),
 )
+
+# When each relation existed (migration 0009's triggers on relations): one row per stretch,
+# removed_at NULL while it exists. Lineage "as of T" walks the rows alive at T.
+relation_history = sa.Table(
+    "relation_history",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("source_id", BigId, nullable=False),
+    sa.Column("relation", sa.String(32), nullable=False),
+    sa.Column("target_id", BigId, nullable=False),
+    sa.Column("added_at", Timestamp, nullable=False),
+    sa.Column("removed_at", Timestamp, nullable=True),
+    sa.Index(None, "source_id", "relation", "added_at"),
+    sa.Index(None, "target_id", "relation", "added_at"),
+)

@@ -1,0 +1,178 @@
+"""``modelatlas lineage``: upstream and downstream of an asset, the paths between two
+assets, and the blast radius of a change."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from modelatlas.cli import _render
+from modelatlas.cli._app import app
+from modelatlas.cli._common import (
+    HomeOption,
+    JsonOption,
+    UrlOption,
+    handles_errors,
+    open_client,
+    print_json,
+)
+from modelatlas.registry import BlastRadius, LineageGraph, LineageNode, LineagePaths
+
+lineage_app = typer.Typer(
+    name="lineage", no_args_is_help=True,
+    help="Lineage: what shaped an asset, what depends on it, how two assets connect.",
+)
+app.add_typer(lineage_app)
+
+RefArgument = Annotated[str, typer.Argument(help="an asset ref, e.g. dataset:fraud/tx@3")]
+DepthOption = Annotated[int, typer.Option("--depth", help="Most hops (1-20).")]
+
+
+def _label(node: LineageNode, relation: str | None) -> Text:
+    """Plain text (a ref is never read as Rich markup)."""
+    via = f" [{relation}]" if relation else ""
+    return Text(f"{node.ref}{via} ({node.state})")
+
+
+def _parents(graph: LineageGraph) -> dict[str, tuple[str, str]]:
+    """For each node, one neighbour one hop nearer the root on its side, and the relation
+    between them: the tree drawn is a shortest-path tree of the graph returned."""
+    by_ref = {n.ref: n for n in graph.nodes}
+    parents: dict[str, tuple[str, str]] = {}
+    for edge in graph.edges:
+        for child, parent in ((edge.source, edge.target), (edge.target, edge.source)):
+            c, p = by_ref[child], by_ref[parent]
+            if (c.depth == p.depth + 1 and p.direction in ("root", c.direction)
+                    and child not in parents):
+                parents[child] = (parent, edge.relation)
+    return parents
+
+
+def _tree(graph: LineageGraph) -> Tree:
+    by_ref = {n.ref: n for n in graph.nodes}
+    parents = _parents(graph)
+    tree = Tree(_label(by_ref[graph.root], None))
+    branches: dict[str, Tree] = {graph.root: tree}
+    sides = {"upstream": "upstream (what shaped it)",
+             "downstream": "downstream (what depends on it)"}
+    side_nodes = {side: tree.add(title) for side, title in sides.items()
+                  if any(n.direction == side for n in graph.nodes)}
+    for node in graph.nodes[1:]:  # nearest first: a parent is drawn before its children
+        parent, relation = parents.get(node.ref, (graph.root, f"depth {node.depth}"))
+        # a node whose parent was filtered out (--kind) hangs under its side, with its depth
+        at = branches[parent] if parent != graph.root else side_nodes[node.direction]
+        branches[node.ref] = at.add(_label(node, relation))
+    return tree
+
+
+@lineage_app.command("show")
+@handles_errors
+def show(
+    ref: RefArgument,
+    upstream: bool = typer.Option(False, "--upstream", help="What shaped REF."),
+    downstream: bool = typer.Option(False, "--downstream", help="What depends on REF "
+                                                                "(the default)."),
+    both: bool = typer.Option(False, "--both", help="Upstream and downstream."),
+    depth: DepthOption = 3,
+    relation: list[str] = typer.Option([], "--relation", help="Follow only this relation "
+                                                              "(repeatable)."),
+    kind: list[str] = typer.Option([], "--kind", help="Show only this kind (repeatable)."),
+    as_of: str | None = typer.Option(None, "--as-of", show_default=False,
+                                     help="ISO-8601 time: the graph as it was then."),
+    limit: int = typer.Option(1000, "--limit", help="Most assets shown."),
+    json_out: JsonOption = False,
+    home: HomeOption = None,
+    url: UrlOption = None,
+) -> None:
+    """Upstream and/or downstream of REF as a tree (nearest first)."""
+    if sum((upstream, downstream, both)) > 1:
+        raise typer.BadParameter("give one of --upstream, --downstream, --both")
+    direction = "upstream" if upstream else "both" if both else "downstream"
+    with open_client(home, url) as client:
+        graph = client.lineage.graph(ref, direction=direction, depth=depth,
+                                     relations=relation, kinds=kind, as_of=as_of, limit=limit)
+    if json_out:
+        print_json(graph)
+        return
+    out = _render.console()
+    out.print(_tree(graph))
+    if graph.truncated:
+        out.print(f"(cut at --limit {limit}: more assets are within --depth {depth})",
+                  markup=False)
+
+
+def _print_paths(found: LineagePaths) -> None:
+    out = _render.console()
+    if not found.paths:
+        out.print(f"no path between {found.source} and {found.target}", markup=False)
+        return
+    for i, path in enumerate(found.paths, 1):
+        steps = [path.refs[0]]
+        for here, edge in zip(path.refs[1:], path.edges, strict=True):
+            arrow = f"-{edge.relation}->" if edge.target == here else f"<-{edge.relation}-"
+            steps += [arrow, here]
+        out.print(f"{i}. " + " ".join(steps), markup=False, soft_wrap=True)
+    if found.truncated:
+        out.print("(more paths: raise --limit)", markup=False)
+
+
+@lineage_app.command("paths")
+@handles_errors
+def paths(
+    source: Annotated[str, typer.Argument(help="where the paths start")],
+    target: Annotated[str, typer.Argument(help="where they end")],
+    depth: DepthOption = 6,
+    limit: int = typer.Option(20, "--limit", help="Most paths (1-100)."),
+    json_out: JsonOption = False,
+    home: HomeOption = None,
+    url: UrlOption = None,
+) -> None:
+    """The paths (shortest first) along which SOURCE influenced TARGET, or TARGET
+    influenced SOURCE; each step shows its relation as stored."""
+    with open_client(home, url) as client:
+        found = client.lineage.paths(source, target, depth=depth, limit=limit)
+    if json_out:
+        print_json(found)
+    else:
+        _print_paths(found)
+
+
+def _print_blast(blast: BlastRadius) -> None:
+    out = _render.console()
+    total = sum(t.count for t in blast.totals)
+    out.print(f"{total} assets within {blast.depth} hops downstream of {blast.root}: "
+              + ", ".join(f"{t.count} {t.kind}" for t in blast.totals), markup=False)
+    if blast.items:
+        table = Table(title="affected", title_justify="left")
+        for column in ("ref", "kind", "state", "depth"):
+            table.add_column(column, no_wrap=column != "ref")
+        for node in blast.items:
+            table.add_row(node.ref, node.kind, node.state, str(node.depth))
+        out.print(table)
+    if blast.next_cursor:
+        out.print(f"(more: --cursor {blast.next_cursor})", markup=False)
+
+
+@lineage_app.command("blast-radius")
+@handles_errors
+def blast_radius(
+    ref: RefArgument,
+    depth: DepthOption = 10,
+    cursor: str | None = typer.Option(None, "--cursor", show_default=False),
+    limit: int = typer.Option(100, "--limit", help="Most affected assets listed."),
+    json_out: JsonOption = False,
+    home: HomeOption = None,
+    url: UrlOption = None,
+) -> None:
+    """Everything downstream of REF (a dataset version, a feature pipeline...): counts per
+    kind and the model versions, evaluations and deployments a change would reach."""
+    with open_client(home, url) as client:
+        blast = client.lineage.blast_radius(ref, depth=depth, cursor=cursor, limit=limit)
+    if json_out:
+        print_json(blast)
+    else:
+        _print_blast(blast)

@@ -1,0 +1,61 @@
+"""The blast radius of an asset: everything downstream of it, transitively.
+
+One statement per page: the downstream walk of :mod:`._cte`, the count of every kind in it
+(the whole radius, not the page), and one keyset page of the assets a change would reach
+in production (model versions, evaluations, deployments), nearest first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from modelatlas.lineage._cte import EdgeSource, dialect_for, reached_cte, sql_list
+from modelatlas.lineage.walk import Reached
+
+AFFECTED_KINDS = ("deployment", "evaluation", "model_version")
+
+
+@dataclass
+class Blast:
+    totals: dict[str, int] = field(default_factory=dict)
+    items: list[Reached] = field(default_factory=list)
+    more: bool = False
+
+
+def _statement(dialect: str) -> str:
+    return (
+        "WITH RECURSIVE "
+        + reached_cte(dialect_for(dialect), ("downstream",), (), EdgeSource())
+        + ", hit AS (SELECT a.id, a.kind, a.namespace, a.name, a.version, a.state,"
+        " a.created_at, p.depth FROM reached AS p JOIN assets AS a ON a.id = p.id)"
+        " SELECT 't' AS part, kind, COUNT(*) AS n, NULL AS id, NULL AS namespace,"
+        " NULL AS name, NULL AS version, NULL AS state, NULL AS created_at, NULL AS depth"
+        " FROM hit GROUP BY kind"
+        " UNION ALL SELECT * FROM (SELECT 'i', kind, CAST(NULL AS BIGINT), id, namespace, name,"
+        " version, state, created_at, depth FROM hit"
+        f" WHERE kind IN {sql_list(AFFECTED_KINDS)}"
+        " AND (depth > :after_depth OR (depth = :after_depth AND id > :after_id))"
+        " ORDER BY depth, id LIMIT :cap) AS page"
+    )
+
+
+def blast_radius(conn: Connection, root_id: int, *, depth: int, after: tuple[int, int] | None,
+                 limit: int) -> Blast:
+    """Totals per kind over everything within ``depth`` hops downstream of ``root_id``, and
+    the affected assets after the ``(depth, id)`` key ``after``, at most ``limit``."""
+    after_depth, after_id = after or (0, 0)
+    params = {"root": root_id, "depth": depth, "after_depth": after_depth,
+              "after_id": after_id, "cap": limit + 1}
+    rows = conn.execute(sa.text(_statement(conn.dialect.name)), params).all()
+    blast = Blast(totals={r.kind: int(r.n) for r in rows if r.part == "t"})
+    items = sorted(
+        (Reached(int(r.id), r.kind, r.namespace, r.name, r.version, r.state, r.created_at,
+                 int(r.depth), "downstream") for r in rows if r.part == "i"),
+        key=lambda n: (n.depth, n.id),
+    )
+    blast.more = len(items) > limit
+    blast.items = items[:limit]
+    return blast

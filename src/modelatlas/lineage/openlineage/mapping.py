@@ -1,0 +1,262 @@
+"""OpenLineage events as changes to the graph: what each event says about which asset.
+
+Pure functions, no database: :class:`Plan` collects, for a batch of validated events, the
+updates of each asset (in event order) and the edges, and :func:`fold` applies an asset's
+updates to its current metadata and ``custom`` fields. The service layer loads what exists,
+folds, and writes only what changed, so a re-delivered event changes nothing.
+
+See docs/openlineage.md for the mapping as a table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from modelatlas.lineage.openlineage.naming import dataset_ref, job_ref, run_ref, schema_ref
+from modelatlas.refs import Ref
+
+# OpenLineage eventType -> the run kind's status (kinds/schemas.py RunMeta.status).
+STATUS = {"START": "running", "RUNNING": "running", "COMPLETE": "completed",
+          "FAIL": "failed", "ABORT": "aborted"}
+TERMINAL = frozenset({"completed", "failed", "aborted"})
+_COMMIT = frozenset("0123456789abcdef")
+
+Values = tuple[dict[str, Any], dict[str, Any]]  # metadata, custom
+Update = Callable[[dict[str, Any], dict[str, Any]], None]  # mutates metadata and custom
+
+
+@dataclass
+class Plan:
+    """What a batch of events writes: per asset ref, its updates in order; the edges."""
+
+    refs: dict[str, Ref] = field(default_factory=dict)
+    updates: dict[str, list[Update]] = field(default_factory=dict)
+    edges: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def touch(self, ref: Ref, update: Update | None = None) -> str:
+        key = str(ref)
+        self.refs.setdefault(key, ref)
+        self.updates.setdefault(key, [])
+        if update is not None:
+            self.updates[key].append(update)
+        return key
+
+    def edge(self, source: Ref, relation: str, target: Ref,
+             properties: dict[str, Any] | None = None) -> None:
+        self.edges.setdefault((str(source), relation, str(target)), properties or {})
+
+    def add(self, event: dict[str, Any]) -> None:
+        """Map one validated event (run, dataset or job event)."""
+        if "run" in event:
+            self._run_event(event)
+        elif "dataset" in event:
+            self._dataset(event["dataset"], event)
+        else:
+            self._job(event["job"])
+            for side in ("inputs", "outputs"):
+                for dataset in event.get(side) or []:
+                    self._dataset(dataset, event)
+
+    # jobs and runs ----------------------------------------------------------------------
+    def _job(self, job: dict[str, Any]) -> Ref:
+        ref = job_ref(job["namespace"], job["name"])
+        self.touch(ref, _job_update(job))
+        return ref
+
+    def _run_event(self, event: dict[str, Any]) -> None:
+        job = self._job(event["job"])
+        run = run_ref(event["job"]["namespace"], event["run"]["runId"])
+        self.touch(run, _run_update(event))
+        self.edge(run, "associated_with", job)
+        parent = (event["run"].get("facets") or {}).get("parent")
+        if isinstance(parent, dict) and "run" in parent and "job" in parent:
+            self._parent(run, parent)
+        for dataset in event.get("inputs") or []:
+            self.edge(run, "used", self._dataset(dataset, event))
+        for dataset in event.get("outputs") or []:
+            self.edge(run, "produced", self._dataset(dataset, event))
+
+    def _parent(self, child: Ref, facet: dict[str, Any]) -> None:
+        """The parent run may not have sent an event yet: it is created, as running, with
+        its job, and completed when its own events arrive."""
+        parent_job = self._job({"namespace": facet["job"]["namespace"],
+                                "name": facet["job"]["name"]})
+        parent = run_ref(facet["job"]["namespace"], facet["run"]["runId"])
+        run_id, job = facet["run"]["runId"], facet["job"]
+
+        def placeholder(meta: dict[str, Any], custom: dict[str, Any]) -> None:
+            ol = custom.setdefault("openlineage", {})
+            ol.setdefault("runId", run_id)
+            ol.setdefault("job", {"namespace": job["namespace"], "name": job["name"]})
+            meta.setdefault("run_type", "openlineage")
+            meta.setdefault("status", "running")
+
+        self.touch(parent, placeholder)
+        self.edge(parent, "associated_with", parent_job)
+        self.edge(child, "part_of", parent)
+
+    # datasets ---------------------------------------------------------------------------
+    def _dataset(self, dataset: dict[str, Any], event: dict[str, Any]) -> Ref:
+        ref = dataset_ref(dataset["namespace"], dataset["name"])
+        facets = dataset.get("facets") or {}
+        schema = _schema(ref, facets.get("schema"))
+        if schema is not None:
+            schema_ref_, fields = schema
+            self.touch(schema_ref_, _schema_update(dataset, fields))
+            self.edge(ref, "conforms_to", schema_ref_)
+        lineage = facets.get("columnLineage")
+        column_lineage = _column_lineage(lineage, event) if isinstance(lineage, dict) else None
+        self.touch(ref, _dataset_update(dataset, schema[0] if schema else None, column_lineage))
+        return ref
+
+
+def _set(target: dict[str, Any], key: str, value: Any) -> None:
+    if value is not None:
+        target[key] = value
+
+
+def _job_update(job: dict[str, Any]) -> Update:
+    facets = job.get("facets") or {}
+    source = facets.get("sourceCodeLocation") or {}
+
+    def update(meta: dict[str, Any], custom: dict[str, Any]) -> None:
+        ol = custom.setdefault("openlineage", {})
+        ol["namespace"], ol["name"] = job["namespace"], job["name"]
+        if facets:
+            ol["facets"] = {**ol.get("facets", {}), **facets}
+        _set(meta, "repository", source.get("repoUrl") or source.get("url"))
+        _set(meta, "path", source.get("path"))
+        _set(meta, "branch", source.get("branch"))
+        commit = str(source.get("version") or "").lower()
+        if 7 <= len(commit) <= 64 and set(commit) <= _COMMIT:
+            meta["commit"] = commit
+
+    return update
+
+
+_TIME = TypeAdapter(datetime)
+
+
+def utc(time: str) -> str:
+    """An event time as the run kind stores it (UTC, pydantic's form), so times compare
+    as text and a re-delivered event folds to exactly the stored values."""
+    parsed = datetime.fromisoformat(time).astimezone(UTC)
+    return str(_TIME.dump_python(parsed, mode="json"))
+
+
+def _rank(status: str | None, time: str | None) -> tuple[bool, str]:
+    return (status in TERMINAL, time or "")
+
+
+def _run_update(event: dict[str, Any]) -> Update:
+    """One event's effect on its run. The status follows the latest event, except that a
+    finished run (COMPLETE, FAIL, ABORT) never goes back to running when a late START or
+    RUNNING arrives; OTHER adds facets only."""
+    kind, time = event.get("eventType"), utc(event["eventTime"])
+    run, job = event["run"], event["job"]
+
+    def update(meta: dict[str, Any], custom: dict[str, Any]) -> None:
+        ol = custom.setdefault("openlineage", {})
+        ol["runId"] = run["runId"]
+        ol["job"] = {"namespace": job["namespace"], "name": job["name"]}
+        if run.get("facets"):
+            ol["facets"] = {**ol.get("facets", {}), **run["facets"]}
+        meta.setdefault("run_type", "openlineage")
+        meta.setdefault("status", "running")
+        status = STATUS.get(str(kind))
+        if status is not None and _rank(status, time) >= _rank(meta["status"],
+                                                               ol.get("eventTime")):
+            meta["status"], ol["eventTime"], ol["eventType"] = status, time, kind
+        if kind == "START" and (meta.get("started_at") is None or time < meta["started_at"]):
+            meta["started_at"] = time
+        if status in TERMINAL and meta["status"] == status:
+            meta["ended_at"] = time
+
+    return update
+
+
+def _schema(dataset: Ref, facet: Any) -> tuple[Ref, list[dict[str, Any]]] | None:
+    """The schema asset a schema facet names: its version is a digest of its fields, so
+    the same columns always name the same schema version."""
+    if not isinstance(facet, dict) or not isinstance(facet.get("fields"), list):
+        return None
+    fields = _flatten(facet["fields"])
+    if not fields:
+        return None
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return schema_ref(dataset, digest), fields
+
+
+def _flatten(fields: list[Any], prefix: str = "") -> list[dict[str, Any]]:
+    """Nested struct fields as dotted names (``address.city``): the schema kind is flat."""
+    flat: list[dict[str, Any]] = []
+    for item in fields:
+        name = f"{prefix}{item['name']}"
+        out: dict[str, Any] = {"name": name, "type": item.get("type") or "unknown"}
+        _set(out, "description", item.get("description"))
+        flat.append(out)
+        if isinstance(item.get("fields"), list):
+            flat += _flatten(item["fields"], f"{name}.")
+    return flat
+
+
+def _schema_update(dataset: dict[str, Any], fields: list[dict[str, Any]]) -> Update:
+    def update(meta: dict[str, Any], custom: dict[str, Any]) -> None:
+        meta["fields"] = fields
+        custom["openlineage"] = {"namespace": dataset["namespace"], "name": dataset["name"]}
+
+    return update
+
+
+def _column_lineage(facet: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    """The facet as sent, each input field with the ref its dataset maps to, and the run
+    that wrote it."""
+    fields: dict[str, Any] = {}
+    for column, spec in (facet.get("fields") or {}).items():
+        inputs = [
+            {**source, "ref": str(dataset_ref(source["namespace"], source["name"]))}
+            for source in spec.get("inputFields") or []
+        ]
+        fields[column] = {**spec, "inputFields": inputs}
+    lineage: dict[str, Any] = {"fields": fields}
+    if "dataset" in facet:
+        lineage["dataset"] = facet["dataset"]
+    if "run" in event:
+        lineage["runId"] = event["run"]["runId"]
+    return lineage
+
+
+def _dataset_update(
+    dataset: dict[str, Any], schema: Ref | None, column_lineage: dict[str, Any] | None
+) -> Update:
+    namespace, name = dataset["namespace"], dataset["name"]
+
+    def update(meta: dict[str, Any], custom: dict[str, Any]) -> None:
+        ol = custom.setdefault("openlineage", {})
+        ol["namespace"], ol["name"] = namespace, name
+        meta.setdefault("location", f"{namespace.rstrip('/')}/{name.lstrip('/')}"
+                        if "://" in namespace else f"{namespace}:{name}")
+        if schema is not None:
+            ol["schema"] = str(schema)
+        if column_lineage is not None:
+            ol["columnLineage"] = column_lineage
+
+    return update
+
+
+def fold(updates: list[Update], current: Values | None) -> Values:
+    """An asset's metadata and custom fields after ``updates`` (deep copies: the current
+    values are compared with the result afterwards)."""
+    meta, custom = (({}, {}) if current is None
+                    else (json.loads(json.dumps(current[0])), json.loads(json.dumps(current[1]))))
+    for update in updates:
+        update(meta, custom)
+    return meta, custom
