@@ -6,10 +6,13 @@ task of one of 50 jobs (with a parent DAG run facet, a job type and a source-cod
 reading 2 of 200 datasets and writing 1, every dataset with a schema facet and each output
 with a column-lineage facet. Events are sent through ``Registry.ingest_openlineage`` in
 requests of ``--batch`` events (1 is what the OpenLineage HTTP transport sends; 100 what a
-batching proxy sends), in event-time order, as a scheduler emits them. Validation against
-the OpenLineage JSON Schemas is part of the time.
+batching proxy sends), in event-time order, as a scheduler emits them; and over HTTP to a
+real uvicorn server, one event per POST (what the transports send) from ``--clients``
+concurrent clients. Validation against the OpenLineage JSON Schemas is part of the time.
+Each run reports wall and CPU figures: on a shared machine, compare the CPU ones.
 
-    .venv/bin/python bench/openlineage_bench.py --events 5000 --batch 1 --batch 100
+    .venv/bin/python bench/openlineage_bench.py --events 2000 --batch 1 --batch 100 \
+        --batch 1000 --clients 1 --clients 8
 
 Figures go to ``bench/results/openlineage-ingest.json``.
 """
@@ -18,16 +21,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import shutil
+import socket
 import sqlite3
+import subprocess
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from _common import open_registry
 
@@ -91,43 +100,114 @@ def events(count: int, seed: int = 7) -> list[dict[str, Any]]:
 
 
 def measure(stream: list[dict[str, Any]], batch: int, home: Path) -> dict[str, Any]:
+    """In-process: ``Registry.ingest_openlineage`` in requests of ``batch`` events."""
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     registry = open_registry(home)
     try:
-        started = time.perf_counter()
+        cpu, started = time.process_time(), time.perf_counter()
         created = relations = 0
         for start in range(0, len(stream), batch):
             chunk = stream[start:start + batch]
             result = registry.ingest_openlineage(chunk if batch > 1 else chunk[0])
             created += len(result.created)
             relations += result.relations
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         registry.close()
-    return {"batch": batch, "events": len(stream), "seconds": round(seconds, 3),
-            "events_per_second": round(len(stream) / seconds, 1),
+    return {"transport": "in-process", "batch": batch, "events": len(stream),
+            **_rates(len(stream), seconds, cpu),
             "assets_created": created, "relations_added": relations}
+
+
+def _rates(count: int, seconds: float, cpu: float) -> dict[str, Any]:
+    """Wall and CPU figures: on a shared machine the CPU time is the one that compares."""
+    return {"seconds": round(seconds, 3), "events_per_second": round(count / seconds, 1),
+            "cpu_seconds": round(cpu, 3), "events_per_cpu_second": round(count / cpu, 1)}
+
+
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _serve(home: Path) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "MODELATLAS_HOME": str(home), "MODELATLAS_ACTOR": "bench",
+           "MODELATLAS_DATABASE_URL": f"sqlite:///{home / 'registry.db'}"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "modelatlas.api:create_app",
+         "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            httpx.get(f"{url}/api/v1/events?limit=1", timeout=1).raise_for_status()
+            return server, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("the server did not start")
+
+
+def measure_http(stream: list[dict[str, Any]], clients: int, home: Path) -> dict[str, Any]:
+    """Over HTTP, as the OpenLineage HTTP transports send: one event per POST to
+    /api/v1/lineage, from ``clients`` concurrent clients (each its own connection). The
+    CPU figure is the server's (uvicorn, the service layer, SQLite)."""
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    server, url = _serve(home)
+    bodies = [json.dumps(e).encode() for e in stream]
+    # a run's events go to one client, in order, as one scheduler's emitter sends them
+    client_of = [int(e["run"]["runId"][:8], 16) % clients for e in stream]
+    shares = [[b for b, c in zip(bodies, client_of, strict=True) if c == n]
+              for n in range(clients)]
+
+    def send(share: list[bytes]) -> None:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            for body in share:
+                client.post("/api/v1/lineage", content=body,
+                            headers={"Content-Type": "application/json"}).raise_for_status()
+
+    try:
+        cpu, started = _cpu_of(server.pid), time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            list(pool.map(send, shares))
+        seconds, cpu = time.perf_counter() - started, _cpu_of(server.pid) - cpu
+    finally:
+        server.terminate()
+        server.wait(30)
+    return {"transport": "http", "batch": 1, "clients": clients, "events": len(stream),
+            **_rates(len(stream), seconds, cpu)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--batch", type=int, action="append", help="events per request")
+    parser.add_argument("--clients", type=int, action="append",
+                        help="concurrent HTTP clients sending one event per POST")
     parser.add_argument("--work", type=Path, default=Path(__file__).parent / ".work" / "ol")
     args = parser.parse_args()
     stream = events(args.events)
     runs = [measure(stream, batch, args.work / f"b{batch}") for batch in args.batch or [100]]
+    runs += [measure_http(stream, n, args.work / f"http{n}") for n in args.clients or []]
     figures = {
         "benchmark": "openlineage-ingest",
         "target": ">= 2000 events/s sustained into SQLite through the service layer",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": sys.version.split()[0], "sqlite": sqlite3.sqlite_version,
-        "machine": platform.machine(), "runs": runs,
+        "machine": platform.machine(), "cpus": os.cpu_count(),
+        "load_average_at_start": os.getloadavg()[0], "runs": runs,
     }
     for run in runs:
-        print(f"batch {run['batch']:>5}: {run['events']} events in {run['seconds']} s = "
-              f"{run['events_per_second']} events/s")
+        how = (f"http, {run['clients']} clients" if run["transport"] == "http"
+               else f"in-process, batch {run['batch']}")
+        print(f"{how:>24}: {run['events']} events in {run['seconds']} s = "
+              f"{run['events_per_second']} events/s wall, "
+              f"{run['events_per_cpu_second']} events per CPU second")
     out = Path(__file__).parent / "results" / "openlineage-ingest.json"
     out.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"wrote {out}")

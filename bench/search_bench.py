@@ -200,6 +200,8 @@ def query_set(scale: int) -> dict[str, tuple[str, Callable[[int], str], dict[str
     return {
         "trained_on_version": ("versions trained on ds-K@V", lambda i: (
             f"trained_on:{dataset(i)}@{1 + (i // len(ds) + 2) % 5}"), {**bare, "limit": 500}),
+        "trained_on_version_page": ("the same, one default page (50)", lambda i: (
+            f"trained_on:{dataset(i)}@{1 + (i // len(ds) + 2) % 5}"), {**bare, "limit": 50}),
         "trained_on_any_version": ("versions trained on any version of ds-K", lambda i: (
             f"trained_on:{dataset(i)}"), {**bare, "limit": 500}),
         "trained_on_transitive": ("the same, trained_on* (transitive)", lambda i: (
@@ -383,9 +385,12 @@ def verdicts(scale: int, ours: dict[str, Any], ratios: dict[str, Any]) -> dict[s
     if suggest is not None:
         out[f"prefix suggest p95 <= 10 ms @{scale:,}"] = mark(
             suggest["p95_ms"] <= TARGETS["suggest_p95_ms"], f"{suggest['p95_ms']} ms")
-    trained = ours["trained_on_version"]
-    out[f"trained_on dataset version p95 <= 10 ms @{scale:,}"] = mark(
-        trained["p95_ms"] <= TARGETS["trained_on_version_p95_ms"], f"{trained['p95_ms']} ms")
+    for label, shown in (("trained_on_version_page", "a page of 50"),
+                         ("trained_on_version", "all 500 hits")):
+        trained = ours[label]
+        out[f"trained_on dataset version p95 <= 10 ms, {shown} @{scale:,}"] = mark(
+            trained["p95_ms"] <= TARGETS["trained_on_version_p95_ms"],
+            f"{trained['p95_ms']} ms")
     for key, entry in ours.items():
         if key.startswith("deep_page_") and "ratio_p50" in entry:
             out[f"page 50 ~ page 1 ({entry['sort']}) @{scale:,}"] = mark(

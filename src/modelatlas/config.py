@@ -34,6 +34,14 @@ class Settings(BaseSettings):
         default=14.0, gt=0, le=3650, description="half-life of learned usage weights (days)"
     )
 
+    audit_key_file: Path | None = Field(
+        default=None, description="Ed25519 note key signing audit checkpoints; default "
+        "MODELATLAS_HOME/keys/audit.key, generated (0600) on first use"
+    )
+    audit_origin: str | None = Field(
+        default=None, description="checkpoint origin line; default modelatlas.local/<log id>"
+    )
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

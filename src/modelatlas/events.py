@@ -26,6 +26,10 @@ class Action(StrEnum):
     REQUIREMENTS_SET = "requirements.set"
     REVALIDATION_NEEDED = "revalidation.needed"
     REVALIDATION_CLEARED = "revalidation.cleared"
+    KEY_REGISTERED = "key.registered"
+    KEY_REVOKED = "key.revoked"
+    ATTESTATION_STORED = "attestation.stored"
+    DATASET_WITHDRAWN = "dataset.withdrawn"
 
 
 @dataclass(frozen=True)

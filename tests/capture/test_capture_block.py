@@ -5,6 +5,7 @@ registry's failures never leave the block."""
 from __future__ import annotations
 
 import logging
+import platform
 import random
 from pathlib import Path
 
@@ -141,3 +142,23 @@ def test_directory_digests_follow_content_not_time(tmp_path: Path) -> None:
     assert digest_path(folder) == first
     (folder / "a.txt").rename(folder / "c.txt")
     assert digest_path(folder).sha256 != first.sha256
+
+
+def test_installed_packages_become_pinned_requirements(client: Client, tmp_path: Path) -> None:
+    with capture("fraud", "churn", client=client, spool_dir=tmp_path / "spool") as run:
+        run.log_metric("auc", 0.9)
+    assert run.ref is not None and run.registration is not None
+    declared = client.deps.requirements(run.ref)
+    pins = {p.name: p for p in declared.packages}
+    assert pins["numpy"].requirement == f"numpy=={np.__version__}"
+    assert pins["numpy"].origin.file == "capture" and pins["numpy"].origin.line is None
+    assert all(p.specifier.startswith("==") for p in declared.packages)
+    assert declared.python is not None and declared.python.startswith("==3.")
+    environment = next(r.target for r in run.registration.relations
+                       if r.target.startswith("environment:"))
+    assert client.deps.check(run.ref, environment).compatible  # what it was trained in
+    moved = client.deps.check(run.ref, environment={
+        "python": platform.python_version(),
+        "packages": {p.name: p.specifier[2:] for p in declared.packages if p.name != "numpy"}})
+    assert not moved.compatible
+    assert "numpy" in {v.subject for v in moved.violations}

@@ -14,6 +14,8 @@ from fastapi.responses import RedirectResponse
 
 from modelatlas.api import (
     assets,
+    attestations,
+    audit,
     deps,
     events,
     impact,
@@ -27,6 +29,7 @@ from modelatlas.api import (
     search,
     suggest,
     taxonomy,
+    withdrawal,
 )
 from modelatlas.api._deps import API_PREFIX, RegistryDep
 from modelatlas.api.problems import PROBLEM_RESPONSES
@@ -60,7 +63,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.state.settings = settings
     problems.install(app)
     for module in (suggest, assets, models, relations, events, namespaces, search, taxonomy,
-                   deps, impact, openlineage, provenance, lineage):
+                   deps, impact, openlineage, provenance, lineage, withdrawal,
+                   attestations, audit):
         app.include_router(module.router, prefix=API_PREFIX)
     _add_health(app)
     return app

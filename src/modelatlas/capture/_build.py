@@ -10,7 +10,9 @@ Where each fact goes (docs/capture.md has the table):
   working directory, allow-listed environment variables, CI build, hardware, Python
   details, git remote/branch/dirty state, dataset digests, the error of a failed run);
 * linked assets, created when missing: the ``code`` at its commit, the ``environment``
-  (Python, platform, installed packages) and each dataset used.
+  (Python, platform, installed packages) and each dataset used;
+* the model version's declared ``requirements``: every installed package pinned ``==`` and
+  the Python minor version, with origin ``capture``, so ``deps check`` works on it.
 """
 
 from __future__ import annotations
@@ -23,10 +25,23 @@ import sys
 from datetime import datetime
 from typing import Any
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion, Version
+
 from modelatlas.capture._facts import Facts
-from modelatlas.registry import AssetCreate, InlineAsset, ModelSpec, RunSpec, VersionRegistration
+from modelatlas.registry import (
+    AssetCreate,
+    DeclaredIn,
+    InlineAsset,
+    ModelSpec,
+    OriginOut,
+    RequirementsIn,
+    RunSpec,
+    VersionRegistration,
+)
 
 _NAME_BAD = re.compile(r"[^\w.-]+")
+ORIGIN = "capture"  # the origin file of the requirements capture declares
 Scalar = str | int | float | bool | None
 
 
@@ -125,15 +140,36 @@ def version_registration(
     *, run_meta: dict[str, Any], custom: dict[str, Any], metrics: dict[str, float],
     artifacts: list[dict[str, Any]], datasets: list[str | InlineAsset],
     code: InlineAsset | None, environment: InlineAsset | None, description: str,
-    tags: list[str], metadata: dict[str, Any],
+    tags: list[str], metadata: dict[str, Any], requirements: RequirementsIn | None = None,
 ) -> VersionRegistration:
     version_meta = {**metadata, "metrics": {**metadata.get("metrics", {}), **metrics},
                     "artifacts": [*metadata.get("artifacts", []), *artifacts]}
     return VersionRegistration(
         description=description, tags=tags, metadata=version_meta, model=ModelSpec(),
         run=RunSpec(metadata=run_meta, custom=custom), datasets=datasets, code=code,
-        environment=environment,
+        environment=environment, requirements=requirements,
     )
+
+
+def requirements_of(facts: Facts) -> RequirementsIn | None:
+    """What the version was trained with, as what it needs: each installed package pinned
+    ``==`` (a distribution whose name or version is not PEP 508 / PEP 440 is left out: one
+    bad pin would refuse the whole registration) and ``python ==X.Y.*``, origin
+    ``capture``. None when nothing was collected."""
+    packages: list[str | DeclaredIn] = []
+    for pin in facts.packages:
+        try:
+            Version(pin.partition("==")[2])
+            Requirement(pin)
+        except (InvalidVersion, InvalidRequirement):
+            continue
+        packages.append(DeclaredIn(requirement=pin, file=ORIGIN))
+    minor = ".".join(str(facts.python.get("version") or "").split(".")[:2])
+    python = f"=={minor}.*" if re.fullmatch(r"\d+\.\d+", minor) else None
+    if not packages and python is None:
+        return None
+    return RequirementsIn(python=python, packages=packages,
+                          python_origin=OriginOut(file=ORIGIN) if python else None)
 
 
 def failed_run(*, namespace: str, model: str, run_id: str, started: datetime,

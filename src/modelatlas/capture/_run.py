@@ -225,7 +225,8 @@ class Capture:
                 run_meta=run_meta, custom=_build.run_custom(facts, extra), metrics=run.metrics,
                 artifacts=run.artifacts, datasets=run.datasets, code=code,
                 environment=environment, description=self._description, tags=run.tags,
-                metadata=run.metadata)
+                metadata=run.metadata,
+                requirements=_build.requirements_of(facts) if self._facts else None)
             entry = Entry("register_version", reg.model_dump(mode="json", exclude_unset=True),
                           run.id, namespace=run.namespace, name=run.model)
         self._deliver(entry)

@@ -2,6 +2,8 @@
 layer over :class:`modelatlas.client.Client` (or the local registry for setup)."""
 
 from modelatlas.cli import (
+    attest,
+    audit,
     browse,
     capture,
     demo,
@@ -21,8 +23,8 @@ from modelatlas.cli._app import app
 __all__ = ["app", "main"]
 
 # imported for their @app.command()s
-_COMMANDS = (browse, capture, demo, deps, deps_impact, lineage, link, provenance, register, search,
-             setup, suggest, taxonomy)
+_COMMANDS = (attest, audit, browse, capture, demo, deps, deps_impact, lineage, link, provenance,
+             register, search, setup, suggest, taxonomy)
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
 """``modelatlas lineage``: upstream and downstream of an asset, the paths between two
-assets, and the blast radius of a change."""
+assets, the blast radius of a change, and withdrawing a dataset version."""
 
 from __future__ import annotations
 
@@ -20,7 +20,13 @@ from modelatlas.cli._common import (
     open_client,
     print_json,
 )
-from modelatlas.registry import BlastRadius, LineageGraph, LineageNode, LineagePaths
+from modelatlas.registry import (
+    BlastRadius,
+    LineageGraph,
+    LineageNode,
+    LineagePaths,
+    Withdrawal,
+)
 
 lineage_app = typer.Typer(
     name="lineage", no_args_is_help=True,
@@ -176,3 +182,64 @@ def blast_radius(
         print_json(blast)
     else:
         _print_blast(blast)
+
+
+def _print_withdrawal(found: Withdrawal) -> None:
+    out = _render.console()
+    status = "was already withdrawn" if found.already_withdrawn else "is withdrawn"
+    out.print(f"{found.ref} {status} ({found.category}, by {found.withdrawn_by} at "
+              f"{found.withdrawn_at}): {found.reason}", markup=False)
+    marked = sum(m.count for m in found.marked)
+    out.print(f"{marked} assets marked for revalidation: "
+              + (", ".join(f"{m.count} {m.kind}" for m in found.marked) or "none"),
+              markup=False)
+    if found.items:
+        table = Table(title="marked", title_justify="left")
+        for column in ("ref", "kind", "state"):
+            table.add_column(column, no_wrap=column != "ref")
+        for item in found.items:
+            table.add_row(item.ref, item.kind, item.state)
+        out.print(table)
+    if found.next_cursor:
+        out.print(f"(more: modelatlas lineage withdrawal {found.ref} --cursor "
+                  f"{found.next_cursor})", markup=False)
+
+
+@lineage_app.command("withdraw")
+@handles_errors
+def withdraw(
+    ref: Annotated[str, typer.Argument(help="a dataset version, e.g. dataset:fraud/tx@3")],
+    reason: str = typer.Option(..., "--reason", help="Why (kept in the event log)."),
+    category: str = typer.Option("other", "--category", help="corrupt, legal or other."),
+    depth: DepthOption = 10,
+    json_out: JsonOption = False,
+    home: HomeOption = None,
+    url: UrlOption = None,
+) -> None:
+    """Withdraw a dataset version (corrupt, legally withdrawn) and mark everything built
+    from it for revalidation, in one transaction. Withdrawing again changes nothing."""
+    with open_client(home, url) as client:
+        found = client.lineage.withdraw(ref, reason=reason, category=category, depth=depth)
+    if json_out:
+        print_json(found)
+    else:
+        _print_withdrawal(found)
+
+
+@lineage_app.command("withdrawal")
+@handles_errors
+def withdrawal(
+    ref: Annotated[str, typer.Argument(help="a withdrawn dataset version")],
+    cursor: str | None = typer.Option(None, "--cursor", show_default=False),
+    limit: int = typer.Option(100, "--limit", help="Most marked assets listed."),
+    json_out: JsonOption = False,
+    home: HomeOption = None,
+    url: UrlOption = None,
+) -> None:
+    """How REF was withdrawn, and the assets it marked that are still marked."""
+    with open_client(home, url) as client:
+        found = client.lineage.withdrawal(ref, cursor=cursor, limit=limit)
+    if json_out:
+        print_json(found)
+    else:
+        _print_withdrawal(found)

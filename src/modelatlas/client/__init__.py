@@ -19,6 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from modelatlas.client._attestations import ArtifactsAPI, AttestationsAPI
 from modelatlas.client._deps import DepsAPI, environment_from_freeze, requirements_from_file
 from modelatlas.client._http import _HttpTransport
 from modelatlas.client._http import error_from_problem as error_from_problem
@@ -297,6 +298,8 @@ class Client:
         self.deps = DepsAPI(transport)
         self.provenance = ProvenanceAPI(transport)
         self.lineage = LineageAPI(transport)
+        self.artifacts = ArtifactsAPI(transport)
+        self.attestations = AttestationsAPI(transport)
 
     @classmethod
     def local(

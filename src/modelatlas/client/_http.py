@@ -35,6 +35,15 @@ from modelatlas.registry import (
     WhyRequest,
     WhyResult,
 )
+from modelatlas.registry.attestation_types import (
+    ArtifactManifest,
+    Attestation,
+    AttestationIn,
+    AttestationList,
+    RegistryKey,
+    SigningKey,
+    SigningKeyIn,
+)
 from modelatlas.registry.impact_types import ImpactChange, ImpactReport, RevalidationMark
 from modelatlas.registry.lineage_types import (
     BlastRadius,
@@ -43,6 +52,7 @@ from modelatlas.registry.lineage_types import (
     LineageQuery,
 )
 from modelatlas.registry.provenance_types import ProvenanceMetrics, ProvenanceReport
+from modelatlas.registry.withdrawal_types import Withdrawal, WithdrawalRequest
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term
 
 API_PREFIX = "/api/v1"
@@ -346,3 +356,46 @@ class _HttpTransport:
                 document = None
             raise error_from_problem(response.status_code, document)
         return OpenLineageIngest.model_validate(response.json())
+
+    # --- withdrawal ---
+    def withdraw(self, ref: str, body: WithdrawalRequest) -> Withdrawal:
+        data = self._call("POST", f"/datasets/{quote_ref(ref)}/withdraw",
+                          body=body.model_dump(mode="json"))
+        return Withdrawal.model_validate(data)
+
+    def withdrawal(self, ref: str, cursor: str | None, limit: int) -> Withdrawal:
+        params: dict[str, Any] = {"limit": limit}
+        if cursor is not None:
+            params["cursor"] = cursor
+        data = self._call("GET", f"/datasets/{quote_ref(ref)}/withdrawal", params=params)
+        return Withdrawal.model_validate(data)
+
+    # --- attestations ---
+    def register_key(self, namespace: str, body: SigningKeyIn) -> SigningKey:
+        data = self._call("POST", f"/namespaces/{quote(namespace, safe='')}/keys", body=body)
+        return SigningKey.model_validate(data)
+
+    def signing_keys(self, namespace: str) -> list[SigningKey]:
+        data = self._call("GET", f"/namespaces/{quote(namespace, safe='')}/keys")
+        return [SigningKey.model_validate(item) for item in data]
+
+    def revoke_key(self, namespace: str, key_id: str) -> SigningKey:
+        path = f"/namespaces/{quote(namespace, safe='')}/keys/{quote(key_id, safe='')}/revoke"
+        return SigningKey.model_validate(self._call("POST", path))
+
+    def registry_key(self) -> RegistryKey:
+        return RegistryKey.model_validate(self._call("GET", "/registry-key"))
+
+    def artifact_manifest(self, ref: str) -> ArtifactManifest:
+        return ArtifactManifest.model_validate(self._call("GET", f"/manifests/{quote_ref(ref)}"))
+
+    def attest(self, ref: str) -> Attestation:
+        data = self._call("POST", f"/attestations/{quote_ref(ref)}/sign")
+        return Attestation.model_validate(data)
+
+    def upload_attestation(self, ref: str, body: AttestationIn) -> Attestation:
+        data = self._call("POST", f"/attestations/{quote_ref(ref)}", body=body)
+        return Attestation.model_validate(data)
+
+    def attestations(self, ref: str) -> AttestationList:
+        return AttestationList.model_validate(self._call("GET", f"/attestations/{quote_ref(ref)}"))

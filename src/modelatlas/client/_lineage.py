@@ -1,4 +1,5 @@
-"""``client.lineage``: upstream and downstream of an asset, paths, blast radius."""
+"""``client.lineage``: upstream and downstream of an asset, paths, blast radius, and
+withdrawing a dataset version."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from modelatlas.client._transport import _Transport, _validated
 from modelatlas.errors import InvalidInput
 from modelatlas.registry import BlastRadius, LineageGraph, LineagePaths, LineageQuery
 from modelatlas.registry.lineage_types import DEFAULT_NODE_LIMIT
+from modelatlas.registry.withdrawal_types import Withdrawal, WithdrawalRequest
 
 
 class LineageAPI(OpenLineageIngestAPI):
@@ -52,3 +54,17 @@ class LineageAPI(OpenLineageIngestAPI):
         """Everything downstream of ``ref``: counts per kind and one page of the model
         versions, evaluations and deployments it reaches (``next_cursor`` for the next)."""
         return self._t.blast_radius(ref, depth, cursor, limit)
+
+    def withdraw(self, ref: str, *, reason: str, category: str = "other",
+                 depth: int = 10) -> Withdrawal:
+        """Withdraw the dataset version ``ref`` (``category``: corrupt, legal or other) and
+        mark everything within ``depth`` hops downstream for revalidation, in one
+        transaction; withdrawing again answers the first withdrawal."""
+        body = _validated(WithdrawalRequest, {"reason": reason, "category": category,
+                                              "depth": depth})
+        return self._t.withdraw(ref, body)
+
+    def withdrawal(self, ref: str, *, cursor: str | None = None,
+                   limit: int = 100) -> Withdrawal:
+        """How ``ref`` was withdrawn and one page of the assets it marked."""
+        return self._t.withdrawal(ref, cursor, limit)

@@ -29,6 +29,15 @@ from modelatlas.registry import (
     WhyRequest,
     WhyResult,
 )
+from modelatlas.registry.attestation_types import (
+    ArtifactManifest,
+    Attestation,
+    AttestationIn,
+    AttestationList,
+    RegistryKey,
+    SigningKey,
+    SigningKeyIn,
+)
 from modelatlas.registry.impact_types import ImpactChange, ImpactReport, RevalidationMark
 from modelatlas.registry.lineage_types import (
     BlastRadius,
@@ -37,6 +46,7 @@ from modelatlas.registry.lineage_types import (
     LineageQuery,
 )
 from modelatlas.registry.provenance_types import ProvenanceMetrics, ProvenanceReport
+from modelatlas.registry.withdrawal_types import Withdrawal, WithdrawalRequest
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term
 
 
@@ -180,3 +190,36 @@ class _LocalTransport:
     # --- openlineage ---
     def openlineage_ingest(self, events: Any) -> OpenLineageIngest:
         return self.registry.ingest_openlineage(events, actor=self.actor)
+
+    # --- withdrawal ---
+    def withdraw(self, ref: str, body: WithdrawalRequest) -> Withdrawal:
+        return self.registry.withdraw(ref, reason=body.reason, category=body.category,
+                                      depth=body.depth, actor=self.actor)
+
+    def withdrawal(self, ref: str, cursor: str | None, limit: int) -> Withdrawal:
+        return self.registry.withdrawal(ref, cursor=cursor, limit=limit)
+
+    # --- attestations ---
+    def register_key(self, namespace: str, body: SigningKeyIn) -> SigningKey:
+        return self.registry.register_key(namespace, body, actor=self.actor)
+
+    def signing_keys(self, namespace: str) -> list[SigningKey]:
+        return self.registry.signing_keys(namespace)
+
+    def revoke_key(self, namespace: str, key_id: str) -> SigningKey:
+        return self.registry.revoke_key(namespace, key_id, actor=self.actor)
+
+    def registry_key(self) -> RegistryKey:
+        return self.registry.registry_key()
+
+    def artifact_manifest(self, ref: str) -> ArtifactManifest:
+        return self.registry.artifact_manifest(ref)
+
+    def attest(self, ref: str) -> Attestation:
+        return self.registry.attest(ref, actor=self.actor)
+
+    def upload_attestation(self, ref: str, body: AttestationIn) -> Attestation:
+        return self.registry.upload_attestation(ref, body, actor=self.actor)
+
+    def attestations(self, ref: str) -> AttestationList:
+        return self.registry.attestations(ref)

@@ -32,6 +32,15 @@ from modelatlas.registry import (
     WhyRequest,
     WhyResult,
 )
+from modelatlas.registry.attestation_types import (
+    ArtifactManifest,
+    Attestation,
+    AttestationIn,
+    AttestationList,
+    RegistryKey,
+    SigningKey,
+    SigningKeyIn,
+)
 from modelatlas.registry.impact_types import ImpactChange, ImpactReport, RevalidationMark
 from modelatlas.registry.lineage_types import (
     BlastRadius,
@@ -40,6 +49,7 @@ from modelatlas.registry.lineage_types import (
     LineageQuery,
 )
 from modelatlas.registry.provenance_types import ProvenanceMetrics, ProvenanceReport
+from modelatlas.registry.withdrawal_types import Withdrawal, WithdrawalRequest
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term
 
 M = TypeVar("M", bound=BaseModel)
@@ -113,3 +123,17 @@ class _Transport(Protocol):
 
     # --- openlineage ---
     def openlineage_ingest(self, events: Any) -> OpenLineageIngest: ...
+
+    # --- withdrawal ---
+    def withdraw(self, ref: str, body: WithdrawalRequest) -> Withdrawal: ...
+    def withdrawal(self, ref: str, cursor: str | None, limit: int) -> Withdrawal: ...
+
+    # --- attestations ---
+    def register_key(self, namespace: str, body: SigningKeyIn) -> SigningKey: ...
+    def signing_keys(self, namespace: str) -> list[SigningKey]: ...
+    def revoke_key(self, namespace: str, key_id: str) -> SigningKey: ...
+    def registry_key(self) -> RegistryKey: ...
+    def artifact_manifest(self, ref: str) -> ArtifactManifest: ...
+    def attest(self, ref: str) -> Attestation: ...
+    def upload_attestation(self, ref: str, body: AttestationIn) -> Attestation: ...
+    def attestations(self, ref: str) -> AttestationList: ...

@@ -172,7 +172,7 @@ SPECS: dict[str, KindSpec] = {
         ),
         KindSpec(
             "dataset", DatasetMeta, schema_version=2, upgraders={1: _dataset_v1_to_v2},
-            version_policy="required",
+            version_policy="required", states=(*_ENTITY_STATES, "withdrawn"),
         ),
         KindSpec("feature", FeatureMeta, version_policy="required"),
         KindSpec("schema", SchemaMeta, version_policy="required"),

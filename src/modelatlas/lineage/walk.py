@@ -7,7 +7,8 @@ graph is never loaded into Python; only the answer is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -85,8 +86,12 @@ def _statement(dialect: str, spec: WalkSpec) -> str:
         "WITH RECURSIVE "
         + reached_cte(dialect_for(dialect), ways(spec.direction), spec.relations, edges)
         + f", picked AS (SELECT {_NODE_COLUMNS}, p.depth, p.direction"
-        " FROM reached AS p JOIN assets AS a ON a.id = p.id"
-        + (" WHERE " + " AND ".join(where) if where else "")
+        # unfiltered, the nearest are picked before the assets are read: a walk that
+        # reaches far more than it returns reads only the rows it returns
+        + (" FROM reached AS p JOIN assets AS a ON a.id = p.id"
+           " WHERE " + " AND ".join(where) if where else
+           " FROM (SELECT id, depth, direction FROM reached ORDER BY depth, id LIMIT :cap)"
+           " AS p JOIN assets AS a ON a.id = p.id")
         + " ORDER BY p.depth, a.id LIMIT :cap)"
         f", nodes AS (SELECT {_NODE_COLUMNS}, 0 AS depth, 'root' AS direction"
         " FROM assets AS a WHERE a.id = :root UNION ALL SELECT * FROM picked)"
@@ -99,6 +104,13 @@ def _statement(dialect: str, spec: WalkSpec) -> str:
     )
 
 
+@lru_cache(maxsize=256)
+def _compiled(dialect: str, spec_shape: WalkSpec) -> sa.TextClause:
+    """The statement of a walk shape (root, depth and cap are bound, not part of it), built
+    once: parsing the text for its bind parameters costs more than a small walk."""
+    return sa.text(_statement(dialect, spec_shape))
+
+
 def walk(conn: Connection, spec: WalkSpec) -> WalkResult:
     """The root and the nearest ``spec.limit - 1`` assets within ``spec.depth`` hops
     (nearest first, then oldest), and the edges among them; ``truncated`` when the walk
@@ -106,18 +118,19 @@ def walk(conn: Connection, spec: WalkSpec) -> WalkResult:
     params: dict[str, Any] = {"root": spec.root_id, "depth": spec.depth, "cap": spec.limit}
     if spec.as_of is not None:
         params["as_of"] = spec.as_of
-    rows = conn.execute(sa.text(_statement(conn.dialect.name, spec)), params).all()
+    shape = replace(spec, root_id=0, depth=0, limit=0, as_of="" if spec.as_of else None)
+    rows = conn.execute(_compiled(conn.dialect.name, shape), params).all()
+    # rows by position, not by name: a named lookup on a Row costs more than the walk's
+    # SQL per row once there are a few hundred rows
     nodes = sorted(
-        (Reached(int(r.id), r.kind, r.namespace, r.name, r.version, r.state, r.created_at,
-                 int(r.depth), r.direction) for r in rows if r.part == "n"),
+        (Reached(int(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], int(r[8]), r[9])
+         for r in rows if r[0] == "n"),
         key=lambda n: (n.depth, n.id),
     )
     result = WalkResult(truncated=len(nodes) > spec.limit)
     result.nodes = nodes[: spec.limit]
     kept = {n.id for n in result.nodes}
-    result.edges = sorted(
-        {Edge(int(r.id), r.relation, int(r.target_id)) for r in rows
-         if r.part == "e" and int(r.id) in kept and int(r.target_id) in kept},
-        key=lambda e: (e.source_id, e.relation, e.target_id),
-    )
+    links = {(int(r[1]), r[10], int(r[11])) for r in rows if r[0] == "e"}
+    result.edges = [Edge(*link) for link in sorted(links)
+                    if link[0] in kept and link[2] in kept]
     return result

@@ -49,6 +49,7 @@ from modelatlas.registry.types import (
     SearchResult,
     VersionRegistration,
 )
+from modelatlas.registry.withdrawal_types import Withdrawal, WithdrawalRequest, WithdrawnAsset
 from modelatlas.search.suggest import Suggestion
 
 __all__ = [
@@ -97,4 +98,7 @@ __all__ = [
     "ViolationOut",
     "WhyRequest",
     "WhyResult",
+    "Withdrawal",
+    "WithdrawalRequest",
+    "WithdrawnAsset",
 ]

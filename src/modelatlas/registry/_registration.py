@@ -7,7 +7,9 @@ from modelatlas.events import Action
 from modelatlas.kinds import SPECS, check_version_policy
 from modelatlas.refs import Ref
 from modelatlas.registry._deps_store import relink, write_requirements
+from modelatlas.registry._manifests import parse_manifest, write_manifest
 from modelatlas.registry._tx import WriteTx
+from modelatlas.registry._withdrawal import refuse_withdrawn
 from modelatlas.registry.types import (
     AssetCreate,
     AssetInput,
@@ -67,11 +69,15 @@ def register_version(tx: WriteTx, model: Ref, reg: VersionRegistration) -> Regis
     number = tx.backend.next_version(tx.conn, "model_version", model.namespace, model.name)
     model_node = _model(tx, model, reg, created)
     version_ref = Ref.of("model_version", model.namespace, model.name, number)
+    manifest = None if reg.manifest is None else parse_manifest(reg.manifest)
     version_spec = AssetCreate(
         ref=str(version_ref), description=reg.description, owners=reg.owners, tags=reg.tags,
         metadata=reg.metadata, custom=reg.custom, state=reg.state,
+        digests={} if manifest is None else {"sha256": manifest.root_digest},
     )
     version_id, _ = tx.insert_asset(version_ref, version_spec, action=Action.VERSION_REGISTERED)
+    if manifest is not None:
+        write_manifest(tx, version_id, manifest)  # the root digest approvals bind to
     version_node = (version_id, version_ref)
     links.append(tx.link_new(version_node, "version_of", model_node))
 
@@ -89,6 +95,8 @@ def register_version(tx: WriteTx, model: Ref, reg: VersionRegistration) -> Regis
         _resolve(tx, r, f"/requires/{i}", ("feature", "schema", "environment", "dataset"), created)
         for i, r in enumerate(reg.requires)
     ]
+    if not reg.allow_withdrawn:
+        refuse_withdrawn(tx, [(f"/datasets/{i}", n[0]) for i, n in enumerate(datasets)])
     run_asset = None
     if _has_inputs(reg):
         run = reg.run

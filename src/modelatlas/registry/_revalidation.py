@@ -167,8 +167,8 @@ def clear_for(tx: WriteTx, evaluation_id: int) -> None:
     evaluation = _ref_of(tx, evaluation_id)
     for found in marks:
         cause_id = tx.find_id(Ref.parse(found.cause_ref))
-        if cause_id is None or cause_id not in evidence:
-            continue
+        if cause_id is None or cause_id not in evidence or _withdrawn(tx, cause_id):
+            continue  # evidence from withdrawn data settles nothing (_withdrawal.py)
         tx.conn.execute(revalidation_marks.delete().where(
             revalidation_marks.c.asset_id == found.asset_id,
             revalidation_marks.c.cause_ref == found.cause_ref,
@@ -177,6 +177,11 @@ def clear_for(tx: WriteTx, evaluation_id: int) -> None:
         tx.emit(Action.REVALIDATION_CLEARED, node.ref,
                 {"ref": node.ref, "cause": found.cause_ref, "evaluation": evaluation},
                 node.id)
+
+
+def _withdrawn(tx: WriteTx, asset_id: int) -> bool:
+    state = tx.conn.execute(sa.select(assets.c.state).where(assets.c.id == asset_id)).scalar()
+    return bool(state == "withdrawn")
 
 
 def _ref_of(tx: WriteTx, asset_id: int) -> str:

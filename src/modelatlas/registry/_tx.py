@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from modelatlas.errors import AlreadyExists, FieldError, MetadataInvalid
 from modelatlas.events import Action, PendingEvent
+from modelatlas.integrity import log as audit_log
 from modelatlas.jsonsafe import canonical
 from modelatlas.kinds import SPECS, validate_metadata
 from modelatlas.refs import Ref
@@ -83,8 +84,10 @@ class WriteTx:
         if not self.pending:
             return
         rows = [self._event_row(event, asset_id) for event, asset_id in self.pending]
+        audit_log.lock(self.conn)  # before the insert: sequence numbers in commit order
         _INSERT_EVENTS.executemany(self.conn, rows)
         self.pending.clear()
+        audit_log.extend(self.conn)  # the Merkle tree covers exactly the committed events
 
     def emit_now(self, action: Action, ref: str, payload: dict[str, Any],
                  asset_id: int | None) -> int:
@@ -93,8 +96,11 @@ class WriteTx:
         the order of the log is the order of emission."""
         self.flush_events()
         row = self._event_row(PendingEvent(action, ref, payload), asset_id)
-        return int(self.conn.execute(events.insert().values(**row).returning(events.c.seq))
-                   .scalar_one())
+        audit_log.lock(self.conn)
+        seq = int(self.conn.execute(events.insert().values(**row).returning(events.c.seq))
+                  .scalar_one())
+        audit_log.extend(self.conn)
+        return seq
 
     def _event_row(self, event: PendingEvent, asset_id: int | None) -> dict[str, Any]:
         body = canonical(event.payload)

@@ -29,6 +29,8 @@ from modelatlas.jsonsafe import canonical, check_tree
 from modelatlas.kinds import SPECS, check_version_policy, validate_metadata
 from modelatlas.refs import Ref, check_kind, check_namespace
 from modelatlas.registry import _queries as q
+from modelatlas.registry._attestations import AttestationService
+from modelatlas.registry._audit import AuditService
 from modelatlas.registry._deps import DepsService
 from modelatlas.registry._impact import ImpactService
 from modelatlas.registry._lineage import LineageService
@@ -47,6 +49,7 @@ from modelatlas.registry._search import SearchService
 from modelatlas.registry._suggest import SuggestService
 from modelatlas.registry._taxonomy import TaxonomyService
 from modelatlas.registry._tx import WriteTx, check_custom, snapshot_of
+from modelatlas.registry._withdrawal import WithdrawalService, check_state_write
 from modelatlas.registry.types import (
     Asset,
     AssetCreate,
@@ -73,7 +76,8 @@ def _as_ref(ref: str | Ref, path: str = "/ref") -> Ref:
 
 
 class Registry(SearchService, SuggestService, TaxonomyService, DepsService, ImpactService,
-               ProvenanceService, LineageService, OpenLineageService):
+               ProvenanceService, LineageService, OpenLineageService, WithdrawalService,
+               AttestationService, AuditService):
     """ModelAtlas's service layer over one database."""
 
     def __init__(self, db: Database, settings: Settings | None = None) -> None:
@@ -163,6 +167,7 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
     ) -> Asset:
         ref = Ref.parse(spec.ref)
         check_version_policy(ref, "/ref")
+        check_state_write(ref.kind, None, spec.state or "")  # withdrawn: only by withdraw
         _check_values(spec)
 
         def work(tx: WriteTx) -> Asset:
@@ -267,7 +272,8 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
             request=registration,
             result_type=Registration,
             actor=actor,
-            work=lambda tx: register_version(tx, model, registration),
+            work=lambda tx: self._attest_registered(tx, register_version(tx, model,
+                                                                         registration)),
         )
         if registration.derived_from:
             self.note_usage("derived", registration.derived_from)
@@ -439,6 +445,7 @@ def _updated_values(tx: WriteTx, current: Asset, patch: AssetUpdate) -> dict[str
     state = patch.state if patch.state is not None else current.state
     if state not in spec.states:
         raise MetadataInvalid.at("/state", f"one of {', '.join(spec.states)}")
+    check_state_write(current.kind, current.state, state)
     digests = dict(patch.digests) if patch.digests is not None else dict(current.digests)
     if spec.digest_fields and patch.metadata is not None:
         digests["sha256"] = content_digest(meta, spec.digest_fields)

@@ -154,6 +154,12 @@ class VersionRegistration(_In):
         default=None, description="what the version needs to run (docs/deps.md); asset "
                                   "requirements must exist and be satisfiable",
     )
+    allow_withdrawn: bool = Field(default=False, description="record a version trained on a "
+                                  "withdrawn dataset version anyway (else 422)")
+    manifest: dict[str, Any] | None = Field(
+        default=None, description="the artifact's manifest, a model-signing v1.0 in-toto "
+        "Statement (client.artifacts.manifest(path)); its root digest becomes digests.sha256",
+    )
 
 
 class Registration(BaseModel):

@@ -239,3 +239,97 @@ relation_history = sa.Table(
     sa.Index(None, "source_id", "relation", "added_at"),
     sa.Index(None, "target_id", "relation", "added_at"),
 )
+
+# The audit log (migration 0010): events as leaves of an RFC 6962 Merkle tree. One head row
+# (id 1) that writers lock; leaf index <-> event seq; the root of every perfect subtree
+# above the leaves; signed checkpoints (C2SP signed notes). See docs/audit.md.
+audit_tree = sa.Table(
+    "audit_tree",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("last_seq", sa.BigInteger, nullable=False),
+    sa.Column("root", sa.LargeBinary(32), nullable=False),
+    sa.Column("log_id", sa.String(32), nullable=False),
+)
+
+audit_leaves = sa.Table(
+    "audit_leaves",
+    metadata,
+    sa.Column("leaf_index", BigId, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False, unique=True),
+    sa.Column("hash", sa.LargeBinary(32), nullable=False),
+)
+
+merkle_nodes = sa.Table(
+    "merkle_nodes",
+    metadata,
+    sa.Column("level", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.LargeBinary(32), nullable=False),
+)
+
+audit_checkpoints = sa.Table(
+    "audit_checkpoints",
+    metadata,
+    sa.Column("size", BigId, primary_key=True, autoincrement=False),
+    sa.Column("root", sa.LargeBinary(32), nullable=False),
+    sa.Column("signed_note", sa.Text, nullable=False),
+    sa.Column("key_id", sa.String(16), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+# Signing keys teams register per namespace (integrity: attestations). key_id is the SHA-256
+# of the key's DER SubjectPublicKeyInfo; a revoked key stays, so old signatures can be named.
+signing_keys = sa.Table(
+    "signing_keys",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("namespace", sa.String(64), nullable=False),
+    sa.Column("key_id", sa.String(64), nullable=False),
+    sa.Column("algorithm", sa.String(32), nullable=False),
+    sa.Column("public_key_pem", sa.Text, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("revoked_at", Timestamp, nullable=True),
+    sa.Column("revoked_by", sa.String(200), nullable=True),
+    sa.UniqueConstraint("namespace", "key_id"),
+)
+
+# A model version's artifact manifest (modelatlas.integrity.manifest): per-file SHA-256 as
+# [[name, sha256], ...] in canonical order; the root digest is also the version's
+# digests["sha256"], the digest attestations and approvals bind to.
+artifact_manifests = sa.Table(
+    "artifact_manifests",
+    metadata,
+    sa.Column("asset_id", BigId, sa.ForeignKey("assets.id"), primary_key=True),
+    sa.Column("root_sha256", sa.String(64), nullable=False),
+    sa.Column("model_name", sa.String(500), nullable=False),
+    sa.Column("serialization", JSONType, nullable=False),
+    sa.Column("files", JSONType, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Index(None, "root_sha256"),
+)
+
+# Verified DSSE envelopes about an asset's artifact digest. ``envelope`` is the envelope as
+# verified (canonical JSON); ``signer`` is the namespace whose keys verified it, or
+# "registry" for the registry's own attestations; ``event_seq`` the attestation.stored event.
+attestations = sa.Table(
+    "attestations",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("asset_id", BigId, sa.ForeignKey("assets.id"), nullable=False),
+    sa.Column("subject_algorithm", sa.String(32), nullable=False),
+    sa.Column("subject_digest", sa.String(128), nullable=False),
+    sa.Column("predicate_type", sa.String(300), nullable=False),
+    sa.Column("envelope", sa.Text, nullable=False),
+    sa.Column("envelope_sha256", sa.String(64), nullable=False),
+    sa.Column("signer", sa.String(64), nullable=False),
+    sa.Column("key_ids", JSONType, nullable=False),
+    sa.Column("event_seq", sa.BigInteger, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Index(None, "asset_id", "id"),
+)

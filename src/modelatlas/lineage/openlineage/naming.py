@@ -66,14 +66,19 @@ def name_for(original: str) -> str:
     return f"{body}-{_tag(original)}"
 
 
+# Refs are immutable and building one checks the grammar: the same datasets and jobs come
+# in every event (a column-lineage facet names each input dataset once per column).
+@lru_cache(maxsize=65536)
 def dataset_ref(namespace: str, name: str) -> Ref:
     return Ref("dataset", namespace_for(namespace), name_for(name), DATASET_VERSION)
 
 
+@lru_cache(maxsize=65536)
 def job_ref(namespace: str, name: str) -> Ref:
     return Ref("code", namespace_for(namespace), name_for(name))
 
 
+@lru_cache(maxsize=65536)  # a run's START and COMPLETE, and its children's parent facets
 def run_ref(job_namespace: str, run_id: str) -> Ref:
     return Ref("run", namespace_for(job_namespace), name_for(run_id.lower()))
 

@@ -1,0 +1,39 @@
+"""``/audit``: the signed checkpoint and inclusion / consistency proofs of the audit log,
+thin over the service layer (docs/audit.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from modelatlas.api._deps import RegistryDep
+from modelatlas.api.problems import PROBLEM_RESPONSES
+from modelatlas.api.strict import StrictJSONRoute
+from modelatlas.registry.audit_types import AuditCheckpoint, ConsistencyProof, InclusionProof
+
+router = APIRouter(route_class=StrictJSONRoute, tags=["audit"], responses=PROBLEM_RESPONSES)
+
+# bounds checked by the service (it names the valid range); here only "an integer"
+Size = Annotated[int, Query(ge=0, le=2**62)]
+
+
+@router.get("/audit/checkpoint", response_model=AuditCheckpoint,
+            summary="The newest signed checkpoint (covers every committed event)")
+def checkpoint(registry: RegistryDep) -> AuditCheckpoint:
+    return registry.audit_checkpoint()
+
+
+@router.get("/audit/proofs/inclusion", response_model=InclusionProof,
+            summary="Prove an event is in the log")
+def inclusion(registry: RegistryDep, seq: Size,
+              tree_size: Annotated[int | None, Query(ge=0, le=2**62)] = None) -> InclusionProof:
+    return registry.audit_inclusion_proof(seq, tree_size=tree_size)
+
+
+@router.get("/audit/proofs/consistency", response_model=ConsistencyProof,
+            summary="Prove a larger tree extends a smaller one")
+def consistency(registry: RegistryDep,
+                from_: Annotated[int, Query(alias="from", ge=0, le=2**62)],
+                to: Annotated[int | None, Query(ge=0, le=2**62)] = None) -> ConsistencyProof:
+    return registry.audit_consistency_proof(from_, to)
