@@ -300,10 +300,12 @@ def readme_section(result: dict[str, Any]) -> str:
     lines = [
         f"### Lineage, {what} ({result['date']})", "",
         f"`{result['command']}`. In-process `Registry.lineage` / `blast_radius` / "
-        f"`provenance_report`, SQLite; ms over {result['reps']} runs (warm cache); load "
-        f"average {result['load_average']} before the run.", "",
-        "| query | nodes / edges | min | p50 | p95 | peer |",
-        "| --- | --- | ---: | ---: | ---: | --- |",
+        f"`provenance_report`, SQLite, warm cache; ms over `runs` timed calls (varied roots "
+        f"where the query has several); load average {result['load_average']} before the "
+        "run. `nodes / edges` of the answer; for reports, the runs found, for the blast "
+        "radius, the totals.", "",
+        "| query | nodes / edges | runs | min | p50 | p95 | peer |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for label, e in result["queries"].items():
         if "subgraphs" in e:
@@ -314,9 +316,9 @@ def readme_section(result: dict[str, Any]) -> str:
             size = f"{e['nodes']:,} / {e['edges']:,}" + (" (truncated)" if e["truncated"]
                                                          else "")
         else:
-            size = f"{e['hits_min']}-{e['hits_max']} (of {e['versions']} versions)"
+            size = f"{e['hits_min']}-{e['hits_max']} ({e['versions']} versions)"
         peer = f"MLMD {e['mlmd_ms']} ms" if "mlmd_ms" in e else "-"
-        lines.append(f"| {label} | {size} | {e['min_ms']:.3f} | {e['p50_ms']:.3f} | "
+        lines.append(f"| {label} | {size} | {e['n']} | {e['min_ms']:.3f} | {e['p50_ms']:.3f} | "
                      f"{e['p95_ms']:.3f} | {peer} |")
     lines += ["", "Targets: " + "; ".join(f"{k}: {v}" for k, v in result["targets"].items()),
               ""]

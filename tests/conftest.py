@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_harness import TRANSPORTS, Cli
 from modelatlas.api import create_app
 from modelatlas.api.testing import running_server
 from modelatlas.client import Client
@@ -94,3 +95,16 @@ def client(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Clien
         made = Client.local(settings.home, database_url=settings.database_url, actor="tester")
     with made:
         yield made
+
+
+@pytest.fixture(params=TRANSPORTS)
+def cli(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Iterator[Cli]:
+    """``modelatlas`` on a fresh home, in-process and over HTTP to a real server."""
+    with Cli(tmp_path / "home", database_url).over(request.param) as made:
+        yield made
+
+
+@pytest.fixture
+def local_cli(tmp_path: Path, database_url: str) -> Cli:
+    """``modelatlas`` on a fresh home, in-process only (what has no HTTP path)."""
+    return Cli(tmp_path / "home", database_url)

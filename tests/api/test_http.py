@@ -154,6 +154,22 @@ ROUTES = {
     ("POST", f"{V1}/deps/check"), ("POST", f"{V1}/deps/resolve"),
     ("GET", f"{V1}/deps/why"), ("POST", f"{V1}/deps/why"),
     ("POST", f"{V1}/deps/impact"), ("GET", f"{V1}/deps/revalidation"),
+    # provenance
+    ("GET", f"{V1}/lineage/{{ref}}"), ("GET", f"{V1}/lineage-paths"),
+    ("GET", f"{V1}/blast-radius/{{ref}}"),
+    ("POST", f"{V1}/lineage"), ("POST", f"{V1}/lineage/batch"),
+    ("GET", f"{V1}/prov/{{ref}}"), ("GET", f"{V1}/provenance/{{ref}}"),
+    ("GET", f"{V1}/metrics/provenance"), ("POST", f"{V1}/runs"),
+    ("POST", f"{V1}/datasets/{{ref}}/withdraw"), ("GET", f"{V1}/datasets/{{ref}}/withdrawal"),
+    # integrity
+    ("GET", f"{V1}/audit/checkpoint"), ("POST", f"{V1}/audit/checkpoint/cosign"),
+    ("GET", f"{V1}/audit/proofs/inclusion"), ("GET", f"{V1}/audit/proofs/consistency"),
+    ("GET", f"{V1}/manifests/{{ref}}"), ("GET", f"{V1}/registry-key"),
+    ("GET", f"{V1}/attestations/{{ref}}"), ("POST", f"{V1}/attestations/{{ref}}"),
+    ("POST", f"{V1}/attestations/{{ref}}/sign"),
+    ("GET", f"{V1}/namespaces/{{namespace}}/keys"),
+    ("POST", f"{V1}/namespaces/{{namespace}}/keys"),
+    ("POST", f"{V1}/namespaces/{{namespace}}/keys/{{key_id}}/revoke"),
     ("GET", "/healthz"), ("GET", "/readyz"),
 }
 

@@ -14,6 +14,7 @@ import pytest
 
 from modelatlas.capture import Spool, capture, flush
 from modelatlas.capture._files import digest_path
+from modelatlas.capture._spool import Entry
 from modelatlas.client import Client
 
 
@@ -162,3 +163,70 @@ def test_installed_packages_become_pinned_requirements(client: Client, tmp_path:
         "packages": {p.name: p.specifier[2:] for p in declared.packages if p.name != "numpy"}})
     assert not moved.compatible
     assert "numpy" in {v.subject for v in moved.violations}
+
+
+def test_a_failed_run_is_linked_to_its_datasets_code_and_environment(
+    client: Client, tmp_path: Path
+) -> None:
+    data = tmp_path / "rows.csv"
+    data.write_text("x,y\n1,2\n")
+    client.assets.create("dataset:finance/tx@3")
+    with pytest.raises(Diverged), capture("fraud", "churn", client=client,
+                                          spool_dir=tmp_path / "spool") as run:
+        local = run.use_dataset(data, name="rows")
+        run.use_dataset("dataset:finance/tx@3")
+        raise Diverged("loss is nan")
+    assert run.failed_run is not None and run.spooled is None
+    failed = client.assets.get(run.failed_run)
+    used = {r.target for r in client.assets.relations(run.failed_run, direction="out").items}
+    facts = failed.custom["capture"]
+    expected = {local, "dataset:finance/tx@3", facts["environment"]}
+    if facts["code"] is not None:  # None only where the tests run outside a git checkout
+        expected.add(facts["code"])
+    assert used == expected
+    assert client.assets.get(str(local)).metadata["digest"].startswith("sha256:")
+    assert client.assets.list(kind="model_version").items == []
+
+
+def test_a_failed_run_whose_links_are_refused_is_recorded_alone(
+    client: Client, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, "modelatlas.capture"), pytest.raises(Diverged), \
+            capture("fraud", "churn", client=client, spool_dir=tmp_path / "spool") as run:
+        run.use_dataset("dataset:fraud/never-registered@1")
+        raise Diverged("loss is nan")
+    assert run.failed_run is not None
+    assert "refused the links" in caplog.text
+    assert client.assets.relations(run.failed_run, direction="out").items == []
+    assert client.assets.get(run.failed_run).custom["capture"]["datasets"] == [
+        {"ref": "dataset:fraud/never-registered@1"}]
+
+
+def test_a_spooled_failed_run_from_before_links_still_flushes(
+    client: Client, tmp_path: Path
+) -> None:
+    spool = Spool(tmp_path / "spool")
+    old = {"ref": "run:fraud/churn-failed-20240101T000000-abcdef",
+           "metadata": {"status": "failed"}, "custom": {"capture": {"error": "boom"}}}
+    spool.write(Entry("create_asset", old, "abcdef0123"))
+    report = flush(client, spool=spool)
+    assert [s["ref"] for s in report.sent] == [old["ref"]]
+    assert client.assets.get(old["ref"]).metadata["status"] == "failed"
+
+
+def test_a_failed_run_spooled_while_the_registry_is_down_is_linked_on_flush(
+    client: Client, tmp_path: Path
+) -> None:
+    data = tmp_path / "rows.csv"
+    data.write_text("x,y\n1,2\n")
+    spool = Spool(tmp_path / "spool")
+    with Client("http://127.0.0.1:9", timeout=2) as down, pytest.raises(Diverged), capture(
+        "fraud", "churn", client=down, spool_dir=spool.directory
+    ) as run:
+        local = run.use_dataset(data)
+        raise Diverged("loss is nan")
+    assert run.spooled is not None and run.failed_run is None
+    assert '"operation": "record_run"' in run.spooled.read_text()
+    [sent] = flush(client, spool=spool).sent
+    used = {r.target for r in client.assets.relations(sent["ref"], direction="out").items}
+    assert local in used

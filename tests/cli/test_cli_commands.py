@@ -6,90 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
-from click.testing import Result
-from typer.testing import CliRunner
 
-from modelatlas.api import create_app
-from modelatlas.api.testing import running_server
-from modelatlas.cli import app
-from modelatlas.client import Client
-from modelatlas.config import Settings
-from modelatlas.registry import Registry
+from cli_harness import Cli, one_line_error
 
 DATASET = "dataset:finance/transactions@3"
-
-
-@dataclass
-class Cli:
-    home: Path
-    database_url: str
-    env: dict[str, str | None]
-    runner: CliRunner
-
-    def __call__(self, *args: str, code: int = 0) -> Result:
-        """Run ``modelatlas ARGS``; fail the test unless it exits with ``code``."""
-        result = self.runner.invoke(app, list(args), env=self.env)
-        assert result.exit_code == code, (
-            f"modelatlas {' '.join(args)} exited {result.exit_code}, not {code}\n"
-            f"stdout: {result.stdout}\nstderr: {result.stderr}\n{result.exception!r}"
-        )
-        return result
-
-    def client(self) -> Client:
-        """A client on the same registry, to arrange what a test needs beforehand."""
-        return Client.local(self.home, database_url=self.database_url, actor="arranger")
-
-
-def _env(home: Path, database_url: str, url: str | None) -> dict[str, str | None]:
-    return {
-        "MODELATLAS_HOME": str(home),
-        "MODELATLAS_DATABASE_URL": database_url,
-        "MODELATLAS_ACTOR": "tester",
-        "MODELATLAS_URL": url,
-        "COLUMNS": "200",  # tables wide enough that refs are never folded
-    }
-
-
-@pytest.fixture
-def local_cli(tmp_path: Path, database_url: str) -> Cli:
-    home = tmp_path / "home"
-    return Cli(home, database_url, _env(home, database_url, None), CliRunner())
-
-
-@pytest.fixture(params=["local", "http"])
-def cli(request: pytest.FixtureRequest, local_cli: Cli) -> Iterator[Cli]:
-    """The CLI on the local registry, or with MODELATLAS_URL set to a live server."""
-    if request.param == "local":
-        yield local_cli
-        return
-    settings = Settings(home=local_cli.home, database_url=local_cli.database_url,
-                        actor="server")
-    registry = Registry.open(settings)
-    try:
-        with running_server(create_app(settings, registry)) as url:
-            env = _env(local_cli.home, local_cli.database_url, url)
-            yield Cli(local_cli.home, local_cli.database_url, env, CliRunner())
-    finally:
-        registry.close()
-
-
-def _json(text: str) -> Any:
-    return json.loads(text)
-
-
-def _one_line_error(stderr: str) -> str:
-    lines = stderr.splitlines()
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in stderr
-    return lines[0]
 
 
 def test_init_creates_and_migrates_the_home(local_cli: Cli) -> None:
@@ -112,7 +36,7 @@ def test_register_from_flags(cli: Cli, tmp_path: Path) -> None:
         "--seed", "numpy=42", "--tag", "candidate", "--framework", "xgboost",
         "--description", "weekly retrain", "--artifact", str(weights), "--json",
     )
-    reg = _json(result.stdout)
+    reg = json.loads(result.stdout)
     version = reg["model_version"]
     assert version["ref"] == "model_version:fraud/card-fraud-detector@1"
     assert version["metadata"]["metrics"] == {"auc": 0.93, "f1": 0.71}
@@ -158,7 +82,7 @@ def test_register_from_a_manifest(cli: Cli, tmp_path: Path, suffix: str) -> None
     else:
         path.write_text(YAML_MANIFEST)
     result = cli("register", "--manifest", str(path), "--metric", "f1=0.52", "--json")
-    reg = _json(result.stdout)
+    reg = json.loads(result.stdout)
     assert reg["model_version"]["ref"] == "model_version:growth/churn-propensity@1"
     # flags add to the manifest
     assert reg["model_version"]["metadata"]["metrics"] == {"auc": 0.88, "recall": 0.61,
@@ -184,7 +108,7 @@ def test_a_bad_manifest_is_a_one_line_error(
     path = tmp_path / name
     path.write_text(text)
     result = local_cli("register", "--manifest", str(path), code=1)
-    assert expected in _one_line_error(result.stderr)
+    assert expected in one_line_error(result.stderr)
 
 
 def test_bad_flags_are_usage_errors(local_cli: Cli) -> None:
@@ -192,7 +116,7 @@ def test_bad_flags_are_usage_errors(local_cli: Cli) -> None:
         result = local_cli("register", "fraud/m", *flag, code=2)
         assert "Traceback" not in result.output
     result = local_cli("register", "fraud/m", "--artifact", "s3://bucket/model.bin", code=1)
-    assert "not a local file" in _one_line_error(result.stderr)
+    assert "not a local file" in one_line_error(result.stderr)
 
 
 def test_show_ls_and_history(cli: Cli) -> None:
@@ -202,24 +126,24 @@ def test_show_ls_and_history(cli: Cli) -> None:
 
     table = cli("show", ref).stdout
     assert ref in table and "auc" in table and "version_of" in table
-    shown = _json(cli("show", ref, "--json").stdout)
+    shown = json.loads(cli("show", ref, "--json").stdout)
     assert shown["ref"] == ref and shown["metadata"]["metrics"] == {"auc": 0.83}
 
     listing = cli("ls", "--kind", "model_version").stdout
     assert "model_version:risk/credit-default-pd@1" in listing and ref in listing
-    first = _json(cli("ls", "--kind", "model_version", "--limit", "1", "--json").stdout)
+    first = json.loads(cli("ls", "--kind", "model_version", "--limit", "1", "--json").stdout)
     assert [a["ref"] for a in first["items"]] == ["model_version:risk/credit-default-pd@1"]
     assert first["next_cursor"]
-    rest = _json(cli("ls", "--kind", "model_version", "--cursor", first["next_cursor"],
-                     "--json").stdout)
+    rest = json.loads(cli("ls", "--kind", "model_version", "--cursor", first["next_cursor"],
+                          "--json").stdout)
     assert [a["ref"] for a in rest["items"]] == [ref] and rest["next_cursor"] is None
-    tagged = _json(cli("ls", "--tag", "ifrs9", "--json").stdout)
+    tagged = json.loads(cli("ls", "--tag", "ifrs9", "--json").stdout)
     assert [a["ref"] for a in tagged["items"]] == ["model_version:risk/credit-default-pd@1"]
-    everything = _json(cli("ls", "--all", "--limit", "2", "--json").stdout)
+    everything = json.loads(cli("ls", "--all", "--limit", "2", "--json").stdout)
     # the model and its two versions (no inputs, so no runs), over two pages of two
     assert len(everything["items"]) == 3 and everything["next_cursor"] is None
 
-    events = _json(cli("history", ref, "--json").stdout)
+    events = json.loads(cli("history", ref, "--json").stdout)
     actions = [e["action"] for e in events["items"]]
     assert actions[0] == "model_version.registered" and "relation.added" in actions
     assert "model_version.registered" in cli("history", ref).stdout
@@ -233,7 +157,7 @@ def test_link_and_remove(cli: Cli) -> None:
     version = "model_version:fraud/card-fraud-detector@1"
     linked = cli("link", "evaluation:fraud/holdout-2024q2", "evaluated", version,
                  "--property", "split=holdout", "--json")
-    edge = _json(linked.stdout)
+    edge = json.loads(linked.stdout)
     assert edge["target"] == version and edge["properties"] == {"split": "holdout"}
     cli("link", "evaluation:fraud/holdout-2024q2", "evaluated_on", DATASET)
     with cli.client() as client:
@@ -245,9 +169,9 @@ def test_link_and_remove(cli: Cli) -> None:
     assert "removed" in removed.stdout
     again = cli("link", "--remove", "evaluation:fraud/holdout-2024q2", "evaluated_on", DATASET,
                 code=1)
-    assert "does not exist" in _one_line_error(again.stderr)
+    assert "does not exist" in one_line_error(again.stderr)
     wrong = cli("link", DATASET, "serves", version, code=1)
-    assert "serves" in _one_line_error(wrong.stderr)
+    assert "serves" in one_line_error(wrong.stderr)
 
 
 @pytest.mark.parametrize(
@@ -262,18 +186,18 @@ def test_link_and_remove(cli: Cli) -> None:
 )
 def test_user_errors_are_one_line_and_exit_1(cli: Cli, args: list[str], expected: str) -> None:
     result = cli(*args, code=1)
-    assert expected in _one_line_error(result.stderr)
+    assert expected in one_line_error(result.stderr)
     assert result.stdout == ""
 
 
 def test_demo_then_list_every_version(local_cli: Cli) -> None:
     result = local_cli("demo")
     assert "model_version" in result.stdout
-    listed = _json(local_cli("ls", "--kind", "model_version", "--json", "--all").stdout)
+    listed = json.loads(local_cli("ls", "--kind", "model_version", "--json", "--all").stdout)
     assert len(listed["items"]) >= 120 and listed["next_cursor"] is None
     skipped = local_cli("demo", "--if-empty")
     assert "nothing seeded" in skipped.stdout
-    again = _json(local_cli("ls", "--kind", "model_version", "--json", "--all").stdout)
+    again = json.loads(local_cli("ls", "--kind", "model_version", "--json", "--all").stdout)
     assert len(again["items"]) == len(listed["items"])
 
 
@@ -284,9 +208,8 @@ def test_demo_then_list_every_version(local_cli: Cli) -> None:
 def test_a_bad_database_url_is_a_one_line_error(
     tmp_path: Path, database_url_value: str, expected: str
 ) -> None:
-    env = _env(tmp_path / "home", database_url_value, None)
+    cli = Cli(tmp_path / "home", database_url_value)
     for args in (["init"], ["ls"], ["demo"]):
-        result = CliRunner().invoke(app, args, env=env)
-        assert result.exit_code == 1, result.output
-        line = _one_line_error(result.stderr)
+        result = cli(*args, code=1)
+        line = one_line_error(result.stderr)
         assert expected in line and "MODELATLAS_DATABASE_URL" in line

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
-from modelatlas.cli import app
+from cli_harness import Cli
 from modelatlas.client import Client
 
 STARTUP_SECONDS = 60
@@ -63,12 +62,11 @@ def server(tmp_path: Path, database_url: str) -> Iterator[str]:
 
 @pytest.mark.slow
 def test_the_cli_drives_a_served_registry(server: str, tmp_path: Path) -> None:
-    runner = CliRunner()
-    env = {"MODELATLAS_URL": None, "MODELATLAS_HOME": str(tmp_path / "elsewhere")}
+    # no database in the environment: the CLI can only reach the registry through --url
+    remote = Cli(tmp_path / "elsewhere", None)
 
     def cli(*args: str, code: int = 0) -> str:
-        result = runner.invoke(app, [*args, "--url", server], env=env)
-        assert result.exit_code == code, result.output
+        result = remote(*args, "--url", server, code=code)
         return result.stdout if code == 0 else result.stderr
 
     with Client(server) as client:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from deps_cli import Cli, cli_fixture
+from deps_impact_world import build
+
+from modelatlas.registry import Registry
 
 
-@pytest.fixture(params=["local", "http"])
-def cli(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Iterator[Cli]:
-    yield from cli_fixture(request, tmp_path, database_url)
+@pytest.fixture
+def world(registry: Registry) -> Registry:
+    """The registry holding the impact story of :mod:`deps_impact_world`."""
+    build(registry)
+    return registry

@@ -10,7 +10,6 @@ from deps_impact_world import (
     SCHEMA,
     SCHEMA_V3_FIELDS,
     SERVING,
-    build,
     create,
     declare,
     numpy,
@@ -21,12 +20,6 @@ from deps_impact_world import (
 from modelatlas.deps.model import Requirements
 from modelatlas.errors import InvalidInput, ModelAtlasError, NotFound
 from modelatlas.registry import AssetUpdate, Registry
-
-
-@pytest.fixture
-def world(registry: Registry) -> Registry:
-    build(registry)
-    return registry
 
 
 def test_package_upgrade_in_environment_lists_broken_versions_and_their_deployments(

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from deps_impact_world import FEATURE, SCHEMA, SERVING, build
+from deps_impact_world import FEATURE, SCHEMA, SERVING
 
 from modelatlas.registry import AssetUpdate, Registry
 
@@ -15,8 +15,7 @@ V1 = "/api/v1"
 
 
 @pytest.fixture
-def http(registry: Registry, base_url: str) -> Iterator[httpx.Client]:
-    build(registry)
+def http(world: Registry, base_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base_url, timeout=30) as client:
         yield client
 

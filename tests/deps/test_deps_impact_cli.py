@@ -6,18 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from deps_cli import Cli, open_registry
-from deps_impact_world import SCHEMA, SERVING, build
+from deps_impact_world import SCHEMA, SERVING
 
-from modelatlas.registry import AssetUpdate
+from cli_harness import Cli
+from modelatlas.registry import AssetUpdate, Registry
 
 
-def test_package_upgrade_lists_what_breaks_and_exits_one(cli: Cli) -> None:
-    registry = open_registry(cli)
-    try:
-        build(registry)
-    finally:
-        registry.close()
+def test_package_upgrade_lists_what_breaks_and_exits_one(cli: Cli, world: Registry) -> None:
     out = cli("deps", "impact", "--environment", SERVING, "--package", "numpy",
               "--to", "2.1.0", code=1).stdout
     assert f"numpy 1.26.4 -> 2.1.0 in {SERVING}" in out
@@ -28,20 +23,16 @@ def test_package_upgrade_lists_what_breaks_and_exits_one(cli: Cli) -> None:
     assert fine["model_versions"] == [] and fine["deployments"] == []
 
 
-def test_proposed_schema_and_revalidation_marks(cli: Cli, tmp_path: Path) -> None:
-    registry = open_registry(cli)
-    try:
-        build(registry)
-        fields = tmp_path / "fields.yaml"
-        fields.write_text("fields:\n  - {name: id, type: long, nullable: false}\n")
-        out = cli("deps", "impact", "--schema", SCHEMA, "--fields", str(fields),
-                  "--mode", "full", code=1).stdout
-        assert "NOT compatible (FULL)" in out and "model_version:fraud/risk@1" in out
-        assert json.loads(cli("deps", "revalidation", "--json").stdout)["items"] == []
-        registry.update_asset(SERVING, AssetUpdate(metadata={"packages": ["numpy==2.1.0"]}),
-                              expected_revision=1)
-    finally:
-        registry.close()
+def test_proposed_schema_and_revalidation_marks(cli: Cli, world: Registry,
+                                                tmp_path: Path) -> None:
+    fields = tmp_path / "fields.yaml"
+    fields.write_text("fields:\n  - {name: id, type: long, nullable: false}\n")
+    out = cli("deps", "impact", "--schema", SCHEMA, "--fields", str(fields),
+              "--mode", "full", code=1).stdout
+    assert "NOT compatible (FULL)" in out and "model_version:fraud/risk@1" in out
+    assert json.loads(cli("deps", "revalidation", "--json").stdout)["items"] == []
+    world.update_asset(SERVING, AssetUpdate(metadata={"packages": ["numpy==2.1.0"]}),
+                       expected_revision=1)
     marks = json.loads(cli("deps", "revalidation", "model_version:fraud/churn@1",
                            "--json").stdout)["items"]
     assert [(m["ref"], m["cause"]) for m in marks] == [("model_version:fraud/churn@1", SERVING)]

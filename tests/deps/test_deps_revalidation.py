@@ -6,19 +6,13 @@ version against the new dependency, never by a failing one."""
 from __future__ import annotations
 
 import pytest
-from deps_impact_world import FEATURE, SCHEMA, SCHEMA_V3_FIELDS, SERVING, build, create, link
+from deps_impact_world import FEATURE, SCHEMA, SCHEMA_V3_FIELDS, SERVING, create, link
 
 from modelatlas.errors import InvalidInput, NotFound
 from modelatlas.registry import AssetUpdate, Registry
 from modelatlas.registry.impact_types import RevalidationMark
 
 CHURN1 = "model_version:fraud/churn@1"
-
-
-@pytest.fixture
-def world(registry: Registry) -> Registry:
-    build(registry)
-    return registry
 
 
 def marks(registry: Registry, ref: str | None = None) -> dict[tuple[str, str], str]:

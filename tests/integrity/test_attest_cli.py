@@ -5,21 +5,15 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from attest_cli import Cli, cli_fixture
 from attest_world import TINY_MODEL, envelope, new_key, pem, statement
 
+from cli_harness import Cli
 from modelatlas.registry import VersionRegistration
 
 REF = "model_version:fraud/churn@1"
-
-
-@pytest.fixture(params=["local", "http"])
-def cli(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Iterator[Cli]:
-    yield from cli_fixture(request, tmp_path, database_url)
 
 
 @pytest.fixture
@@ -27,12 +21,9 @@ def registered(cli: Cli, tmp_path: Path) -> str:
     """A version registered with the manifest ``modelatlas manifest`` wrote."""
     written = tmp_path / "manifest.json"
     cli("manifest", str(TINY_MODEL), "-o", str(written))
-    registry = cli.registry()
-    try:
+    with cli.registry() as registry:
         registry.register_version("fraud", "churn", VersionRegistration(
             manifest=json.loads(written.read_text())))
-    finally:
-        registry.close()
     return REF
 
 

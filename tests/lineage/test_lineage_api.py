@@ -6,17 +6,11 @@ from typing import Any
 
 import httpx
 import pytest
-from lineage_world import AGG, CHURN1, CHURN2, CLEAN, DEPLOY, EVAL, RAW, TRAIN2, build
+from lineage_world import AGG, CHURN1, CHURN2, CLEAN, DEPLOY, EVAL, RAW, TRAIN2
 
 from modelatlas.client import Client
 from modelatlas.errors import InvalidInput, NotFound, UnknownRelation
 from modelatlas.registry import Registry
-
-
-@pytest.fixture
-def world(registry: Registry) -> Registry:
-    build(registry)
-    return registry
 
 
 def test_sdk_graph_paths_and_blast_radius(world: Registry, client: Client) -> None:

@@ -14,19 +14,12 @@ from lineage_world import (
     RAW,
     TRAIN1,
     TRAIN2,
-    build,
     create,
     link,
 )
 
 from modelatlas.errors import InvalidInput, NotFound
 from modelatlas.registry import Registry
-
-
-@pytest.fixture
-def world(registry: Registry) -> Registry:
-    build(registry)
-    return registry
 
 
 def test_the_shortest_path_within_the_depth(world: Registry) -> None:

@@ -17,19 +17,12 @@ from lineage_world import (
     RAW,
     TRAIN1,
     TRAIN2,
-    build,
     create,
     link,
 )
 
 from modelatlas.errors import InvalidInput, NotFound, UnknownKind, UnknownRelation
 from modelatlas.registry import LineageGraph, LineageQuery, Registry
-
-
-@pytest.fixture
-def world(registry: Registry) -> Registry:
-    build(registry)
-    return registry
 
 
 def depths(graph: LineageGraph) -> dict[str, tuple[int, str]]:

@@ -13,8 +13,6 @@ from typing import Any
 import httpx
 import pytest
 
-from modelatlas.api import create_app
-from modelatlas.api.testing import running_server
 from modelatlas.client import Client
 from modelatlas.client._local import _LocalTransport
 from modelatlas.config import Settings
@@ -29,12 +27,6 @@ HEADERS = {"Content-Type": "application/json", "User-Agent": "openlineage-python
 def event(name: str) -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
     return loaded
-
-
-@pytest.fixture
-def base_url(settings: Settings, registry: Registry) -> Iterator[str]:
-    with running_server(create_app(settings, registry)) as url:
-        yield url
 
 
 @pytest.fixture

@@ -9,20 +9,14 @@ unrelated holdout@1.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import httpx
 import pytest
-from click.testing import Result
 from lineage_world import AGG, CHURN1, CHURN2, CLEAN, DEPLOY, EVAL, HOLDOUT, RAW, build, link
-from typer.testing import CliRunner
 
-from modelatlas.api import create_app
-from modelatlas.api.testing import running_server
-from modelatlas.cli import app
+from cli_harness import Cli
 from modelatlas.client import Client
-from modelatlas.config import Settings
 from modelatlas.errors import InvalidInput, NotFound
 from modelatlas.registry import AssetCreate, AssetUpdate, Registry, VersionRegistration
 
@@ -32,14 +26,11 @@ AFFECTED = {"dataset": 1, "deployment": 1, "evaluation": 1, "feature": 1,
             "model_version": 2, "run": 2}
 
 
-def build_world(registry: Registry) -> None:
-    build(registry)
-    registry.register_version("ml", "other", VersionRegistration(datasets=[HOLDOUT]))
-
-
 @pytest.fixture
 def world(registry: Registry) -> Registry:
-    build_world(registry)
+    """The story (tests/lineage/conftest.py builds it) and an unrelated version."""
+    build(registry)
+    registry.register_version("ml", "other", VersionRegistration(datasets=[HOLDOUT]))
     return registry
 
 
@@ -191,41 +182,13 @@ def test_http_withdraw_answers_json_and_problems(world: Registry, base_url: str)
     assert [m["cause"] for m in revalidation.json()["items"]] == [RAW]
 
 
-class Cli:
-    def __init__(self, env: dict[str, str | None]) -> None:
-        self.env = env
-
-    def __call__(self, *args: str, code: int = 0) -> Result:
-        result = CliRunner().invoke(app, ["lineage", *args], env=self.env)
-        assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-        return result
-
-
-@pytest.fixture(params=["local", "http"])
-def cli(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Iterator[Cli]:
-    settings = Settings(home=tmp_path, database_url=database_url, actor="tester")
-    registry = Registry.open(settings)
-    try:
-        build_world(registry)
-        env: dict[str, str | None] = {
-            "MODELATLAS_HOME": str(tmp_path), "MODELATLAS_DATABASE_URL": database_url,
-            "MODELATLAS_URL": None, "COLUMNS": "200"}
-        if request.param == "local":
-            yield Cli(env)
-            return
-        with running_server(create_app(settings, registry)) as url:
-            yield Cli({**env, "MODELATLAS_URL": url})
-    finally:
-        registry.close()
-
-
-def test_cli_withdraw_and_list(cli: Cli) -> None:
-    out = cli("withdraw", RAW, "--reason", "licence revoked", "--category", "legal").stdout
+def test_cli_withdraw_and_list(lineage: Cli) -> None:
+    out = lineage("withdraw", RAW, "--reason", "licence revoked", "--category", "legal").stdout
     assert f"{RAW} is withdrawn (legal" in out and "6 assets marked" in out
     assert DEPLOY in out and "run:ml/train-1" not in out
-    again = json.loads(cli("withdraw", RAW, "--reason", "again", "--json").stdout)
+    again = json.loads(lineage("withdraw", RAW, "--reason", "again", "--json").stdout)
     assert again["already_withdrawn"] is True and again["reason"] == "licence revoked"
-    listed = cli("withdrawal", RAW, "--limit", "1").stdout
+    listed = lineage("withdrawal", RAW, "--limit", "1").stdout
     assert CLEAN in listed and "--cursor" in listed
-    refused = cli("withdraw", CHURN1, "--reason", "x", code=1)
+    refused = lineage("withdraw", CHURN1, "--reason", "x", code=1)
     assert "only a dataset version" in refused.stderr

@@ -6,18 +6,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from provenance_cli import Cli
 from provenance_world import build_small_registry
 
+from cli_harness import Cli
 from modelatlas.lineage.prov import asset_refs, read_prov
 
 
 def _arrange(cli: Cli) -> dict[str, str]:
-    registry = cli.registry()
-    try:
+    with cli.registry() as registry:
         return build_small_registry(registry)
-    finally:
-        registry.close()
 
 
 def test_report_tree_and_missing_list(cli: Cli) -> None:

@@ -8,11 +8,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
+from cli_harness import Cli
 from modelatlas.api import create_app
 from modelatlas.api.testing import running_server
-from modelatlas.cli import app as cli_app
 from modelatlas.client import Client
 from modelatlas.config import Settings
 from modelatlas.errors import InvalidInput
@@ -109,17 +108,10 @@ def test_sdk_search_on_both_transports(client: Client) -> None:
         client.search("metrics.auc>abc")
 
 
-def test_cli_search(settings: Settings, org: Registry) -> None:
-    env = {"MODELATLAS_HOME": str(settings.home), "MODELATLAS_DATABASE_URL":
-           settings.database_url, "COLUMNS": "200"}
-    runner = CliRunner()
-    table = runner.invoke(cli_app, ["search", "trained_on*:dataset:finance/transactions",
-                                    "--facet", "framework", "--sort", "-metrics.auc"], env=env)
-    assert table.exit_code == 0, table.output
-    assert "model_version:fraud/churn@3" in table.stdout and "xgboost (2)" in table.stdout
-    out = runner.invoke(cli_app, ["search", "namespace:growth", "--json", "--limit", "1"],
-                        env=env)
-    data = json.loads(out.stdout)
+def test_cli_search(org: Registry, local_cli: Cli) -> None:
+    table = local_cli("search", "trained_on*:dataset:finance/transactions",
+                      "--facet", "framework", "--sort", "-metrics.auc").stdout
+    assert "model_version:fraud/churn@3" in table and "xgboost (2)" in table
+    data = json.loads(local_cli("search", "namespace:growth", "--json", "--limit", "1").stdout)
     assert len(data["items"]) == 1 and data["next_cursor"]
-    bad = runner.invoke(cli_app, ["search", "kind:"], env=env)
-    assert bad.exit_code == 1 and "column 6" in bad.stderr
+    assert "column 6" in local_cli("search", "kind:", code=1).stderr

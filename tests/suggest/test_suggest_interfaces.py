@@ -9,11 +9,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
+from cli_harness import Cli
 from modelatlas.api import create_app
 from modelatlas.api.testing import running_server
-from modelatlas.cli import app as cli_app
 from modelatlas.client import Client
 from modelatlas.config import Settings
 from modelatlas.errors import InvalidInput, NotFound
@@ -91,15 +90,8 @@ def test_sdk_on_both_transports(request: pytest.FixtureRequest, settings: Settin
             client.related("model:fraud/nope")
 
 
-def test_cli(settings: Settings, org: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MODELATLAS_DATABASE_URL", str(settings.database_url))
-    runner = CliRunner()
-    home = ["--home", str(settings.home)]
-    result = runner.invoke(cli_app, ["suggest", "model:fr", "--json", *home])
-    assert result.exit_code == 0, result.output
+def test_cli(org: Registry, local_cli: Cli) -> None:
+    result = local_cli("suggest", "model:fr", "--json")
     assert json.loads(result.stdout)[0]["text"] == "model:fraud/churn"
-    table = runner.invoke(cli_app, ["related", "model_version:fraud/churn@1", *home])
-    assert table.exit_code == 0, table.output
-    assert "chargeback" in table.stdout
-    bad = runner.invoke(cli_app, ["related", "model:fraud/nope", *home])
-    assert bad.exit_code == 1
+    assert "chargeback" in local_cli("related", "model_version:fraud/churn@1").stdout
+    local_cli("related", "model:fraud/nope", code=1)

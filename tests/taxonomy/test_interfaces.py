@@ -8,9 +8,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
-from modelatlas.cli import app
+from cli_harness import TRANSPORTS, Cli
 from modelatlas.client import Client
 from modelatlas.errors import AlreadyExists, Conflict, InvalidInput, MalformedBody, NotFound
 from modelatlas.registry import Registry
@@ -105,43 +104,36 @@ def test_api_takes_yaml_and_answers_problems(base_url: str, registry: Registry) 
             assert problem["status"] == status and problem["errors"][0]["path"] == path
 
 
-def _run(env: dict[str, str | None], *args: str, code: int = 0) -> str:
-    result = CliRunner().invoke(app, list(args), env=env)
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    return result.stdout if code == 0 else result.stderr
-
-
-@pytest.mark.parametrize("transport", ["local", "http"])
-def test_cli_round_trip(transport: str, tmp_path: Path, database_url: str,
-                        request: pytest.FixtureRequest) -> None:
-    env: dict[str, str | None] = {
-        "MODELATLAS_HOME": str(tmp_path), "MODELATLAS_DATABASE_URL": database_url,
-        "MODELATLAS_ACTOR": "tester", "COLUMNS": "200", "MODELATLAS_URL": None,
-    }
-    first = _run(env, "init")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_cli_round_trip(transport: str, tmp_path: Path, database_url: str) -> None:
+    local = Cli(tmp_path, database_url)
+    first = local("init").stdout
     assert "default vocabulary loaded" in first
-    assert "default vocabulary" not in _run(env, "init")  # idempotent
-    if transport == "http":
-        env["MODELATLAS_URL"] = request.getfixturevalue("base_url")
-    listed = json.loads(_run(env, "taxonomy", "ls", "--all", "--json"))
+    assert "default vocabulary" not in local("init").stdout  # idempotent
+    with local.over(transport) as cli:
+        _round_trip(cli, tmp_path)
+
+
+def _round_trip(cli: Cli, tmp_path: Path) -> None:
+    listed = json.loads(cli("taxonomy", "ls", "--all", "--json").stdout)
     assert len(listed["items"]) >= 80 and listed["next_cursor"] is None
-    assert "gradient-boosting" in _run(env, "taxonomy", "ls", "--under", "tree-based")
-    shown = json.loads(_run(env, "taxonomy", "show", "nlp", "--json"))
+    assert "gradient-boosting" in cli("taxonomy", "ls", "--under", "tree-based").stdout
+    shown = json.loads(cli("taxonomy", "show", "nlp", "--json").stdout)
     assert shown["term"] == "natural-language-processing"
-    _run(env, "taxonomy", "set", "team:fraud/cards", "--description", "card fraud",
-         "--synonym", "cards")
+    cli("taxonomy", "set", "team:fraud/cards", "--description", "card fraud",
+        "--synonym", "cards")
     doc = tmp_path / "extra.yaml"
     doc.write_text("terms:\n  - term: team:fraud\n    children:\n"
                    "      - {term: team:fraud/cards, synonyms: [cards]}\n")
-    assert "1 created, 1 updated" in _run(env, "taxonomy", "load", str(doc))
-    expanded = json.loads(_run(env, "taxonomy", "expand", "team:fraud", "--json"))
+    assert "1 created, 1 updated" in cli("taxonomy", "load", str(doc)).stdout
+    expanded = json.loads(cli("taxonomy", "expand", "team:fraud", "--json").stdout)
     assert expanded["tags"] == ["team:fraud", "team:fraud/cards", "cards"]
-    assert "cards means team:fraud/cards" in _run(env, "taxonomy", "expand", "cards")
-    error = _run(env, "taxonomy", "rm", "team:fraud", code=1)
+    assert "cards means team:fraud/cards" in cli("taxonomy", "expand", "cards").stdout
+    error = cli("taxonomy", "rm", "team:fraud", code=1).stderr
     assert error.startswith("error: team:fraud has narrower terms") and error.count("\n") == 1
-    _run(env, "taxonomy", "rm", "team:fraud/cards")
-    _run(env, "taxonomy", "rm", "team:fraud")
-    assert "not in the vocabulary" in _run(env, "taxonomy", "expand", "team:fraud")
+    cli("taxonomy", "rm", "team:fraud/cards")
+    cli("taxonomy", "rm", "team:fraud")
+    assert "not in the vocabulary" in cli("taxonomy", "expand", "team:fraud").stdout
     bad = tmp_path / "bad.yaml"
     bad.write_text("terms: [{term: a, synonyms: [a]}]\n")
-    assert "/terms/0/synonyms/0" in _run(env, "taxonomy", "load", str(bad), code=1)
+    assert "/terms/0/synonyms/0" in cli("taxonomy", "load", str(bad), code=1).stderr

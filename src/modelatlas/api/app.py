@@ -26,6 +26,7 @@ from modelatlas.api import (
     problems,
     provenance,
     relations,
+    runs,
     search,
     suggest,
     taxonomy,
@@ -64,7 +65,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     problems.install(app)
     for module in (suggest, assets, models, relations, events, namespaces, search, taxonomy,
                    deps, impact, openlineage, provenance, lineage, withdrawal,
-                   attestations, audit):
+                   attestations, audit, runs):
         app.include_router(module.router, prefix=API_PREFIX)
     _add_health(app)
     return app

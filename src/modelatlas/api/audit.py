@@ -10,7 +10,12 @@ from fastapi import APIRouter, Query
 from modelatlas.api._deps import RegistryDep
 from modelatlas.api.problems import PROBLEM_RESPONSES
 from modelatlas.api.strict import StrictJSONRoute
-from modelatlas.registry.audit_types import AuditCheckpoint, ConsistencyProof, InclusionProof
+from modelatlas.registry.audit_types import (
+    AuditCheckpoint,
+    ConsistencyProof,
+    CosignRequest,
+    InclusionProof,
+)
 
 router = APIRouter(route_class=StrictJSONRoute, tags=["audit"], responses=PROBLEM_RESPONSES)
 
@@ -20,8 +25,16 @@ Size = Annotated[int, Query(ge=0, le=2**62)]
 
 @router.get("/audit/checkpoint", response_model=AuditCheckpoint,
             summary="The newest signed checkpoint (covers every committed event)")
-def checkpoint(registry: RegistryDep) -> AuditCheckpoint:
-    return registry.audit_checkpoint()
+def checkpoint(registry: RegistryDep, witness: Annotated[list[str] | None, Query(
+        max_length=16, description="only a checkpoint co-signed by these witness key names")]
+        = None) -> AuditCheckpoint:
+    return registry.audit_checkpoint(witnesses=witness or ())
+
+
+@router.post("/audit/checkpoint/cosign", response_model=AuditCheckpoint,
+             summary="Keep a witness's cosignature on a signed checkpoint")
+def cosign(registry: RegistryDep, body: CosignRequest) -> AuditCheckpoint:
+    return registry.audit_cosign(body)
 
 
 @router.get("/audit/proofs/inclusion", response_model=InclusionProof,

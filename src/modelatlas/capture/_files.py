@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from modelatlas.integrity.manifest import listing_digest
+
 CHUNK = 1024 * 1024
 
 
@@ -41,15 +43,11 @@ def digest_path(path: Path) -> Digest:
         return Digest(sha, size, 1)
     if not path.is_dir():
         raise FileNotFoundError(f"{path} is neither a file nor a directory")
-    listing = hashlib.sha256()
-    total, count = 0, 0
-    for file in sorted((p for p in path.rglob("*") if p.is_file()),
-                       key=lambda p: p.relative_to(path).as_posix()):
+    entries = []
+    for file in (p for p in path.rglob("*") if p.is_file()):
         sha, size = _file_digest(file)
-        listing.update(f"{sha}  {size}  {file.relative_to(path).as_posix()}\n".encode())
-        total += size
-        count += 1
-    return Digest(listing.hexdigest(), total, count)
+        entries.append((sha, size, file.relative_to(path).as_posix()))
+    return Digest(listing_digest(entries), sum(size for _, size, _ in entries), len(entries))
 
 
 _NAME_BAD = re.compile(r"[^\w.-]+")

@@ -25,7 +25,7 @@ from modelatlas.client import Client
 from modelatlas.config import Settings
 from modelatlas.errors import ModelAtlasError
 from modelatlas.refs import Ref
-from modelatlas.registry import InlineAsset, Registration
+from modelatlas.registry import InlineAsset, Registration, RunRecord
 
 log = logging.getLogger("modelatlas.capture")
 
@@ -219,7 +219,10 @@ class Capture:
             body = _build.failed_run(namespace=run.namespace, model=run.model, run_id=run.id,
                                      started=self._started, run_meta=run_meta,
                                      custom=_build.run_custom(facts, extra), error=error)
-            entry = Entry("create_asset", body.model_dump(mode="json"), run.id)
+            record = RunRecord(**body.model_dump(exclude={"digests"}), datasets=run.datasets,
+                               code=code, environment=environment)
+            entry = Entry("record_run", record.model_dump(mode="json", exclude_defaults=True),
+                          run.id)
         else:
             reg = _build.version_registration(
                 run_meta=run_meta, custom=_build.run_custom(facts, extra), metrics=run.metrics,

@@ -7,6 +7,10 @@ Each entry carries the idempotency key it was first sent with; the registry answ
 repeat of that key with the stored result, so a flush retried after a lost answer, or two
 flushes racing, register once. An entry the registry refuses (a user error, not an outage)
 moves to ``spool/rejected/`` with the error, so it is neither lost nor retried forever.
+
+Operations: ``register_version`` (a finished run and its model version), ``record_run`` (a
+failed run linked to what it used) and ``create_asset`` (a failed run without links: what
+spools written before ``record_run`` existed hold, still sent as they are).
 """
 
 from __future__ import annotations
@@ -21,16 +25,16 @@ from typing import Any, Literal
 
 from modelatlas.client import Client
 from modelatlas.errors import ModelAtlasError
-from modelatlas.registry import AssetCreate, VersionRegistration
+from modelatlas.registry import AssetCreate, RunRecord, VersionRegistration
 
 log = logging.getLogger("modelatlas.capture")
 
-Operation = Literal["register_version", "create_asset"]
+Operation = Literal["register_version", "record_run", "create_asset"]
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One request to send: a version registration or a (failed) run asset."""
+    """One request to send: a version registration or a (failed) run."""
 
     operation: Operation
     body: dict[str, Any]
@@ -51,9 +55,28 @@ class Entry:
             done = client.models.register_version(self.namespace, self.name, reg,
                                                   idempotency_key=self.idempotency_key)
             return done.model_version.ref
+        if self.operation == "record_run":
+            return self._record_run(client)
         spec = AssetCreate.model_validate(self.body)
         asset = client.assets.create(**spec.model_dump(), idempotency_key=self.idempotency_key)
         return asset.ref
+
+    def _record_run(self, client: Client) -> str:
+        record = RunRecord.model_validate(self.body)
+        try:
+            return client.runs.record(record, idempotency_key=self.idempotency_key).run.ref
+        except ModelAtlasError as exc:
+            if not is_refusal(exc):
+                raise
+            # A link the registry refuses (a dataset ref that does not exist, a withdrawn
+            # dataset, a server without POST /runs) must not lose the failure itself: record
+            # the run alone, its inputs still named in custom.capture. A refused key was not
+            # stored, so the same key guards this retry too.
+            log.warning("modelatlas capture: the registry refused the links of %s (%s); "
+                        "recording the run without them", record.ref, exc.diagnosis())
+        alone = record.model_dump(include={"ref", "description", "owners", "tags", "metadata",
+                                           "custom", "state"})
+        return client.assets.create(**alone, idempotency_key=self.idempotency_key).ref
 
     def to_json(self) -> dict[str, Any]:
         return {"operation": self.operation, "body": self.body, "namespace": self.namespace,

@@ -12,6 +12,7 @@ from modelatlas.cli import (
     lineage,
     link,
     provenance,
+    reconcile,
     register,
     search,
     setup,
@@ -24,7 +25,7 @@ __all__ = ["app", "main"]
 
 # imported for their @app.command()s
 _COMMANDS = (attest, audit, browse, capture, demo, deps, deps_impact, lineage, link, provenance,
-             register, search, setup, suggest, taxonomy)
+             reconcile, register, search, setup, suggest, taxonomy)
 
 
 def main() -> None:

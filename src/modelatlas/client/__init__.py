@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Any
 
 from modelatlas.client._attestations import ArtifactsAPI, AttestationsAPI
+from modelatlas.client._audit import AuditAPI, AuditCheck
 from modelatlas.client._deps import DepsAPI, environment_from_freeze, requirements_from_file
 from modelatlas.client._http import _HttpTransport
 from modelatlas.client._http import error_from_problem as error_from_problem
@@ -27,6 +28,7 @@ from modelatlas.client._http import quote_ref as quote_ref
 from modelatlas.client._lineage import LineageAPI
 from modelatlas.client._local import _LocalTransport
 from modelatlas.client._provenance import ProvenanceAPI
+from modelatlas.client._runs import RunsAPI
 from modelatlas.client._transport import _given, _Transport, _validated
 from modelatlas.config import Settings
 from modelatlas.errors import InvalidInput
@@ -50,8 +52,9 @@ from modelatlas.registry import (
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term, parse_vocabulary
 
 __all__ = [
-    "AssetsAPI", "Client", "DepsAPI", "LineageAPI", "ModelsAPI", "NamespacesAPI", "ProvenanceAPI",
-    "RelationsAPI", "TaxonomyAPI",
+    "AssetsAPI", "AuditAPI", "AuditCheck",
+    "Client", "DepsAPI", "LineageAPI", "ModelsAPI", "NamespacesAPI", "ProvenanceAPI",
+    "RelationsAPI", "RunsAPI", "TaxonomyAPI",
     "environment_from_freeze", "requirements_from_file",
 ]
 
@@ -300,6 +303,8 @@ class Client:
         self.lineage = LineageAPI(transport)
         self.artifacts = ArtifactsAPI(transport)
         self.attestations = AttestationsAPI(transport)
+        self.audit = AuditAPI(transport)
+        self.runs = RunsAPI(transport)
 
     @classmethod
     def local(

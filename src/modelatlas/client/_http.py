@@ -44,6 +44,12 @@ from modelatlas.registry.attestation_types import (
     SigningKey,
     SigningKeyIn,
 )
+from modelatlas.registry.audit_types import (
+    AuditCheckpoint,
+    ConsistencyProof,
+    CosignRequest,
+    InclusionProof,
+)
 from modelatlas.registry.impact_types import ImpactChange, ImpactReport, RevalidationMark
 from modelatlas.registry.lineage_types import (
     BlastRadius,
@@ -52,6 +58,7 @@ from modelatlas.registry.lineage_types import (
     LineageQuery,
 )
 from modelatlas.registry.provenance_types import ProvenanceMetrics, ProvenanceReport
+from modelatlas.registry.run_types import RunRecord, RunRecorded
 from modelatlas.registry.withdrawal_types import Withdrawal, WithdrawalRequest
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term
 
@@ -399,3 +406,39 @@ class _HttpTransport:
 
     def attestations(self, ref: str) -> AttestationList:
         return AttestationList.model_validate(self._call("GET", f"/attestations/{quote_ref(ref)}"))
+
+    # --- runs ---
+    def record_run(self, record: RunRecord, idempotency_key: str | None) -> RunRecorded:
+        data = self._call("POST", "/runs", body=record, idempotency_key=idempotency_key)
+        return RunRecorded.model_validate(data)
+
+    # --- audit ---
+    def audit_location(self) -> str:
+        return self.url
+
+    def audit_public_key(self) -> str:
+        return self.audit_checkpoint([]).public_key
+
+    def audit_checkpoint(self, witnesses: list[str]) -> AuditCheckpoint:
+        params = {"witness": witnesses} if witnesses else None
+        return AuditCheckpoint.model_validate(
+            self._call("GET", "/audit/checkpoint", params=params))
+
+    def audit_inclusion_proof(self, seq: int, tree_size: int | None) -> InclusionProof:
+        params = _given_params(seq=seq, tree_size=tree_size)
+        return InclusionProof.model_validate(
+            self._call("GET", "/audit/proofs/inclusion", params=params))
+
+    def audit_consistency_proof(self, from_size: int,
+                                to_size: int | None) -> ConsistencyProof:
+        params = _given_params(**{"from": from_size, "to": to_size})
+        return ConsistencyProof.model_validate(
+            self._call("GET", "/audit/proofs/consistency", params=params))
+
+    def audit_cosign(self, body: CosignRequest) -> AuditCheckpoint:
+        return AuditCheckpoint.model_validate(
+            self._call("POST", "/audit/checkpoint/cosign", body=body))
+
+
+def _given_params(**params: int | None) -> dict[str, int]:
+    return {key: value for key, value in params.items() if value is not None}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 from modelatlas.registry import (
     Asset,
     AssetCreate,
@@ -38,6 +40,12 @@ from modelatlas.registry.attestation_types import (
     SigningKey,
     SigningKeyIn,
 )
+from modelatlas.registry.audit_types import (
+    AuditCheckpoint,
+    ConsistencyProof,
+    CosignRequest,
+    InclusionProof,
+)
 from modelatlas.registry.impact_types import ImpactChange, ImpactReport, RevalidationMark
 from modelatlas.registry.lineage_types import (
     BlastRadius,
@@ -46,6 +54,7 @@ from modelatlas.registry.lineage_types import (
     LineageQuery,
 )
 from modelatlas.registry.provenance_types import ProvenanceMetrics, ProvenanceReport
+from modelatlas.registry.run_types import RunRecord, RunRecorded
 from modelatlas.registry.withdrawal_types import Withdrawal, WithdrawalRequest
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term
 
@@ -223,3 +232,29 @@ class _LocalTransport:
 
     def attestations(self, ref: str) -> AttestationList:
         return self.registry.attestations(ref)
+
+    # --- runs ---
+    def record_run(self, record: RunRecord, idempotency_key: str | None) -> RunRecorded:
+        return self.registry.record_run(record, actor=self.actor,
+                                        idempotency_key=idempotency_key)
+
+    # --- audit ---
+    def audit_location(self) -> str:
+        url = make_url(self.registry.settings.resolved_database_url())
+        return "local:" + url.render_as_string(hide_password=True)
+
+    def audit_public_key(self) -> str:
+        return self.registry.audit_public_key()
+
+    def audit_checkpoint(self, witnesses: list[str]) -> AuditCheckpoint:
+        return self.registry.audit_checkpoint(witnesses=witnesses)
+
+    def audit_inclusion_proof(self, seq: int, tree_size: int | None) -> InclusionProof:
+        return self.registry.audit_inclusion_proof(seq, tree_size=tree_size)
+
+    def audit_consistency_proof(self, from_size: int,
+                                to_size: int | None) -> ConsistencyProof:
+        return self.registry.audit_consistency_proof(from_size, to_size)
+
+    def audit_cosign(self, body: CosignRequest) -> AuditCheckpoint:
+        return self.registry.audit_cosign(body)

@@ -41,6 +41,12 @@ from modelatlas.registry.attestation_types import (
     SigningKey,
     SigningKeyIn,
 )
+from modelatlas.registry.audit_types import (
+    AuditCheckpoint,
+    ConsistencyProof,
+    CosignRequest,
+    InclusionProof,
+)
 from modelatlas.registry.impact_types import ImpactChange, ImpactReport, RevalidationMark
 from modelatlas.registry.lineage_types import (
     BlastRadius,
@@ -49,6 +55,7 @@ from modelatlas.registry.lineage_types import (
     LineageQuery,
 )
 from modelatlas.registry.provenance_types import ProvenanceMetrics, ProvenanceReport
+from modelatlas.registry.run_types import RunRecord, RunRecorded
 from modelatlas.registry.withdrawal_types import Withdrawal, WithdrawalRequest
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term
 
@@ -137,3 +144,15 @@ class _Transport(Protocol):
     def attest(self, ref: str) -> Attestation: ...
     def upload_attestation(self, ref: str, body: AttestationIn) -> Attestation: ...
     def attestations(self, ref: str) -> AttestationList: ...
+
+    # --- runs ---
+    def record_run(self, record: RunRecord, idempotency_key: str | None) -> RunRecorded: ...
+
+    # --- audit ---
+    def audit_location(self) -> str: ...
+    def audit_public_key(self) -> str: ...
+    def audit_checkpoint(self, witnesses: list[str]) -> AuditCheckpoint: ...
+    def audit_inclusion_proof(self, seq: int, tree_size: int | None) -> InclusionProof: ...
+    def audit_consistency_proof(self, from_size: int,
+                                to_size: int | None) -> ConsistencyProof: ...
+    def audit_cosign(self, body: CosignRequest) -> AuditCheckpoint: ...

@@ -12,23 +12,19 @@ to the commit.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Generator, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from modelatlas.integrity.leaf import event_leaf_hash
 from modelatlas.integrity.merkle import CompactRange, NodeKey
 from modelatlas.store.prepared import Prepared
-from modelatlas.store.tables import (
-    audit_checkpoints,
-    audit_leaves,
-    audit_tree,
-    events,
-    merkle_nodes,
-)
+from modelatlas.store.tables import audit_checkpoints
 
 
 @dataclass(frozen=True)
@@ -39,95 +35,172 @@ class TreeHead:
     log_id: str
 
 
-_HEAD = sa.select(audit_tree.c.size, audit_tree.c.last_seq, audit_tree.c.root,
-                  audit_tree.c.log_id).where(audit_tree.c.id == 1)
-_HEAD_FOR_UPDATE = _HEAD.with_for_update()
-_NEW_EVENTS = sa.text(
+# The write path and proofs run these on the driver's cursor (store.prepared): through
+# SQLAlchemy's execute (expressions rebuilt and compiled per call) a one-event append cost
+# about 3 ms of CPU; on the cursor it costs a few hundred microseconds on a loaded machine
+# (bench/results/README.md). Written once, compiled once per dialect.
+_HEAD = Prepared(sa.text("SELECT size, last_seq, root, log_id FROM audit_tree WHERE id = 1"))
+_HEAD_FOR_UPDATE = Prepared(sa.text(
+    "SELECT size, last_seq, root, log_id FROM audit_tree WHERE id = 1 FOR UPDATE"))
+_NEW_EVENTS = Prepared(sa.text(
     "SELECT seq, time, actor, action, ref, payload_sha256 FROM events "
-    "WHERE seq > :last ORDER BY seq")
-_INSERT_LEAVES = Prepared(audit_leaves.insert())
-_INSERT_NODES = Prepared(merkle_nodes.insert())
-_SET_HEAD = (audit_tree.update().where(audit_tree.c.id == 1)
-             .values(size=sa.bindparam("n"), last_seq=sa.bindparam("s"),
-                     root=sa.bindparam("r")))
+    "WHERE seq > :last ORDER BY seq"))
+_SQLITE_LEAVES = "INSERT INTO audit_leaves (leaf_index, seq, hash) VALUES (?, ?, ?)"
+_SQLITE_NODES = "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)"
+_SET_HEAD = Prepared(sa.text(
+    "UPDATE audit_tree SET size = :n, last_seq = :s, root = :r WHERE id = 1"))
+
+
+def _rows(statement: Prepared, conn: Connection, values: Mapping[str, Any]) -> list[Any]:
+    cursor = statement.execute(conn, values)
+    try:
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _head(row: Any) -> TreeHead:
+    return TreeHead(int(row[0]), int(row[1]), bytes(row[2]), row[3])
 
 
 def head(conn: Connection) -> TreeHead:
-    row = conn.execute(_HEAD).one()
-    return TreeHead(int(row.size), int(row.last_seq), bytes(row.root), row.log_id)
+    return _head(_rows(_HEAD, conn, {})[0])
 
 
-def lock(conn: Connection) -> None:
+def lock(conn: Connection) -> TreeHead | None:
     """Take the tree's write lock for the rest of the transaction (before inserting
-    events: on PostgreSQL that orders sequence numbers by commit)."""
+    events: on PostgreSQL that orders sequence numbers by commit). On PostgreSQL the lock
+    reads the head, which is returned for :func:`extend` (the lock keeps it current)."""
     if conn.dialect.name == "postgresql":
-        conn.execute(_HEAD_FOR_UPDATE).one()
+        return _head(_rows(_HEAD_FOR_UPDATE, conn, {})[0])
+    return None
 
 
-def extend(conn: Connection) -> TreeHead:
+def extend(conn: Connection, locked: TreeHead | None = None) -> TreeHead:
     """Append every event after the tree's last one as leaves; return the new head.
+    ``locked`` is what :func:`lock` returned in this transaction, if anything.
 
-    O(log n) reads (the tree's right edge) and O(k) rows written for k new events."""
-    current = head(conn)
-    rows = conn.execute(_NEW_EVENTS, {"last": current.last_seq}).all()
+    A fixed number of statements whatever k, the number of new events: the head (on
+    PostgreSQL, the lock's), the new events, the tree's right edge (one statement of
+    O(log n) primary-key reads), then the writes: on SQLite one batched insert of the k
+    leaves, one of the new nodes and the head's update; on PostgreSQL one statement for
+    all three. Hashing is k leaf hashes and fewer than k node hashes (plus O(log n) for
+    the root)."""
+    current = locked or head(conn)
+    rows = _rows(_NEW_EVENTS, conn, {"last": current.last_seq})
     if not rows:
         return current
-    border = SqlNodes(conn).nodes(CompactRange.border_keys(current.size))
-    tree = CompactRange(current.size,
-                        [border[k] for k in CompactRange.border_keys(current.size)])
-    leaves, nodes = [], []
+    keys = CompactRange.border_keys(current.size)
+    border = SqlNodes(conn).nodes(keys)
+    tree = CompactRange(current.size, [border[k] for k in keys])
+    append = tree.append
+    leaves: list[tuple[int, int, bytes]] = []
+    nodes: list[tuple[int, int, bytes]] = []
     for seq, time, actor, action, ref, digest in rows:
-        leaf = event_leaf_hash(int(seq), time, actor, action, ref, digest)
-        leaves.append({"leaf_index": tree.size, "seq": int(seq), "hash": leaf})
-        nodes += [{"level": lv, "idx": i, "hash": h} for lv, i, h in tree.append(leaf)]
-    _INSERT_LEAVES.executemany(conn, leaves)
-    if nodes:
-        _INSERT_NODES.executemany(conn, nodes)
+        leaf = event_leaf_hash(seq, time, actor, action, ref, digest)
+        leaves.append((tree.size, seq, leaf))
+        nodes += append(leaf)
     new = TreeHead(tree.size, int(rows[-1][0]), tree.root(), current.log_id)
-    conn.execute(_SET_HEAD, {"n": new.size, "s": new.last_seq, "r": new.root})
+    if conn.dialect.name == "postgresql":
+        _write_postgresql(conn, leaves, nodes, new)
+    else:
+        _write_sqlite(conn, leaves, nodes, new)
     return new
+
+
+def _write_sqlite(conn: Connection, leaves: list[tuple[int, int, bytes]],
+                  nodes: list[tuple[int, int, bytes]], new: TreeHead) -> None:
+    """Three statements in process: the leaves, the nodes, the head. The rows are already
+    tuples in column order, so they go to ``executemany`` as they are (a dict per row,
+    converted back by :class:`Prepared`, was a third of a batch's cost)."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for sql, rows in ((_SQLITE_LEAVES, leaves), (_SQLITE_NODES, nodes)):
+            try:
+                cursor.executemany(sql, rows)
+            except conn.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy would raise it
+                raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error
+                                          ) from exc
+    finally:
+        cursor.close()
+    _SET_HEAD.execute(conn, {"n": new.size, "s": new.last_seq, "r": new.root}).close()
+
+
+# One round trip on PostgreSQL whatever the batch: arrays unnested into both tables and the
+# head updated by one statement (executemany of thousands of rows is pipelined, but still a
+# message per row and much slower than an unnest).
+_WRITE_POSTGRESQL = Prepared(sa.text("""
+    WITH leaves AS (
+        INSERT INTO audit_leaves (leaf_index, seq, hash)
+        SELECT * FROM unnest(CAST(:li AS BIGINT[]), CAST(:ls AS BIGINT[]),
+                             CAST(:lh AS BYTEA[]))),
+    nodes AS (
+        INSERT INTO merkle_nodes (level, idx, hash)
+        SELECT * FROM unnest(CAST(:nl AS SMALLINT[]), CAST(:ni AS BIGINT[]),
+                             CAST(:nh AS BYTEA[])))
+    UPDATE audit_tree SET size = :n, last_seq = :s, root = :r WHERE id = 1"""))
+
+
+def _write_postgresql(conn: Connection, leaves: list[tuple[int, int, bytes]],
+                      nodes: list[tuple[int, int, bytes]], new: TreeHead) -> None:
+    li, ls, lh = (list(column) for column in zip(*leaves, strict=True))
+    nl, ni, nh = (list(column) for column in zip(*nodes, strict=True)) if nodes else ([], [], [])
+    _WRITE_POSTGRESQL.execute(conn, {"li": li, "ls": ls, "lh": lh, "nl": nl, "ni": ni,
+                                     "nh": nh, "n": new.size, "s": new.last_seq,
+                                     "r": new.root}).close()
+
+
+_LEAF_READ = "SELECT 0, leaf_index, hash FROM audit_leaves WHERE leaf_index = :i{n}"
+_NODE_READ = "SELECT level, idx, hash FROM merkle_nodes WHERE level = :l{n} AND idx = :i{n}"
+_NODE_QUERIES: dict[tuple[bool, ...], Prepared] = {}
+
+
+def _node_query(shape: tuple[bool, ...]) -> Prepared:
+    """One statement reading the keys of ``shape`` (True: a leaf, False: an upper node):
+    a UNION ALL of primary-key point reads. Unlike ``(level, idx) IN (...)``, which SQLite
+    answers with a full scan, or an OR of terms, whose plan depends on the planner, each
+    arm can only be a primary-key lookup on both backends."""
+    query = _NODE_QUERIES.get(shape)
+    if query is None:
+        arms = [(_LEAF_READ if is_leaf else _NODE_READ).format(n=n)
+                for n, is_leaf in enumerate(shape)]
+        query = _NODE_QUERIES[shape] = Prepared(sa.text(" UNION ALL ".join(arms)))
+    return query
 
 
 class SqlNodes:
     """:class:`~modelatlas.integrity.merkle.NodeReader` over ``audit_leaves`` (level 0)
-    and ``merkle_nodes``: at most two indexed queries per call."""
+    and ``merkle_nodes``: one statement of primary-key point reads per call."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def nodes(self, keys: Collection[NodeKey]) -> Mapping[NodeKey, bytes]:
-        found: dict[NodeKey, bytes] = {}
-        leaves = [idx for level, idx in keys if level == 0]
-        upper = [(level, idx) for level, idx in keys if level > 0]
-        if leaves:
-            rows = self.conn.execute(sa.select(audit_leaves.c.leaf_index, audit_leaves.c.hash)
-                                     .where(audit_leaves.c.leaf_index.in_(leaves)))
-            found.update({(0, int(i)): bytes(h) for i, h in rows})
-        if upper:
-            # one "level = l AND idx IN (...)" term per level: each is a primary key range
-            # probe (a row-value IN is a full scan on SQLite)
-            by_level: dict[int, list[int]] = {}
-            for level, idx in upper:
-                by_level.setdefault(level, []).append(idx)
-            upper_rows = self.conn.execute(
-                sa.select(merkle_nodes.c.level, merkle_nodes.c.idx, merkle_nodes.c.hash)
-                .where(sa.or_(*(sa.and_(merkle_nodes.c.level == level,
-                                        merkle_nodes.c.idx.in_(ids))
-                                for level, ids in by_level.items()))))
-            found.update({(int(lv), int(i)): bytes(h) for lv, i, h in upper_rows})
-        return found
+        if not keys:
+            return {}
+        ordered = sorted(keys)  # the same key set always makes the same statement text
+        values: dict[str, int] = {}
+        for n, (level, idx) in enumerate(ordered):
+            values[f"i{n}"] = idx
+            if level:
+                values[f"l{n}"] = level
+        query = _node_query(tuple(level == 0 for level, _ in ordered))
+        return {(int(lv), int(i)): bytes(h) for lv, i, h in _rows(query, self.conn, values)}
+
+
+_LEAF_OF = Prepared(sa.text("SELECT leaf_index, hash FROM audit_leaves WHERE seq = :s"))
+_SEQ_AT = Prepared(sa.text("SELECT seq FROM audit_leaves WHERE leaf_index = :i"))
 
 
 def leaf_of(conn: Connection, seq: int) -> tuple[int, bytes] | None:
     """The leaf index and hash of event ``seq``, if the tree holds it."""
-    row = conn.execute(sa.select(audit_leaves.c.leaf_index, audit_leaves.c.hash)
-                       .where(audit_leaves.c.seq == seq)).first()
-    return None if row is None else (int(row[0]), bytes(row[1]))
+    rows = _rows(_LEAF_OF, conn, {"s": seq})
+    return (int(rows[0][0]), bytes(rows[0][1])) if rows else None
 
 
 def seq_at(conn: Connection, leaf_index: int) -> int | None:
-    return conn.execute(sa.select(audit_leaves.c.seq)
-                        .where(audit_leaves.c.leaf_index == leaf_index)).scalar()
+    rows = _rows(_SEQ_AT, conn, {"i": leaf_index})
+    return int(rows[0][0]) if rows else None
 
 
 # --- checkpoints -------------------------------------------------------------------------
@@ -176,25 +249,47 @@ def store_checkpoint(conn: Connection, checkpoint: StoredCheckpoint) -> StoredCh
     return checkpoint
 
 
-def event_rows(conn: Connection, *, after: int = 0) -> Generator[tuple[Any, ...], None, None]:
-    """Every event after ``after`` in sequence order, streamed (for verify and export)."""
-    result = conn.execution_options(yield_per=20_000).execute(
-        sa.select(events.c.seq, events.c.time, events.c.actor, events.c.action, events.c.ref,
-                  events.c.payload, events.c.payload_sha256)
-        .where(events.c.seq > after).order_by(events.c.seq))
-    try:
-        for row in result:
-            yield tuple(row)
-    finally:  # a verifier that stops early must not leave a server-side cursor open
-        result.close()
+# Replays read millions of rows: on the driver's cursor, in batches, as plain tuples, and
+# iterated in C (``chain`` over ``fetchmany``) rather than through a Python generator (a
+# server-side cursor on PostgreSQL, so memory stays flat). ``{p}`` is the placeholder.
+_STREAM_BATCH = 10_000
+_EVENT_ROWS = ("SELECT seq, time, actor, action, ref, payload, payload_sha256 FROM events "
+               "WHERE seq > {p} ORDER BY seq")
+_LEAF_ROWS = "SELECT seq, hash FROM audit_leaves ORDER BY leaf_index"
 
 
-def leaf_rows(conn: Connection) -> Generator[tuple[Any, ...], None, None]:
-    result = conn.execution_options(yield_per=20_000).execute(
-        sa.select(audit_leaves.c.leaf_index, audit_leaves.c.seq, audit_leaves.c.hash)
-        .order_by(audit_leaves.c.leaf_index))
-    try:
-        for row in result:
-            yield tuple(row)
-    finally:  # a verifier that stops early must not leave a server-side cursor open
-        result.close()
+class Rows(Iterator[tuple[Any, ...]]):
+    """Rows streamed from one cursor; :meth:`close` it (a verifier that stops early must not
+    leave a server-side cursor open). ``iter()`` hands out the underlying C iterator."""
+
+    def __init__(self, conn: Connection, sql: str, params: tuple[Any, ...], name: str) -> None:
+        driver: Any = conn.connection.driver_connection
+        if conn.dialect.name == "postgresql":
+            self._cursor = driver.cursor(name=f"modelatlas_{name}")
+            sql = sql.format(p="%s")
+        else:
+            self._cursor = driver.cursor()
+            sql = sql.format(p="?")
+        self._cursor.execute(sql, params)
+        batches = iter(lambda: self._cursor.fetchmany(_STREAM_BATCH), [])
+        self._rows: Iterator[tuple[Any, ...]] = chain.from_iterable(batches)
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return self._rows
+
+    def __next__(self) -> tuple[Any, ...]:
+        return next(self._rows)
+
+    def close(self) -> None:
+        self._cursor.close()
+
+
+def event_rows(conn: Connection, *, after: int = 0) -> Rows:
+    """Every event after ``after`` in sequence order, streamed (for verify and export):
+    ``(seq, time, actor, action, ref, payload, payload_sha256)``."""
+    return Rows(conn, _EVENT_ROWS, (after,), "audit_events")
+
+
+def leaf_rows(conn: Connection) -> Rows:
+    """Every stored leaf in leaf order, streamed: ``(seq, hash)``."""
+    return Rows(conn, _LEAF_ROWS, (), "audit_leaves")

@@ -144,6 +144,17 @@ def hash_file(path: Path, *, chunk_size: int = CHUNK_SIZE) -> str:
     return hasher.hexdigest()
 
 
+def listing_digest(entries: Iterable[tuple[str, int, str]]) -> str:
+    """The directory digest ``modelatlas.capture`` records for an artifact or dataset
+    folder: SHA-256 over one line ``<sha256>  <size>  <path>`` per file, sorted by
+    relative POSIX path. ``entries`` are ``(sha256, size, path)``. The one definition of
+    that form, shared by capture (which writes it) and reconcile (which checks it)."""
+    listing = hashlib.sha256()
+    for sha256, size, name in sorted(entries, key=lambda entry: entry[2]):
+        listing.update(f"{sha256}  {size}  {name}\n".encode())
+    return listing.hexdigest()
+
+
 def hash_artifact(
     path: str | Path,
     *,

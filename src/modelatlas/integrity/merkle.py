@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from hashlib import sha256
 from typing import Protocol
 
 from modelatlas.errors import FieldError
@@ -243,14 +244,19 @@ class CompactRange:
         return keys
 
     def append(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
+        size = self.size
+        self.size = size + 1
+        hashes = self.hashes
+        if not size & 1:  # half the leaves complete no node: the common case, kept short
+            hashes.append(leaf)
+            return []
         made: list[tuple[int, int, bytes]] = []
-        node, level, idx, size = leaf, 0, self.size, self.size
+        node, level = leaf, 0
         while size & 1:
-            node = node_hash(self.hashes.pop(), node)
-            level, idx, size = level + 1, idx >> 1, size >> 1
-            made.append((level, idx, node))
-        self.hashes.append(node)
-        self.size += 1
+            node = sha256(b"\x01" + hashes.pop() + node).digest()  # node_hash, inline
+            level, size = level + 1, size >> 1
+            made.append((level, size, node))
+        hashes.append(node)
         return made
 
     def root(self) -> bytes:

@@ -30,7 +30,7 @@ from modelatlas.integrity.note import Checkpoint, Verifier, open_checkpoint
 
 # (seq, time, actor, action, ref, payload text, payload_sha256)
 EventTuple = tuple[Any, ...]
-# (leaf_index, seq, leaf hash)
+# (seq, leaf hash), in leaf order
 LeafTuple = tuple[Any, ...]
 
 
@@ -63,6 +63,8 @@ def open_checkpoints(notes: Iterable[str], verifier: Verifier,
 
 
 class _Replay:
+    """The replay's state between events; the per-event work is in :meth:`run`."""
+
     def __init__(self, heads: list[Checkpoint], leaves: Iterator[LeafTuple] | None) -> None:
         self.heads = [h for h in heads if h.size > 0]
         self.leaves = leaves
@@ -71,37 +73,41 @@ class _Replay:
         self.since_good: int | None = None  # first seq after the last matching head
         self.last_seq = 0
 
-    def event(self, row: EventTuple) -> None:
-        seq, at, actor, action, ref, payload, digest = row
-        seq = int(seq)
-        if seq <= self.last_seq:
-            raise _bad(seq, f"out of order: seq {seq} follows seq {self.last_seq}")
-        if hashlib.sha256(payload.encode()).hexdigest() != digest:
-            raise _bad(seq, "the payload does not match its payload_sha256")
-        leaf = event_leaf_hash(seq, at, actor, action, ref, digest)
-        if self.leaves is not None:
-            self._against_stored(seq, leaf)
-        if self.since_good is None:
-            self.since_good = seq
-        self.tree.append(leaf)
-        self.last_seq = seq
-        heads = self.heads
-        if self.next_head < len(heads) and heads[self.next_head].size == self.tree.size:
-            self._against_head(heads[self.next_head])
+    def _next_size(self) -> int:
+        return self.heads[self.next_head].size if self.next_head < len(self.heads) else -1
 
-    def _against_stored(self, seq: int, leaf: bytes) -> None:
-        assert self.leaves is not None
-        stored = next(self.leaves, None)
-        if stored is None:
-            raise _bad(seq, "the event is not in the Merkle tree (appended behind its back)")
-        _, stored_seq, stored_hash = stored
-        stored_seq = int(stored_seq)
-        if stored_seq < seq:
-            raise _bad(stored_seq, f"the event is missing (the log jumps to seq {seq})")
-        if stored_seq > seq:
-            raise _bad(seq, "the event is not in the Merkle tree (inserted behind its back)")
-        if bytes(stored_hash) != leaf:
-            raise _bad(seq, "the event differs from the one the tree recorded")
+    def run(self, events: Iterable[EventTuple]) -> None:
+        """Check every event: one tight loop (a replay of millions of events spends its
+        time here), hashing inline; the rare paths (a head reached, a failure) leave it."""
+        sha256, leaf_of = hashlib.sha256, event_leaf_hash
+        tree = self.tree
+        leaves = None if self.leaves is None else iter(self.leaves)  # the C iterator
+        stack, size, last = tree.hashes, tree.size, self.last_seq
+        push, pop = stack.append, stack.pop
+        since_good, head_size = self.since_good, self._next_size()
+        for seq, at, actor, action, ref, payload, digest in events:
+            if seq <= last:
+                raise _bad(seq, f"out of order: seq {seq} follows seq {last}")
+            if sha256(payload.encode()).hexdigest() != digest:
+                raise _bad(seq, "the payload does not match its payload_sha256")
+            leaf = leaf_of(seq, at, actor, action, ref, digest)
+            if leaves is not None:
+                stored = next(leaves, None)
+                if stored is None or stored[0] != seq or stored[1] != leaf:
+                    _stored_mismatch(seq, leaf, stored)
+            if since_good is None:
+                since_good = seq
+            node, n = leaf, size  # CompactRange.append, inline
+            while n & 1:
+                node = sha256(b"\x01" + pop() + node).digest()
+                n >>= 1
+            push(node)
+            size, last = size + 1, seq
+            if size == head_size:
+                tree.size, self.since_good = size, since_good
+                self._against_head(self.heads[self.next_head])
+                since_good, head_size = None, self._next_size()
+        tree.size, self.last_seq, self.since_good = size, last, since_good
 
     def _against_head(self, head: Checkpoint) -> None:
         if self.tree.root() != head.root:
@@ -115,7 +121,7 @@ class _Replay:
         if self.leaves is not None:
             stored = next(self.leaves, None)
             if stored is not None:
-                raise _bad(int(stored[1]), "the event is missing (the log was truncated)")
+                raise _bad(int(stored[0]), "the event is missing (the log was truncated)")
         if self.next_head < len(self.heads):
             head = self.heads[self.next_head]
             raise _bad(self.since_good or None,
@@ -125,6 +131,19 @@ class _Replay:
             raise _bad(self.since_good, "events after the last signed head are not covered")
 
 
+def _stored_mismatch(seq: int, leaf: bytes, stored: LeafTuple | None) -> None:
+    """Raise for an event whose stored leaf (the next in leaf order) is not its own."""
+    if stored is None:
+        raise _bad(seq, "the event is not in the Merkle tree (appended behind its back)")
+    stored_seq = int(stored[0])
+    if stored_seq < seq:
+        raise _bad(stored_seq, f"the event is missing (the log jumps to seq {seq})")
+    if stored_seq > seq:
+        raise _bad(seq, "the event is not in the Merkle tree (inserted behind its back)")
+    if bytes(stored[1]) != leaf:
+        raise _bad(seq, "the event differs from the one the tree recorded")
+
+
 def replay(events: Iterable[EventTuple], heads: list[Checkpoint], *,
            leaves: Iterator[LeafTuple] | None = None,
            require_covered: bool = False) -> Verified:
@@ -132,9 +151,7 @@ def replay(events: Iterable[EventTuple], heads: list[Checkpoint], *,
     :class:`VerificationFailed` naming the first bad seq, or return what was checked."""
     started = time.perf_counter()
     run = _Replay(heads, leaves)
-    step = run.event
-    for row in events:
-        step(row)
+    run.run(events)
     run.finish(require_covered=require_covered)
     return Verified(run.tree.size, run.tree.root(), len(heads), run.last_seq,
                     time.perf_counter() - started)

@@ -31,6 +31,7 @@ from modelatlas.registry.lineage_types import (
     LineagePaths,
     LineageQuery,
 )
+from modelatlas.registry.run_types import RunRecord, RunRecorded
 from modelatlas.registry.service import Registry
 from modelatlas.registry.types import (
     Asset,
@@ -90,6 +91,8 @@ __all__ = [
     "RequirementsIn",
     "ResolutionOut",
     "ResolveRequest",
+    "RunRecord",
+    "RunRecorded",
     "RunSpec",
     "SearchResult",
     "Suggestion",

@@ -10,7 +10,9 @@ needs its change covered by a signed head asks for the checkpoint after its writ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, closing
+from dataclasses import replace
 from itertools import islice
 from typing import IO, TYPE_CHECKING
 
@@ -18,18 +20,19 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from modelatlas.errors import FieldError, InvalidInput, NotFound
-from modelatlas.integrity import log, merkle
+from modelatlas.integrity import log, merkle, witness
 from modelatlas.integrity.errors import VerificationFailed
 from modelatlas.integrity.export import write_export
 from modelatlas.integrity.keys import load_signer
 from modelatlas.integrity.leaf import leaf_data
-from modelatlas.integrity.note import Checkpoint, Signer
+from modelatlas.integrity.note import Checkpoint, Signer, Verifier, open_note
 from modelatlas.integrity.verify import open_checkpoints, replay
 from modelatlas.registry._rows import utcnow
 from modelatlas.registry.audit_types import (
     AuditCheckpoint,
     AuditVerification,
     ConsistencyProof,
+    CosignRequest,
     InclusionProof,
     b64,
 )
@@ -73,9 +76,12 @@ class AuditService:
                                public_key=str(self._audit_signer(origin).verifier))
 
     # checkpoints -------------------------------------------------------------------------
-    def audit_checkpoint(self) -> AuditCheckpoint:
+    def audit_checkpoint(self, *, witnesses: Sequence[str] = ()) -> AuditCheckpoint:
         """The newest signed checkpoint, covering every event committed before the call
-        (signed now if the tree grew since the last one)."""
+        (signed now if the tree grew since the last one). With ``witnesses`` (key names),
+        the newest checkpoint co-signed by all of them, however old (NotFound if none)."""
+        if witnesses:
+            return self._cosigned_checkpoint(list(witnesses))
         with self.db.read() as conn:
             origin = self._audit_origin(conn)
             head, latest = log.head(conn), log.latest_checkpoint(conn)
@@ -93,6 +99,29 @@ class AuditService:
             except IntegrityError:
                 continue  # another server stored this size first: read theirs
         raise VerificationFailed("could not store a checkpoint")  # pragma: no cover
+
+    def _cosigned_checkpoint(self, names: list[str]) -> AuditCheckpoint:
+        with self.db.read() as conn:
+            origin = self._audit_origin(conn)
+            found = witness.latest_cosigned(conn, names)
+        if found is None:
+            raise NotFound(f"no checkpoint is co-signed by {', '.join(names)} yet",
+                           errors=[FieldError("/witness", "no cosigned checkpoint")])
+        return self._wire(found, origin)
+
+    def audit_cosign(self, body: CosignRequest) -> AuditCheckpoint:
+        """Keep a witness's cosignature on a checkpoint this registry signed: the stored
+        note gains the witness's signature line, checked with ``body.witness_key``."""
+        witness_key = Verifier.parse(body.witness_key)
+        with self.db.write() as conn:
+            origin = self._audit_origin(conn)
+            log_key = self._audit_signer(origin).verifier
+            size = Checkpoint.parse(open_note(body.signed_note, log_key)).size
+            stored = witness.checkpoint_at(conn, size)
+            merged = witness.merge_cosignature(stored.signed_note, body.signed_note,
+                                               log_key=log_key, witness_key=witness_key)
+            witness.set_note(conn, size, merged)
+        return self._wire(replace(stored, signed_note=merged), origin)
 
     # proofs ------------------------------------------------------------------------------
     def audit_inclusion_proof(self, seq: int, *, tree_size: int | None = None) -> InclusionProof:

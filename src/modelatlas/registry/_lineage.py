@@ -7,7 +7,7 @@ blast radius of a change. Input is checked here; the walks run in the database
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from pydantic import ValidationError
@@ -17,7 +17,13 @@ from modelatlas import lineage
 from modelatlas.errors import FieldError, InvalidInput, NotFound
 from modelatlas.refs import Ref, check_kind
 from modelatlas.registry import _queries as q
-from modelatlas.registry._rows import check_limit, decode_cursor, encode_cursor, format_ref
+from modelatlas.registry._rows import (
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+    format_ref,
+    trusted,
+)
 from modelatlas.registry.lineage_types import (
     MAX_DEPTH,
     BlastRadius,
@@ -45,11 +51,16 @@ def _ref_of(node: lineage.Reached) -> str:
 
 
 def _node(node: lineage.Reached) -> LineageNode:
-    return LineageNode.model_construct(
-        ref=_ref_of(node), kind=node.kind, state=node.state, created_at=node.created_at,
-        depth=node.depth,
-        direction=cast(Literal["upstream", "downstream", "root"], node.direction),
-    )
+    # trusted(): the walk's rows are the model's shape already; model_construct was half
+    # the cost of a 60-node walk
+    return trusted(LineageNode, {
+        "ref": _ref_of(node), "kind": node.kind, "state": node.state,
+        "created_at": node.created_at, "depth": node.depth, "direction": node.direction,
+    })
+
+
+def _edge(source: str, relation: str, target: str) -> LineageEdge:
+    return trusted(LineageEdge, {"source": source, "relation": relation, "target": target})
 
 
 def _parse_query(query: LineageQuery | Mapping[str, Any] | None) -> LineageQuery:
@@ -111,8 +122,8 @@ class LineageService:
         return LineageGraph(
             root=str(parsed_ref), query=parsed,
             nodes=[_node(n) for n in found.nodes],
-            edges=[LineageEdge.model_construct(source=refs[e.source_id], relation=e.relation,
-                                               target=refs[e.target_id]) for e in found.edges],
+            edges=[_edge(refs[e.source_id], e.relation, refs[e.target_id])
+                   for e in found.edges],
             truncated=found.truncated,
         )
 

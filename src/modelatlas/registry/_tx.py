@@ -84,10 +84,8 @@ class WriteTx:
         if not self.pending:
             return
         rows = [self._event_row(event, asset_id) for event, asset_id in self.pending]
-        audit_log.lock(self.conn)  # before the insert: sequence numbers in commit order
-        _INSERT_EVENTS.executemany(self.conn, rows)
+        append_events(self.conn, rows)
         self.pending.clear()
-        audit_log.extend(self.conn)  # the Merkle tree covers exactly the committed events
 
     def emit_now(self, action: Action, ref: str, payload: dict[str, Any],
                  asset_id: int | None) -> int:
@@ -96,11 +94,9 @@ class WriteTx:
         the order of the log is the order of emission."""
         self.flush_events()
         row = self._event_row(PendingEvent(action, ref, payload), asset_id)
-        audit_log.lock(self.conn)
-        seq = int(self.conn.execute(events.insert().values(**row).returning(events.c.seq))
-                  .scalar_one())
-        audit_log.extend(self.conn)
-        return seq
+        # the tree's lock is held and every event goes through append_events, so the
+        # newest leaf is this event
+        return append_events(self.conn, [row]).last_seq
 
     def _event_row(self, event: PendingEvent, asset_id: int | None) -> dict[str, Any]:
         body = canonical(event.payload)
@@ -240,6 +236,15 @@ class WriteTx:
             _INSERT_RELATIONS.executemany(self.conn, list(self._new_links.values()))
             self._new_links.clear()
 
+
+
+def append_events(conn: Connection, rows: list[dict[str, Any]]) -> audit_log.TreeHead:
+    """Insert event rows and extend the Merkle tree over them, in the caller's transaction:
+    the one path by which events are written (service writes, bulk loads), so the tree
+    covers exactly the committed events. Returns the new tree head."""
+    locked = audit_log.lock(conn)  # before the insert: sequence numbers in commit order
+    _INSERT_EVENTS.executemany(conn, rows)
+    return audit_log.extend(conn, locked)
 
 
 def relation_payload(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from modelatlas.integrity import merkle
 from modelatlas.integrity.note import Checkpoint, Verifier, open_checkpoint
@@ -34,6 +34,14 @@ class AuditCheckpoint(BaseModel):
         alone: a server could send any key); return the verified head."""
         verifier = public_key if isinstance(public_key, Verifier) else Verifier.parse(public_key)
         return open_checkpoint(self.signed_note, verifier, origin=self.origin)
+
+
+class CosignRequest(BaseModel):
+    """A witness's co-signed copy of a checkpoint the registry signed, and the witness's
+    verifier key (the registry keeps only a signature line it checked with that key)."""
+
+    signed_note: str = Field(max_length=100_000)
+    witness_key: str = Field(max_length=1_000)
 
 
 class InclusionProof(BaseModel):

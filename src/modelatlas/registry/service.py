@@ -45,6 +45,7 @@ from modelatlas.registry._rows import (
     merge_patch,
     utcnow,
 )
+from modelatlas.registry._runs import RunService
 from modelatlas.registry._search import SearchService
 from modelatlas.registry._suggest import SuggestService
 from modelatlas.registry._taxonomy import TaxonomyService
@@ -77,7 +78,7 @@ def _as_ref(ref: str | Ref, path: str = "/ref") -> Ref:
 
 class Registry(SearchService, SuggestService, TaxonomyService, DepsService, ImpactService,
                ProvenanceService, LineageService, OpenLineageService, WithdrawalService,
-               AttestationService, AuditService):
+               AttestationService, AuditService, RunService):
     """ModelAtlas's service layer over one database."""
 
     def __init__(self, db: Database, settings: Settings | None = None) -> None:
