@@ -1,5 +1,5 @@
 """What an operator with write access to the database can do to the audit log, for the
-client-trust tests: rewrite old events, rebuild the whole tree from them and sign a fresh
+tamper and client-trust tests: rewrite old events, rebuild the whole tree from them and sign a fresh
 checkpoint with the log's own key, so that every check the server can make passes (a
 module of its own, not conftest, so test files import it by a unique name)."""
 
@@ -12,9 +12,9 @@ from modelatlas.integrity.merkle import EMPTY_ROOT
 from modelatlas.registry import Registry
 
 
-def rewrite_and_resign(registry: Registry, *statements: str, **params: int) -> None:
-    """Run ``statements`` on ``events`` with the append-only trigger off, rebuild the
-    tree tables from the rewritten events, drop every signed head and sign a new one."""
+def tamper(registry: Registry, *statements: str, **params: int) -> None:
+    """What an attacker with write access to the database does: switch the append-only
+    trigger off, run ``statements`` on the tables, switch it back on."""
     with registry.db.writer.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql("ALTER TABLE events DISABLE TRIGGER USER")
@@ -25,6 +25,13 @@ def rewrite_and_resign(registry: Registry, *statements: str, **params: int) -> N
             conn.execute(sa.text(statement), params)
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql("ALTER TABLE events ENABLE TRIGGER USER")
+
+
+def rewrite_and_resign(registry: Registry, *statements: str, **params: int) -> None:
+    """:func:`tamper` with ``statements``, then rebuild the tree tables from the rewritten
+    events, drop every signed head and sign a new one."""
+    tamper(registry, *statements, **params)
+    with registry.db.writer.begin() as conn:
         for table in ("audit_checkpoints", "merkle_nodes", "audit_leaves"):
             conn.exec_driver_sql(f"DELETE FROM {table}")
         conn.execute(sa.text("UPDATE audit_tree SET size = 0, last_seq = 0, root = :r"),

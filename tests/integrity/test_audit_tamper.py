@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
+from audit_forge import tamper
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
@@ -24,21 +25,6 @@ def _log(registry: Registry, count: int = 8) -> list[int]:
     return [e.seq for e in registry.events(after=0, limit=100).items]
 
 
-def _tamper(registry: Registry, *statements: str, **params: int) -> None:
-    """What an attacker with write access to the database does: switch the append-only
-    trigger off, change rows, switch it back on."""
-    with registry.db.writer.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("ALTER TABLE events DISABLE TRIGGER USER")
-        else:
-            conn.exec_driver_sql("DROP TRIGGER events_no_update")
-            conn.exec_driver_sql("DROP TRIGGER events_no_delete")
-        for statement in statements:
-            conn.execute(sa.text(statement), params)
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("ALTER TABLE events ENABLE TRIGGER USER")
-
-
 def _first_bad(registry: Registry) -> int | None:
     with pytest.raises(VerificationFailed) as caught:
         registry.audit_verify()
@@ -47,26 +33,26 @@ def _first_bad(registry: Registry) -> int | None:
 
 def test_an_edited_payload_is_named(registry: Registry) -> None:
     seqs = _log(registry)
-    _tamper(registry, "UPDATE events SET payload = '{\"ref\":\"forged\"}' WHERE seq = :s",
+    tamper(registry, "UPDATE events SET payload = '{\"ref\":\"forged\"}' WHERE seq = :s",
             s=seqs[5])
     assert _first_bad(registry) == seqs[5]
 
 
 def test_an_edited_actor_is_named(registry: Registry) -> None:
     seqs = _log(registry)
-    _tamper(registry, "UPDATE events SET actor = 'mallory' WHERE seq = :s", s=seqs[2])
+    tamper(registry, "UPDATE events SET actor = 'mallory' WHERE seq = :s", s=seqs[2])
     assert _first_bad(registry) == seqs[2]
 
 
 def test_a_deleted_row_is_named(registry: Registry) -> None:
     seqs = _log(registry)
-    _tamper(registry, "DELETE FROM events WHERE seq = :s", s=seqs[3])
+    tamper(registry, "DELETE FROM events WHERE seq = :s", s=seqs[3])
     assert _first_bad(registry) == seqs[3]
 
 
 def test_reordered_rows_are_named(registry: Registry) -> None:
     seqs = _log(registry)
-    _tamper(registry, "UPDATE events SET seq = 100000 WHERE seq = :a",
+    tamper(registry, "UPDATE events SET seq = 100000 WHERE seq = :a",
             "UPDATE events SET seq = :a WHERE seq = :b",
             "UPDATE events SET seq = :b WHERE seq = 100000", a=seqs[1], b=seqs[6])
     assert _first_bad(registry) == seqs[1]
@@ -74,7 +60,7 @@ def test_reordered_rows_are_named(registry: Registry) -> None:
 
 def test_a_truncated_log_is_named(registry: Registry) -> None:
     seqs = _log(registry)
-    _tamper(registry, "DELETE FROM events WHERE seq >= :s", s=seqs[6])
+    tamper(registry, "DELETE FROM events WHERE seq >= :s", s=seqs[6])
     assert _first_bad(registry) == seqs[6]
 
 
@@ -84,7 +70,7 @@ def test_events_and_leaves_rewritten_together_fail_against_the_signed_head(
     """The attacker also recomputes the stored tree; only the signed heads remain honest:
     the first bad seq is the first event after the last head that still matches."""
     seqs = _log(registry)
-    _tamper(registry, "DELETE FROM events WHERE seq > :s", s=seqs[5])
+    tamper(registry, "DELETE FROM events WHERE seq > :s", s=seqs[5])
     with registry.db.writer.begin() as conn:
         conn.execute(sa.text("DELETE FROM audit_leaves WHERE seq > :s"), {"s": seqs[5]})
     assert _first_bad(registry) == seqs[4]
