@@ -114,6 +114,11 @@ class Ref:
         )
 
     @classmethod
+    def coerce(cls, value: str | Ref, *, path: str = "/ref") -> Ref:
+        """A ref given either parsed or as text (service methods accept both)."""
+        return value if isinstance(value, Ref) else cls.parse(value, path=path)
+
+    @classmethod
     def parse(cls, text: str, *, path: str = "/ref") -> Ref:
         """Parse ``kind:namespace/name@version``; the error names what is wrong."""
         if not isinstance(text, str):

@@ -51,7 +51,7 @@ KEY_FILE = "attestation-ed25519.pem"  # the audit log's checkpoint key is a diff
 
 
 def _ref(ref: str | Ref, path: str = "/ref") -> Ref:
-    return ref if isinstance(ref, Ref) else Ref.parse(ref, path=path)
+    return Ref.coerce(ref, path=path)
 
 
 class AttestationService:

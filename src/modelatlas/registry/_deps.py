@@ -65,7 +65,7 @@ def owner_label(ref: Ref) -> str:
 
 
 def _version_ref(ref: str | Ref, path: str = "/ref") -> Ref:
-    parsed = ref if isinstance(ref, Ref) else Ref.parse(ref, path=path)
+    parsed = Ref.coerce(ref, path=path)
     if parsed.kind != "model_version":
         raise not_a_model_version(parsed, path)
     return parsed

@@ -64,7 +64,7 @@ class ImpactService:
                 .limit(limit + 1)
             )
             if ref is not None:
-                parsed = ref if isinstance(ref, Ref) else Ref.parse(ref, path="/ref")
+                parsed = Ref.coerce(ref, path="/ref")
                 stmt = stmt.where(revalidation_marks.c.asset_id == q.require_id(conn, parsed))
             if after is not None:
                 stmt = stmt.where(revalidation_marks.c.event_seq > after)

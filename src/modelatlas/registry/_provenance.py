@@ -55,7 +55,7 @@ class ProvenanceService:
     def provenance_report(self, ref: str | Ref) -> ProvenanceReport:
         """Raw data -> features -> run -> evaluations -> deployments of model version
         ``ref``, with who and when at each step and what is missing."""
-        parsed = ref if isinstance(ref, Ref) else Ref.parse(ref, path="/ref")
+        parsed = Ref.coerce(ref, path="/ref")
         with self.db.read() as conn:
             return provenance_report(conn, parsed)
 

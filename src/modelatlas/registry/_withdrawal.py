@@ -100,7 +100,7 @@ def _parse(reason: str, category: str, depth: int) -> WithdrawalRequest:
 
 
 def _dataset_ref(ref: str | Ref) -> Ref:
-    parsed = ref if isinstance(ref, Ref) else Ref.parse(ref, path="/ref")
+    parsed = Ref.coerce(ref, path="/ref")
     if parsed.kind != "dataset":
         raise InvalidInput.at("/ref", f"only a dataset version can be withdrawn, not a "
                                       f"{parsed.kind}")
