@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,6 +41,31 @@ class Settings(BaseSettings):
     audit_origin: str | None = Field(
         default=None, description="checkpoint origin line; default modelatlas.local/<log id>"
     )
+
+    # authentication (governance/authn.py checks these at start-up) -------------------
+    auth_required: bool = Field(
+        default=False, description="refuse callers without a valid credential; required "
+        "for `modelatlas serve --host` beyond loopback")
+    token: SecretStr | None = Field(
+        default=None, description="the client's API token or OIDC JWT, sent as "
+        "Authorization: Bearer by the SDK and CLI over HTTP")
+    oidc_issuer: str | None = Field(default=None, description="OIDC issuer URL")
+    oidc_audience: str | None = Field(default=None, description="expected `aud` of OIDC JWTs")
+    oidc_jwks_url: str | None = Field(
+        default=None, description="JWKS URL; default discovered from the issuer")
+    oidc_algorithms: str = Field(
+        default="RS256,ES256,EdDSA", description="accepted JWT algorithms (asymmetric only)")
+    oidc_groups_claim: str = Field(default="groups", description="claim listing groups")
+    oidc_username_claim: str = Field(default="sub", description="claim naming the person")
+    oidc_leeway_seconds: int = Field(default=30, ge=0, le=300, description="clock skew")
+    trusted_proxies: str = Field(
+        default="", description="comma-separated addresses/networks whose forwarded "
+        "identity header is believed")
+    forwarded_user_header: str = Field(
+        default="X-Forwarded-User", description="identity header a trusted proxy sets")
+    auth_failures_per_minute: int = Field(
+        default=10, ge=1, le=10_000, description="failed authentications per client address "
+        "per minute before it is refused outright")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

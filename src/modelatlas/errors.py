@@ -11,12 +11,15 @@ RFC 9457 problem document and the CLI into a one-line diagnosis, from the same f
     │   ├── UnknownRelation              422  unknown_relation
     │   └── MetadataInvalid              422  metadata_invalid
     ├── MalformedBody                    400  malformed_body       (JSON that is not acceptable)
+    ├── Unauthenticated                  401  unauthenticated      (no or a bad credential)
+    ├── Forbidden                        403  forbidden            (role does not allow it)
     ├── NotFound                         404  not_found
     ├── AlreadyExists                    409  already_exists
     ├── Conflict                         409  conflict             (idempotency key reuse ...)
     ├── PreconditionFailed               412  precondition_failed  (stale If-Match revision)
     ├── PreconditionRequired             428  precondition_required
     ├── PayloadTooLarge                  413  payload_too_large
+    ├── TooManyRequests                  429  too_many_requests    (failed authentications)
     └── Unavailable                      503  service_unavailable  (database or server down)
 """
 
@@ -122,6 +125,35 @@ class MalformedBody(ModelAtlasError):
     title = "Malformed request body"
 
 
+class Unauthenticated(ModelAtlasError):
+    code = "unauthenticated"
+    status = 401
+    title = "Authentication required"
+    remedy = "Send Authorization: Bearer <API token or OIDC token> (MODELATLAS_TOKEN)."
+
+
+class Forbidden(ModelAtlasError):
+    """The caller may not do this. ``action`` and ``required_role`` go into the problem
+    document; the detail names the caller's own role only, never who else holds what."""
+
+    code = "forbidden"
+    status = 403
+    title = "Forbidden"
+    remedy = "Ask an admin of the namespace for the role named above."
+
+    def __init__(self, detail: str, *, errors: list[FieldError] | None = None,
+                 action: str = "", required_role: str | None = None) -> None:
+        super().__init__(detail, errors=errors)
+        self.action = action
+        self.required_role = required_role
+
+    def problem(self, instance: str | None = None) -> dict[str, object]:
+        doc = super().problem(instance)
+        doc["action"] = self.action
+        doc["required_role"] = self.required_role
+        return doc
+
+
 class NotFound(ModelAtlasError):
     code = "not_found"
     status = 404
@@ -158,6 +190,13 @@ class PayloadTooLarge(ModelAtlasError):
     code = "payload_too_large"
     status = 413
     title = "Payload too large"
+
+
+class TooManyRequests(ModelAtlasError):
+    code = "too_many_requests"
+    status = 429
+    title = "Too many requests"
+    remedy = "Wait a minute, then retry with a valid credential."
 
 
 class Unavailable(ModelAtlasError):

@@ -30,6 +30,13 @@ class Action(StrEnum):
     KEY_REVOKED = "key.revoked"
     ATTESTATION_STORED = "attestation.stored"
     DATASET_WITHDRAWN = "dataset.withdrawn"
+    TOKEN_CREATED = "token.created"
+    TOKEN_REVOKED = "token.revoked"
+    AUTH_FAILED = "auth.failed"
+    ACCESS_DENIED = "access.denied"
+    ROLE_GRANTED = "role.granted"
+    ROLE_REVOKED = "role.revoked"
+    NAMESPACE_POLICY_CHANGED = "namespace.policy_changed"
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,12 @@ ROUTES = {
     ("POST", f"{V1}/namespaces/{{namespace}}/keys"),
     ("POST", f"{V1}/namespaces/{{namespace}}/keys/{{key_id}}/revoke"),
     ("GET", "/healthz"), ("GET", "/readyz"),
+    ("POST", f"{V1}/tokens"), ("GET", f"{V1}/tokens"), ("DELETE", f"{V1}/tokens/{{token_id}}"),
+    ("GET", f"{V1}/namespaces/{{namespace}}/grants"),
+    ("POST", f"{V1}/namespaces/{{namespace}}/grants"),
+    ("DELETE", f"{V1}/namespaces/{{namespace}}/grants/{{principal_type}}/{{name}}"),
+    ("GET", f"{V1}/namespaces/{{namespace}}/policy"),
+    ("PUT", f"{V1}/namespaces/{{namespace}}/policy"),
 }
 
 

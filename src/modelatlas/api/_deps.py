@@ -1,4 +1,5 @@
-"""What every router shares: the registry, the caller, paging, and error locations."""
+"""What every router shares: the registry, the authenticated caller, paging, and error
+locations."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
 
+from modelatlas.api.problems import problem_response
 from modelatlas.config import Settings
-from modelatlas.errors import FieldError, ModelAtlasError
+from modelatlas.errors import FieldError, ModelAtlasError, Unauthenticated
+from modelatlas.governance import Principal
+from modelatlas.governance.authn import Network, is_trusted, trusted_networks
 from modelatlas.registry import Registry
 
 API_PREFIX = "/api/v1"
@@ -25,13 +29,77 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_actor(request: Request) -> str:
-    """Who is writing. Until authentication lands, the server's configured actor."""
-    return get_settings(request).actor
+def get_principal(request: Request) -> Principal:
+    """Who is calling, from a verified credential only.
+
+    ``Authorization: Bearer`` carries an API token (``mat_...``) or an OIDC JWT. Without
+    one, a trusted proxy's identity header is believed (from a configured proxy address,
+    never from anyone else); otherwise the caller is the local single-user principal, or
+    401 when authentication is required. A bad credential is 401 even when authentication
+    is not required: a caller who sent one meant to be someone.
+    """
+    known: Principal | None = getattr(request.state, "principal", None)
+    if known is not None:  # authenticated before the body was read (api/strict.py)
+        return known
+    registry, settings = get_registry(request), get_settings(request)
+    networks = _trusted(request)
+    peer = request.client.host if request.client else None
+    from_proxy = is_trusted(peer, networks)
+    client = _client_address(request, peer, from_proxy)
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, value = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise Unauthenticated("the Authorization header must read 'Bearer <token>'")
+        return registry.authenticate(value.strip(), client=client)
+    forwarded = request.headers.get(settings.forwarded_user_header, "").strip()
+    if from_proxy and forwarded:
+        return Principal(kind="user", person=forwarded)
+    if settings.auth_required:
+        raise Unauthenticated("authentication is required")
+    return Principal.local(settings.actor)
+
+
+def get_actor(principal: Annotated[Principal, Depends(get_principal)]) -> str:
+    """Who is writing: the authenticated caller's name, as events record it."""
+    return principal.actor
 
 
 RegistryDep = Annotated[Registry, Depends(get_registry)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
 ActorDep = Annotated[str, Depends(get_actor)]
+AUTHENTICATED = [Depends(get_principal)]  # router dependencies: every route authenticates
+PUBLIC_PATHS = frozenset({"/", "/healthz"})  # the only routes an anonymous caller reaches
+
+
+def _trusted(request: Request) -> tuple[Network, ...]:
+    cached: tuple[Network, ...] | None = getattr(request.app.state, "trusted_proxies", None)
+    if cached is None:
+        cached = trusted_networks(get_settings(request))
+        request.app.state.trusted_proxies = cached
+    return cached
+
+
+def _client_address(request: Request, peer: str | None, from_proxy: bool) -> str:
+    """The address failed attempts are counted against: behind a trusted proxy, the
+    address the proxy saw (the last X-Forwarded-For hop, the one it appended)."""
+    if from_proxy:
+        hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",")]
+        if hops and hops[-1]:
+            return hops[-1]
+    return peer or "unknown"
+
+
+def install_auth(app: FastAPI) -> None:
+    """401 answers say how to authenticate (RFC 6750 ``WWW-Authenticate: Bearer``)."""
+
+    async def on_unauthenticated(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Unauthenticated)
+        response = problem_response(exc, request.url.path)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="modelatlas"'
+        return response
+
+    app.add_exception_handler(Unauthenticated, on_unauthenticated)
 IdempotencyKey = Annotated[
     str | None,
     Header(

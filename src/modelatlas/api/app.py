@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from modelatlas.api import (
+    access,
     assets,
     attestations,
     audit,
@@ -30,12 +31,14 @@ from modelatlas.api import (
     search,
     suggest,
     taxonomy,
+    tokens,
     withdrawal,
 )
-from modelatlas.api._deps import API_PREFIX, RegistryDep
+from modelatlas.api._deps import API_PREFIX, AUTHENTICATED, RegistryDep, install_auth
 from modelatlas.api.problems import PROBLEM_RESPONSES
 from modelatlas.config import Settings
 from modelatlas.errors import Unavailable
+from modelatlas.governance.authn import check_settings
 from modelatlas.registry import Registry
 
 
@@ -44,9 +47,12 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     opened its registry closes it on shutdown)."""
     owned = registry is None
     if registry is None:
+        check_settings(settings or Settings())  # fail closed before opening anything
         registry = Registry.open(settings or Settings())
     settings = settings or registry.settings
     open_registry = registry
+    check_settings(settings)
+    registry.check_authentication()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -59,14 +65,20 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         summary="A metadata-enriched model registry: a living map of an organisation's models.",
         version="1",
         lifespan=lifespan,
+        # with authentication required, the OpenAPI document is served behind it below
+        # and the browser pages (which cannot send a bearer token) are not served
+        openapi_url=None if settings.auth_required else "/openapi.json",
+        docs_url=None if settings.auth_required else "/docs",
+        redoc_url=None if settings.auth_required else "/redoc",
     )
     app.state.registry = registry
     app.state.settings = settings
     problems.install(app)
+    install_auth(app)
     for module in (suggest, assets, models, relations, events, namespaces, search, taxonomy,
                    deps, impact, openlineage, provenance, lineage, withdrawal,
-                   attestations, audit, runs):
-        app.include_router(module.router, prefix=API_PREFIX)
+                   attestations, audit, runs, tokens, access):
+        app.include_router(module.router, prefix=API_PREFIX, dependencies=AUTHENTICATED)
     _add_health(app)
     return app
 
@@ -82,7 +94,7 @@ def _add_health(app: FastAPI) -> None:
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["operations"], summary="Readiness: the database answers",
-             responses={503: PROBLEM_RESPONSES["4XX"]})
+             responses={503: PROBLEM_RESPONSES["4XX"]}, dependencies=AUTHENTICATED)
     def readyz(registry: RegistryDep) -> dict[str, str]:
         try:
             registry.ping()
@@ -90,3 +102,8 @@ def _add_health(app: FastAPI) -> None:
             problems.logger.warning("readiness check failed: %s", exc)
             raise Unavailable("the database does not answer") from None
         return {"status": "ready"}
+
+    if app.openapi_url is None:
+        @app.get("/openapi.json", include_in_schema=False, dependencies=AUTHENTICATED)
+        def openapi() -> dict[str, object]:
+            return app.openapi()

@@ -16,8 +16,10 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 
+from modelatlas.api._deps import get_principal
 from modelatlas.config import Settings
 from modelatlas.errors import FieldError, MalformedBody, PayloadTooLarge
 from modelatlas.jsonsafe import loads
@@ -140,6 +142,9 @@ class StrictJSONRoute(APIRoute):
         async def strict_handler(request: Request) -> Response:
             _check_url(request)
             if has_body:
+                # Who is calling comes before what they sent: an anonymous caller gets
+                # 401, not a verdict on a body nobody may send.
+                request.state.principal = await run_in_threadpool(get_principal, request)
                 await read_strict_json(request, request.app.state.settings)
                 refuse_nul(request._json if request._body else None)
             return await handler(request)

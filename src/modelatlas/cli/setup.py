@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 
 import typer
 
 from modelatlas.cli._app import app
-from modelatlas.cli._common import HomeOption, handles_errors, open_registry, settings_for
+from modelatlas.cli._common import (
+    HomeOption,
+    fail,
+    handles_errors,
+    open_registry,
+    settings_for,
+)
+from modelatlas.config import Settings
+from modelatlas.errors import ModelAtlasError
+from modelatlas.governance.authn import check_settings
 
 
 @app.command()
@@ -40,5 +50,30 @@ def serve(
     if home is not None:
         # The app factory reads its settings from the environment, in this process.
         os.environ["MODELATLAS_HOME"] = str(home)
+    check_serve(host, settings_for(home))
     uvicorn.run("modelatlas.api:create_app", factory=True, host=host, port=port,
                 log_level=log_level)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name other than localhost may resolve to anything
+
+
+def check_serve(host: str, settings: Settings) -> None:
+    """Refuse to start half-protected: a broken authentication configuration stops
+    ``serve``, and listening beyond loopback needs ``MODELATLAS_AUTH_REQUIRED=true``
+    (otherwise anyone who can reach the port acts as the local user)."""
+    try:
+        check_settings(settings)
+    except ModelAtlasError as exc:
+        raise fail(exc.diagnosis()) from None
+    if not is_loopback(host) and not settings.auth_required:
+        raise fail(f"refusing to listen on {host} without authentication: set "
+                   "MODELATLAS_AUTH_REQUIRED=true (and create a token with `modelatlas "
+                   "tokens create`, or configure MODELATLAS_OIDC_ISSUER), or serve on "
+                   "127.0.0.1")

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from modelatlas.client._access import AccessAPI
 from modelatlas.client._attestations import ArtifactsAPI, AttestationsAPI
 from modelatlas.client._audit import AuditAPI, AuditCheck
 from modelatlas.client._deps import DepsAPI, environment_from_freeze, requirements_from_file
@@ -29,6 +30,7 @@ from modelatlas.client._lineage import LineageAPI
 from modelatlas.client._local import _LocalTransport
 from modelatlas.client._provenance import ProvenanceAPI
 from modelatlas.client._runs import RunsAPI
+from modelatlas.client._tokens import TokensAPI
 from modelatlas.client._transport import _given, _Transport, _validated
 from modelatlas.config import Settings
 from modelatlas.errors import InvalidInput
@@ -54,7 +56,7 @@ from modelatlas.search.taxonomy import Expansion, LoadSummary, Term, parse_vocab
 __all__ = [
     "AssetsAPI", "AuditAPI", "AuditCheck",
     "Client", "DepsAPI", "LineageAPI", "ModelsAPI", "NamespacesAPI", "ProvenanceAPI",
-    "RelationsAPI", "RunsAPI", "TaxonomyAPI",
+    "RelationsAPI", "RunsAPI", "TaxonomyAPI", "TokensAPI",
     "environment_from_freeze", "requirements_from_file",
 ]
 
@@ -287,9 +289,14 @@ class Client:
     (``Client.local()``). Use it as a context manager or call :meth:`close`."""
 
     def __init__(
-        self, url: str, *, timeout: float = 30.0, headers: dict[str, str] | None = None
+        self, url: str, *, timeout: float = 30.0, headers: dict[str, str] | None = None,
+        token: str | None = None,
     ) -> None:
-        self._init(_HttpTransport(url, timeout=timeout, headers=headers))
+        """``token``: an API token or OIDC JWT sent as ``Authorization: Bearer``; default
+        ``MODELATLAS_TOKEN``."""
+        if token is None and (configured := Settings().token) is not None:
+            token = configured.get_secret_value()
+        self._init(_HttpTransport(url, timeout=timeout, headers=headers, token=token))
 
     def _init(self, transport: _Transport) -> None:
         self._transport = transport
@@ -305,6 +312,8 @@ class Client:
         self.attestations = AttestationsAPI(transport)
         self.audit = AuditAPI(transport)
         self.runs = RunsAPI(transport)
+        self.tokens = TokensAPI(transport)
+        self.access = AccessAPI(transport)
 
     @classmethod
     def local(

@@ -35,6 +35,12 @@ from modelatlas.registry import (
     WhyRequest,
     WhyResult,
 )
+from modelatlas.registry.access_types import (
+    GrantIn,
+    NamespacePolicyIn,
+    NamespacePolicyOut,
+    RoleGrant,
+)
 from modelatlas.registry.attestation_types import (
     ArtifactManifest,
     Attestation,
@@ -59,6 +65,7 @@ from modelatlas.registry.lineage_types import (
 )
 from modelatlas.registry.provenance_types import ProvenanceMetrics, ProvenanceReport
 from modelatlas.registry.run_types import RunRecord, RunRecorded
+from modelatlas.registry.token_types import Token, TokenCreate, TokenCreated
 from modelatlas.registry.withdrawal_types import Withdrawal, WithdrawalRequest
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term
 
@@ -113,11 +120,13 @@ def quote_ref(ref: str) -> str:
 class _HttpTransport:
     """Calls the REST API with httpx; problem documents become ModelAtlasErrors."""
 
-    def __init__(self, url: str, *, timeout: float, headers: dict[str, str] | None) -> None:
+    def __init__(self, url: str, *, timeout: float, headers: dict[str, str] | None,
+                 token: str | None = None) -> None:
         self.url = url.rstrip("/")
-        self.http = httpx.Client(
-            base_url=self.url + API_PREFIX, timeout=timeout, headers=headers or {}
-        )
+        sent = dict(headers or {})
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        self.http = httpx.Client(base_url=self.url + API_PREFIX, timeout=timeout, headers=sent)
 
     def _call(
         self,
@@ -438,6 +447,43 @@ class _HttpTransport:
     def audit_cosign(self, body: CosignRequest) -> AuditCheckpoint:
         return AuditCheckpoint.model_validate(
             self._call("POST", "/audit/checkpoint/cosign", body=body))
+
+    # --- access ---
+    def _grants_path(self, namespace: str) -> str:
+        return f"/namespaces/{quote(namespace, safe='')}/grants"
+
+    def list_grants(self, namespace: str) -> list[RoleGrant]:
+        data = self._call("GET", self._grants_path(namespace))
+        return [RoleGrant.model_validate(item) for item in data]
+
+    def grant_role(self, namespace: str, body: GrantIn) -> RoleGrant:
+        return RoleGrant.model_validate(
+            self._call("POST", self._grants_path(namespace), body=body))
+
+    def revoke_role(self, namespace: str, principal_type: str, name: str) -> RoleGrant:
+        path = (f"{self._grants_path(namespace)}/{quote(principal_type, safe='')}"
+                f"/{quote(name, safe='')}")
+        return RoleGrant.model_validate(self._call("DELETE", path))
+
+    def namespace_policy(self, namespace: str) -> NamespacePolicyOut:
+        path = f"/namespaces/{quote(namespace, safe='')}/policy"
+        return NamespacePolicyOut.model_validate(self._call("GET", path))
+
+    def set_namespace_policy(self, namespace: str,
+                             body: NamespacePolicyIn) -> NamespacePolicyOut:
+        path = f"/namespaces/{quote(namespace, safe='')}/policy"
+        return NamespacePolicyOut.model_validate(self._call("PUT", path, body=body))
+
+
+    # --- tokens ---
+    def create_token(self, body: TokenCreate) -> TokenCreated:
+        return TokenCreated.model_validate(self._call("POST", "/tokens", body=body))
+
+    def tokens(self) -> list[Token]:
+        return [Token.model_validate(t) for t in self._call("GET", "/tokens")]
+
+    def revoke_token(self, token_id: str) -> Token:
+        return Token.model_validate(self._call("DELETE", f"/tokens/{quote(token_id, safe='')}"))
 
 
 def _given_params(**params: int | None) -> dict[str, int]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from modelatlas.governance.principal import Principal
 from modelatlas.registry import (
     Asset,
     AssetCreate,
@@ -31,6 +32,12 @@ from modelatlas.registry import (
     WhyRequest,
     WhyResult,
 )
+from modelatlas.registry.access_types import (
+    GrantIn,
+    NamespacePolicyIn,
+    NamespacePolicyOut,
+    RoleGrant,
+)
 from modelatlas.registry.attestation_types import (
     ArtifactManifest,
     Attestation,
@@ -55,6 +62,7 @@ from modelatlas.registry.lineage_types import (
 )
 from modelatlas.registry.provenance_types import ProvenanceMetrics, ProvenanceReport
 from modelatlas.registry.run_types import RunRecord, RunRecorded
+from modelatlas.registry.token_types import Token, TokenCreate, TokenCreated
 from modelatlas.registry.withdrawal_types import Withdrawal, WithdrawalRequest
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term
 
@@ -258,3 +266,37 @@ class _LocalTransport:
 
     def audit_cosign(self, body: CosignRequest) -> AuditCheckpoint:
         return self.registry.audit_cosign(body)
+
+    # --- access ---
+    def _principal(self) -> Principal | None:
+        """The in-process client is the embedded single user, under its own name (the
+        tokens methods below use it too)."""
+        return Principal.local(self.actor) if self.actor else None
+
+    def list_grants(self, namespace: str) -> list[RoleGrant]:
+        return self.registry.list_grants(namespace, principal=self._principal())
+
+    def grant_role(self, namespace: str, body: GrantIn) -> RoleGrant:
+        return self.registry.grant_role(namespace, body, principal=self._principal())
+
+    def revoke_role(self, namespace: str, principal_type: str, name: str) -> RoleGrant:
+        return self.registry.revoke_role(namespace, principal_type, name,
+                                         principal=self._principal())
+
+    def namespace_policy(self, namespace: str) -> NamespacePolicyOut:
+        return self.registry.namespace_policy(namespace, principal=self._principal())
+
+    def set_namespace_policy(self, namespace: str,
+                             body: NamespacePolicyIn) -> NamespacePolicyOut:
+        return self.registry.set_namespace_policy(namespace, body,
+                                                  principal=self._principal())
+
+    # --- tokens --- (the caller is self._principal(), defined under access)
+    def create_token(self, body: TokenCreate) -> TokenCreated:
+        return self.registry.create_token(body, principal=self._principal())
+
+    def tokens(self) -> list[Token]:
+        return self.registry.tokens(principal=self._principal())
+
+    def revoke_token(self, token_id: str) -> Token:
+        return self.registry.revoke_token(token_id, principal=self._principal())

@@ -32,6 +32,12 @@ from modelatlas.registry import (
     WhyRequest,
     WhyResult,
 )
+from modelatlas.registry.access_types import (
+    GrantIn,
+    NamespacePolicyIn,
+    NamespacePolicyOut,
+    RoleGrant,
+)
 from modelatlas.registry.attestation_types import (
     ArtifactManifest,
     Attestation,
@@ -56,6 +62,7 @@ from modelatlas.registry.lineage_types import (
 )
 from modelatlas.registry.provenance_types import ProvenanceMetrics, ProvenanceReport
 from modelatlas.registry.run_types import RunRecord, RunRecorded
+from modelatlas.registry.token_types import Token, TokenCreate, TokenCreated
 from modelatlas.registry.withdrawal_types import Withdrawal, WithdrawalRequest
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term
 
@@ -156,3 +163,16 @@ class _Transport(Protocol):
     def audit_consistency_proof(self, from_size: int,
                                 to_size: int | None) -> ConsistencyProof: ...
     def audit_cosign(self, body: CosignRequest) -> AuditCheckpoint: ...
+
+    # --- tokens ---
+    def create_token(self, body: TokenCreate) -> TokenCreated: ...
+    def tokens(self) -> list[Token]: ...
+    def revoke_token(self, token_id: str) -> Token: ...
+
+    # --- access ---
+    def list_grants(self, namespace: str) -> list[RoleGrant]: ...
+    def grant_role(self, namespace: str, body: GrantIn) -> RoleGrant: ...
+    def revoke_role(self, namespace: str, principal_type: str, name: str) -> RoleGrant: ...
+    def namespace_policy(self, namespace: str) -> NamespacePolicyOut: ...
+    def set_namespace_policy(self, namespace: str,
+                             body: NamespacePolicyIn) -> NamespacePolicyOut: ...

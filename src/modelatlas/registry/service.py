@@ -29,6 +29,7 @@ from modelatlas.jsonsafe import canonical, check_tree
 from modelatlas.kinds import SPECS, check_version_policy, validate_metadata
 from modelatlas.refs import Ref, check_kind, check_namespace
 from modelatlas.registry import _queries as q
+from modelatlas.registry._access import AccessService
 from modelatlas.registry._attestations import AttestationService
 from modelatlas.registry._audit import AuditService
 from modelatlas.registry._deps import DepsService
@@ -49,6 +50,7 @@ from modelatlas.registry._runs import RunService
 from modelatlas.registry._search import SearchService
 from modelatlas.registry._suggest import SuggestService
 from modelatlas.registry._taxonomy import TaxonomyService
+from modelatlas.registry._tokens import TokenService
 from modelatlas.registry._tx import WriteTx, check_custom, snapshot_of
 from modelatlas.registry._withdrawal import WithdrawalService, check_state_write
 from modelatlas.registry.types import (
@@ -78,7 +80,7 @@ def _as_ref(ref: str | Ref, path: str = "/ref") -> Ref:
 
 class Registry(SearchService, SuggestService, TaxonomyService, DepsService, ImpactService,
                ProvenanceService, LineageService, OpenLineageService, WithdrawalService,
-               AttestationService, AuditService, RunService):
+               AttestationService, AuditService, RunService, TokenService, AccessService):
     """ModelAtlas's service layer over one database."""
 
     def __init__(self, db: Database, settings: Settings | None = None) -> None:

@@ -333,3 +333,52 @@ attestations = sa.Table(
     sa.Column("created_by", sa.String(200), nullable=False),
     sa.Index(None, "asset_id", "id"),
 )
+
+# API tokens (governance: authentication). Only SHA-256 of "token_id:secret" is kept; the
+# secret is shown once, when the token is created. ``person`` is who the token acts as.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("token_id", sa.String(32), nullable=False, unique=True),
+    sa.Column("secret_sha256", sa.String(64), nullable=False),
+    sa.Column("person", sa.String(200), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("scopes", JSONType, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False),
+    sa.Column("last_used_at", Timestamp, nullable=True),
+    sa.Column("revoked_at", Timestamp, nullable=True),
+    sa.Column("revoked_by", sa.String(200), nullable=True),
+    sa.Index(None, "person", "id"),
+)
+
+# Roles a namespace grants (governance: authorisation). ``namespace`` "*" is registry-wide;
+# ``principal_type`` is user, group or token (``principal_name`` the person, the group or
+# the token id). One role per principal and namespace: granting again replaces it.
+role_grants = sa.Table(
+    "role_grants",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("namespace", sa.String(64), nullable=False),
+    sa.Column("principal_type", sa.String(16), nullable=False),
+    sa.Column("principal_name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.UniqueConstraint("namespace", "principal_type", "principal_name"),
+    # a caller's grants in every namespace at once (what they may read, search filters)
+    sa.Index(None, "principal_type", "principal_name"),
+)
+
+# A namespace's attribute rules; a namespace without a row has the defaults.
+namespace_policies = sa.Table(
+    "namespace_policies",
+    metadata,
+    sa.Column("namespace", sa.String(64), primary_key=True),
+    sa.Column("protected_aliases", JSONType, nullable=False),
+    sa.Column("contributors_read_promoted_only", sa.Boolean, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False),
+)
