@@ -109,15 +109,17 @@ class FacetCounter:
             return assets.c[spec.column or "kind"]
         if spec.type == "json":
             return self.json.text(assets.c.meta, spec.path)
-        if spec.type == "buckets":
-            return _bucket(self.json.number(assets.c.meta, spec.path), spec.bounds)
+        if spec.type == "buckets":  # bucketed when grouped: the CASE names it once per bound
+            return self.json.number(assets.c.meta, spec.path)
         return None
 
     def _group(self, index: int, spec: FacetSpec, hits: Any) -> sa.Select[Any]:
         """(facet index, value, count) per value of one facet over the hits."""
         facet = sa.literal(index, sa.Integer).label("facet")
-        if spec.type in ("column", "json", "buckets"):
-            value = hits.c[f"v{index}"]
+        if spec.type in ("column", "json"):
+            return _grouped(facet, hits.c[f"v{index}"], sa.func.count(), hits)
+        if spec.type == "buckets":
+            value = _bucket(hits.c[f"v{index}"], spec.bounds)
             return _grouped(facet, value, sa.func.count(), hits)
         if spec.type == "tag":
             tags = aliased("asset_tags", f"f_tags_{index}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -86,6 +87,20 @@ def prefixed(column: Any, prefix: str) -> ColumnElement[bool]:
                    sa.func.substr(column, 1, len(prefix)) == prefix)
 
 
+# The statements of the sources every bare keystroke runs are built once, with the prefix
+# as bound parameters (values from _prefix_params): building and compiling them again for
+# each keystroke cost 3-8 ms apiece, a hundred times what SQLite spent running them.
+def _bound_prefixed(column: Any) -> ColumnElement[bool]:
+    prefix = sa.bindparam("prefix", type_=sa.String)
+    return sa.and_(column >= prefix, column < sa.bindparam("prefix_high", type_=sa.String),
+                   sa.func.substr(column, 1, sa.bindparam("prefix_length", type_=sa.Integer))
+                   == prefix)
+
+
+def _prefix_params(prefix: str) -> dict[str, Any]:
+    return {"prefix": prefix, "prefix_high": prefix + _TOP, "prefix_length": len(prefix)}
+
+
 def _fields(ctx: Context, token: str) -> list[Ranked]:
     names = [f for f in query_fields() if f.startswith(token) and f != token]
     if not names:
@@ -96,19 +111,25 @@ def _fields(ctx: Context, token: str) -> list[Ranked]:
             for k, n in keys.items()]
 
 
-def _names(ctx: Context, prefix: str, field: str = "") -> list[Ranked]:
-    if not prefix:
-        return []
+@cache
+def _names_statement() -> sa.Select[Any]:
     inner = (sa.select(assets.c.id, assets.c.kind, assets.c.namespace, assets.c.name)
-             .where(prefixed(assets.c.name, prefix)).order_by(assets.c.name)
+             .where(_bound_prefixed(assets.c.name)).order_by(assets.c.name)
              .limit(CANDIDATES).subquery())
-    weight = sa.func.max(ctx.weight(asset_usage))
-    stmt = (sa.select(inner.c.kind, inner.c.namespace, inner.c.name, weight.label("w"),
+    weight = sa.func.max(usage.decayed_bound(asset_usage))
+    return (sa.select(inner.c.kind, inner.c.namespace, inner.c.name, weight.label("w"),
                       sa.func.count().label("n"))
             .select_from(inner.outerjoin(asset_usage, asset_usage.c.asset_id == inner.c.id))
             .group_by(inner.c.kind, inner.c.namespace, inner.c.name))
+
+
+def _names(ctx: Context, prefix: str, field: str = "") -> list[Ranked]:
+    if not prefix:
+        return []
+    params = {**_prefix_params(prefix),
+              **usage.decay_params(now=ctx.now, half_life_days=ctx.half_life_days)}
     out = []
-    for row in ctx.conn.execute(stmt):
+    for row in ctx.conn.execute(_names_statement(), params):
         kind = "model" if row.kind == "model_version" else row.kind
         out.append((Suggestion(text=field + row.name, kind="name", score=row.w,
                                ref=f"{kind}:{row.namespace}/{row.name}"), float(row.n)))
@@ -119,14 +140,31 @@ def _refs(ctx: Context, kind: str, rest: str, field: str = "") -> list[Ranked]:
     """``fr`` -> namespaces; ``fraud/ch`` -> names; ``fraud/churn@1`` -> versions."""
     space, slash, tail = rest.partition("/")
     name, at, version = tail.partition("@")
-    cond = [assets.c.kind == kind]
+    typed = version if at else name if slash else space
+    params = {**_prefix_params(typed), "ref_kind": kind, "ref_namespace": space,
+              "ref_name": name,
+              **usage.decay_params(now=ctx.now, half_life_days=ctx.half_life_days)}
+    out = []
+    for row in ctx.conn.execute(_refs_statement(bool(slash), bool(at)), params):
+        ref = f"{kind}:{row.namespace}/{row.name}" + (f"@{row.version}" if row.version else "")
+        out.append((Suggestion(text=field + ref, kind="ref", ref=ref, score=row.w),
+                    float(row.n)))
+    return out
+
+
+@cache
+def _refs_statement(slash: bool, at: bool) -> sa.Select[Any]:
+    """The statement of one shape of typed ref (see :func:`_refs`), built once."""
+    cond = [assets.c.kind == sa.bindparam("ref_kind", type_=sa.String)]
+    space = sa.bindparam("ref_namespace", type_=sa.String)
     if not slash:
-        cond.append(prefixed(assets.c.namespace, space))
+        cond.append(_bound_prefixed(assets.c.namespace))
     elif not at:
-        cond += [assets.c.namespace == space, prefixed(assets.c.name, name)]
+        cond += [assets.c.namespace == space, _bound_prefixed(assets.c.name)]
     else:
-        cond += [assets.c.namespace == space, assets.c.name == name,
-                 prefixed(assets.c.version, version)]
+        cond += [assets.c.namespace == space,
+                 assets.c.name == sa.bindparam("ref_name", type_=sa.String),
+                 _bound_prefixed(assets.c.version)]
     inner = (sa.select(assets.c.id, assets.c.namespace, assets.c.name, assets.c.version)
              .where(*cond).order_by(assets.c.namespace, assets.c.name, assets.c.version)
              .limit(CANDIDATES).subquery())
@@ -136,14 +174,8 @@ def _refs(ctx: Context, kind: str, rest: str, field: str = "") -> list[Ranked]:
                   .where(relations.c.target_id == inner.c.id).limit(USES_CAP)
                   .correlate(inner).subquery())
     uses = sa.select(sa.func.count()).select_from(first_uses).scalar_subquery()
-    stmt = (sa.select(inner, ctx.weight(asset_usage).label("w"), uses.label("n"))
+    return (sa.select(inner, usage.decayed_bound(asset_usage).label("w"), uses.label("n"))
             .select_from(inner.outerjoin(asset_usage, asset_usage.c.asset_id == inner.c.id)))
-    out = []
-    for row in ctx.conn.execute(stmt):
-        ref = f"{kind}:{row.namespace}/{row.name}" + (f"@{row.version}" if row.version else "")
-        out.append((Suggestion(text=field + ref, kind="ref", ref=ref, score=row.w),
-                    float(row.n)))
-    return out
 
 
 def _learned(ctx: Context, keys: dict[str, SuggestionKind]) -> dict[str, float]:
@@ -154,27 +186,53 @@ def _learned(ctx: Context, keys: dict[str, SuggestionKind]) -> dict[str, float]:
     return {term: float(w) for term, w in rows}
 
 
-def _tags(ctx: Context, prefix: str) -> list[Ranked]:
+@cache
+def _tag_statements() -> tuple[sa.Select[Any], ...]:
+    """The tags in use (with their counts), then the vocabulary's terms and synonyms."""
     counted = (sa.select(asset_tags.c.tag, sa.func.count().label("n"))
-               .where(prefixed(asset_tags.c.tag, prefix)).group_by(asset_tags.c.tag)
+               .where(_bound_prefixed(asset_tags.c.tag)).group_by(asset_tags.c.tag)
                .order_by(asset_tags.c.tag).limit(CANDIDATES))
+    labels = [sa.select(column, sa.literal(0).label("n")).where(_bound_prefixed(column))
+              .order_by(column).limit(CANDIDATES)
+              for column in (taxonomy_terms.c.term, taxonomy_synonyms.c.synonym)]
+    return (counted, *labels)
+
+
+def _tags(ctx: Context, prefix: str) -> list[Ranked]:
+    if not prefix:  # every tag: the unbounded range the bound statements cannot say
+        return _all_tags(ctx)
+    found: dict[str, float] = {}
+    for stmt in _tag_statements():
+        for label, n in ctx.conn.execute(stmt, _prefix_params(prefix)):
+            found.setdefault(label, float(n))
+    return _ranked_tags(ctx, found)
+
+
+def _all_tags(ctx: Context) -> list[Ranked]:
+    counted = (sa.select(asset_tags.c.tag, sa.func.count().label("n"))
+               .group_by(asset_tags.c.tag).order_by(asset_tags.c.tag).limit(CANDIDATES))
     found: dict[str, float] = {row.tag: float(row.n) for row in ctx.conn.execute(counted)}
     for column in (taxonomy_terms.c.term, taxonomy_synonyms.c.synonym):
-        stmt = sa.select(column).where(prefixed(column, prefix)).order_by(column)
+        stmt = sa.select(column).order_by(column)
         for (label,) in ctx.conn.execute(stmt.limit(CANDIDATES)):
             found.setdefault(label, 0.0)
+    return _ranked_tags(ctx, found)
+
+
+def _ranked_tags(ctx: Context, found: dict[str, float]) -> list[Ranked]:
     learned = _learned(ctx, {f"tag:{t}": "tag" for t in found})
     return [(Suggestion(text=f"tag:{t}", kind="tag", score=learned.get(f"tag:{t}", 0.0)), n)
             for t, n in found.items()]
 
 
 def _namespaces(ctx: Context, prefix: str) -> list[Ranked]:
-    found = _distinct_namespaces(prefix)
-    names = [row.namespace for row in ctx.conn.execute(found)]
+    found = _distinct_namespaces()
+    names = [row.namespace for row in ctx.conn.execute(found, _prefix_params(prefix))]
     return _values(ctx, {f"namespace:{ns}": 0.0 for ns in names})
 
 
-def _distinct_namespaces(prefix: str) -> sa.Select[Any]:
+@cache
+def _distinct_namespaces() -> sa.Select[Any]:
     """The namespaces starting with ``prefix``, by a skip scan of the ``(kind, namespace,
     ...)`` index: per kind, from one namespace straight to the next, so the cost is the
     number of namespaces, not of assets (a GROUP BY read every asset of ``team-1``,
@@ -184,7 +242,8 @@ def _distinct_namespaces(prefix: str) -> sa.Select[Any]:
     kinds = sa.union_all(*(sa.select(sa.literal(k, sa.String).label("kind")) for k in SPECS)
                          ).subquery("suggest_kinds")
     first, later = assets.alias("ns_first"), assets.alias("ns_later")
-    high = prefix + _TOP
+    prefix = sa.bindparam("prefix", type_=sa.String)
+    high = sa.bindparam("prefix_high", type_=sa.String)
     start = sa.select(
         kinds.c.kind.label("kind"),
         sa.select(sa.func.min(first.c.namespace)).where(
@@ -197,7 +256,7 @@ def _distinct_namespaces(prefix: str) -> sa.Select[Any]:
         later.c.namespace < high).scalar_subquery()
     walk = start.union_all(sa.select(start.c.kind, following, start.c.step + 1).where(
         start.c.namespace.is_not(None), start.c.step < CANDIDATES))
-    return (sa.select(walk.c.namespace).where(prefixed(walk.c.namespace, prefix))
+    return (sa.select(walk.c.namespace).where(_bound_prefixed(walk.c.namespace))
             .distinct().order_by(walk.c.namespace).limit(CANDIDATES))
 
 

@@ -59,10 +59,12 @@ def _upsert(conn: Connection, table: sa.Table, key: str, rows: list[dict[str, An
     )
 
 
-def _half(elapsed: Any, half_life: float) -> ColumnElement[float]:
+def _half(elapsed: Any, half_life: float | ColumnElement[float]) -> ColumnElement[float]:
     """``0.5 ** (elapsed / half_life)``, the exponent held in [0, 1000]: PostgreSQL raises on
     a float underflow, and a weight 1000 half-lives old is nothing anyway."""
-    halvings = elapsed / sa.literal(half_life, sa.Float)
+    divisor = half_life if isinstance(half_life, sa.ColumnElement) else sa.literal(
+        half_life, sa.Float)
+    halvings = elapsed / divisor
     bounded = sa.case((halvings <= 0, sa.literal(0.0, sa.Float)),
                       (halvings >= MAX_HALVINGS, sa.literal(MAX_HALVINGS, sa.Float)),
                       else_=halvings)
@@ -95,6 +97,18 @@ def decayed(table: sa.Table, *, now: float, half_life_days: float) -> ColumnElem
     return sa.func.coalesce(
         table.c.score * _half(elapsed, half_life_days * DAY), sa.literal(0.0, sa.Float)
     )
+
+
+def decayed_bound(table: sa.Table) -> ColumnElement[float]:
+    """:func:`decayed` with ``now`` and the half-life as bound parameters (values from
+    :func:`decay_params`), for statements built once and executed many times."""
+    elapsed = sa.bindparam("usage_now", type_=sa.Float) - table.c.touched_at
+    half_life = sa.bindparam("usage_half_life", type_=sa.Float)
+    return sa.func.coalesce(table.c.score * _half(elapsed, half_life), sa.literal(0.0, sa.Float))
+
+
+def decay_params(*, now: float, half_life_days: float) -> dict[str, float]:
+    return {"usage_now": now, "usage_half_life": half_life_days * DAY}
 
 
 def field_term(field: str) -> str:
