@@ -8,11 +8,13 @@ with a column-lineage facet. Events are sent through ``Registry.ingest_openlinea
 requests of ``--batch`` events (1 is what the OpenLineage HTTP transport sends; 100 what a
 batching proxy sends), in event-time order, as a scheduler emits them; and over HTTP to a
 real uvicorn server, one event per POST (what the transports send) from ``--clients``
-concurrent clients. Validation against the OpenLineage JSON Schemas is part of the time.
-Each run reports wall and CPU figures: on a shared machine, compare the CPU ones.
+concurrent clients, which the server groups into shared commits (``--threads`` measures the
+same grouping in-process, without HTTP; ``commits`` counts the write transactions).
+Validation against the OpenLineage JSON Schemas is part of the time. Each run reports wall
+and CPU figures: on a shared machine, compare the CPU ones.
 
-    .venv/bin/python bench/openlineage_bench.py --events 2000 --batch 1 --batch 100 \
-        --batch 1000 --clients 1 --clients 8
+    .venv/bin/python bench/openlineage_bench.py --events 1000 --batch 1 --batch 100 \
+        --batch 1000 --threads 8 --clients 1 --clients 8
 
 Figures go to ``bench/results/openlineage-ingest.json``.
 """
@@ -120,6 +122,43 @@ def measure(stream: list[dict[str, Any]], batch: int, home: Path) -> dict[str, A
             "assets_created": created, "relations_added": relations}
 
 
+def measure_grouped(stream: list[dict[str, Any]], threads: int, home: Path) -> dict[str, Any]:
+    """In-process, one event per call from ``threads`` threads with ``grouped=True``, as the
+    HTTP route calls it: concurrent calls share a transaction (group commit)."""
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    registry = open_registry(home)
+    shares = _shares(stream, threads)
+
+    def send(share: list[dict[str, Any]]) -> None:
+        for event in share:
+            registry.ingest_openlineage(event, grouped=True)
+
+    try:
+        cpu, started = time.process_time(), time.perf_counter()
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(send, shares))
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        registry.close()
+    return {"transport": "in-process grouped", "batch": 1, "threads": threads,
+            "events": len(stream), **_rates(len(stream), seconds, cpu),
+            "commits": _commits(home)}
+
+
+def _shares(stream: list[dict[str, Any]], clients: int) -> list[list[dict[str, Any]]]:
+    """A run's events go to one client, in order, as one scheduler's emitter sends them."""
+    client_of = [int(e["run"]["runId"][:8], 16) % clients for e in stream]
+    return [[e for e, c in zip(stream, client_of, strict=True) if c == n]
+            for n in range(clients)]
+
+
+def _commits(home: Path) -> int:
+    """Write transactions that appended the events: one timestamp per transaction."""
+    with sqlite3.connect(home / "registry.db") as db:
+        return int(db.execute("SELECT COUNT(DISTINCT time) FROM events").fetchone()[0])
+
+
 def _rates(count: int, seconds: float, cpu: float) -> dict[str, Any]:
     """Wall and CPU figures: on a shared machine the CPU time is the one that compares."""
     return {"seconds": round(seconds, 3), "events_per_second": round(count / seconds, 1),
@@ -159,11 +198,7 @@ def measure_http(stream: list[dict[str, Any]], clients: int, home: Path) -> dict
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     server, url = _serve(home)
-    bodies = [json.dumps(e).encode() for e in stream]
-    # a run's events go to one client, in order, as one scheduler's emitter sends them
-    client_of = [int(e["run"]["runId"][:8], 16) % clients for e in stream]
-    shares = [[b for b, c in zip(bodies, client_of, strict=True) if c == n]
-              for n in range(clients)]
+    shares = [[json.dumps(e).encode() for e in share] for share in _shares(stream, clients)]
 
     def send(share: list[bytes]) -> None:
         with httpx.Client(base_url=url, timeout=60) as client:
@@ -180,7 +215,7 @@ def measure_http(stream: list[dict[str, Any]], clients: int, home: Path) -> dict
         server.terminate()
         server.wait(30)
     return {"transport": "http", "batch": 1, "clients": clients, "events": len(stream),
-            **_rates(len(stream), seconds, cpu)}
+            **_rates(len(stream), seconds, cpu), "commits": _commits(home)}
 
 
 def main() -> None:
@@ -189,10 +224,13 @@ def main() -> None:
     parser.add_argument("--batch", type=int, action="append", help="events per request")
     parser.add_argument("--clients", type=int, action="append",
                         help="concurrent HTTP clients sending one event per POST")
+    parser.add_argument("--threads", type=int, action="append",
+                        help="in-process threads sending one event per grouped call")
     parser.add_argument("--work", type=Path, default=Path(__file__).parent / ".work" / "ol")
     args = parser.parse_args()
     stream = events(args.events)
     runs = [measure(stream, batch, args.work / f"b{batch}") for batch in args.batch or [100]]
+    runs += [measure_grouped(stream, n, args.work / f"g{n}") for n in args.threads or []]
     runs += [measure_http(stream, n, args.work / f"http{n}") for n in args.clients or []]
     figures = {
         "benchmark": "openlineage-ingest",
@@ -204,10 +242,12 @@ def main() -> None:
     }
     for run in runs:
         how = (f"http, {run['clients']} clients" if run["transport"] == "http"
+               else f"grouped, {run['threads']} threads" if "threads" in run
                else f"in-process, batch {run['batch']}")
+        commits = f" ({run['commits']} commits)" if "commits" in run else ""
         print(f"{how:>24}: {run['events']} events in {run['seconds']} s = "
               f"{run['events_per_second']} events/s wall, "
-              f"{run['events_per_cpu_second']} events per CPU second")
+              f"{run['events_per_cpu_second']} events per CPU second{commits}")
     out = Path(__file__).parent / "results" / "openlineage-ingest.json"
     out.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"wrote {out}")

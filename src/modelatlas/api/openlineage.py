@@ -72,8 +72,11 @@ async def _events(request: Request, settings: Settings) -> Any:
              summary="Ingest OpenLineage events (one, or a JSON array)")
 async def ingest(request: Request, registry: RegistryDep, actor: ActorDep) -> OpenLineageIngest:
     events = await _events(request, get_settings(request))
-    # the service call blocks on the database: off the event loop, as sync routes run
-    return await run_in_threadpool(registry.ingest_openlineage, events, actor=actor)
+    # the service call blocks on the database: off the event loop, as sync routes run.
+    # One event per POST is what the OpenLineage transports send: concurrent ones share
+    # a commit (grouped), each answered after it.
+    return await run_in_threadpool(registry.ingest_openlineage, events, actor=actor,
+                                   grouped=True)
 
 
 @router.post("/lineage/batch", response_model=OpenLineageIngest, openapi_extra=_BODY,

@@ -40,6 +40,7 @@ class Plan:
     refs: dict[str, Ref] = field(default_factory=dict)
     updates: dict[str, list[Update]] = field(default_factory=dict)
     edges: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    count: int = 0  # the events planned
 
     def touch(self, ref: Ref, update: Update | None = None) -> str:
         key = str(ref)
@@ -55,6 +56,7 @@ class Plan:
 
     def add(self, event: dict[str, Any]) -> None:
         """Map one validated event (run, dataset or job event)."""
+        self.count += 1
         if "run" in event:
             self._run_event(event)
         elif "dataset" in event:
@@ -188,7 +190,41 @@ def _schema(dataset: Ref, facet: Any) -> tuple[Ref, list[dict[str, Any]]] | None
     the same columns always name the same schema version."""
     if not isinstance(facet, dict) or not isinstance(facet.get("fields"), list):
         return None
-    fields = _flatten(facet["fields"])
+    try:
+        sent = orjson.dumps(facet["fields"])
+    except TypeError:  # not JSON data: computed, not remembered
+        found = _flat_fields(facet["fields"])
+    else:
+        found = _flat_fields_of(sent, facet["fields"])
+    if found is None:
+        return None
+    digest, fields = found
+    # copies: the fields become each schema asset's own metadata
+    return schema_ref(dataset, digest), [dict(item) for item in fields]
+
+
+_FIELDS_SEEN: dict[bytes, tuple[str, list[dict[str, Any]]] | None] = {}
+_FIELDS_SEEN_MAX = 4096
+_UNSEEN = object()
+
+
+def _flat_fields_of(sent: bytes, fields: list[Any]) -> tuple[str, list[dict[str, Any]]] | None:
+    """:func:`_flat_fields` remembered by the fields as sent: every event of a job repeats
+    its datasets' schemas, and flattening and hashing them was a fifth of the mapping. A
+    pure function of the bytes, so the memory is only a cache (dropped when full)."""
+    found = _FIELDS_SEEN.get(sent, _UNSEEN)  # one lookup: another thread may clear it
+    if found is not _UNSEEN:
+        return found  # type: ignore[return-value]
+    found = _flat_fields(fields)
+    if len(_FIELDS_SEEN) >= _FIELDS_SEEN_MAX:
+        _FIELDS_SEEN.clear()
+    _FIELDS_SEEN[sent] = found
+    return found
+
+
+def _flat_fields(raw: list[Any]) -> tuple[str, list[dict[str, Any]]] | None:
+    """The schema's version (a digest of its flattened fields) and the fields."""
+    fields = _flatten(raw)
     if not fields:
         return None
     if all(type(value) is str for item in fields for value in item.values()):
@@ -197,7 +233,7 @@ def _schema(dataset: Ref, facet: Any) -> tuple[Ref, list[dict[str, Any]]] | None
     else:
         data = json.dumps(fields, sort_keys=True, separators=(",", ":"),
                           ensure_ascii=False).encode("utf-8")
-    return schema_ref(dataset, hashlib.sha256(data).hexdigest()[:16]), fields
+    return hashlib.sha256(data).hexdigest()[:16], fields
 
 
 def _flatten(fields: list[Any], prefix: str = "") -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from modelatlas.refs import MAX_NAME, Ref
 
 _NAMESPACE_OK = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _NAMESPACE_BAD = re.compile(r"[^a-z0-9_-]+")
+_NAME_ASCII_OK = re.compile(r"[A-Za-z0-9._-]+")  # letters, digits and ._- (see name_for)
 MAX_NAMESPACE = 63
 DATASET_VERSION = "live"  # an OpenLineage dataset is a table or path that changes in place
 
@@ -50,6 +51,8 @@ def _name_char_ok(ch: str, index: int) -> bool:
 @lru_cache(maxsize=65536)
 def name_for(original: str) -> str:
     """A valid ModelAtlas name for an OpenLineage name."""
+    if len(original) <= MAX_NAME and _NAME_ASCII_OK.fullmatch(original):
+        return original  # the usual case (a run id, a table): valid as it is, and in NFC
     normal = unicodedata.normalize("NFC", original)
     if normal and len(normal) <= MAX_NAME and all(
         _name_char_ok(ch, i) for i, ch in enumerate(normal)

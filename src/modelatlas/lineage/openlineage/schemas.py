@@ -37,6 +37,7 @@ from uuid import UUID
 
 import jsonschema
 import jsonschema_rs
+import orjson
 import referencing
 import referencing.exceptions
 from jsonschema.exceptions import ValidationError, best_match
@@ -373,10 +374,33 @@ def _valid_fast(definition: str, event: dict[str, Any], facets: bool) -> bool:
     for facet in _facets(event):
         url = facet.get("_schemaURL") if isinstance(facet, dict) else None
         ref = _facet_schema_of(url) if isinstance(url, str) else None
-        if ref is not None:
-            validator = _compiled(ref)
-            if validator is None or not validator.is_valid(facet):
-                return False
+        if ref is not None and not _facet_valid(ref, facet):
+            return False
+    return True
+
+
+_VALID_FACETS: set[tuple[str, bytes]] = set()
+_VALID_FACETS_MAX = 8192
+
+
+def _facet_valid(ref: str, facet: Any) -> bool:
+    """``facet`` is valid under ``ref`` (compiled). Facets repeat from event to event (a
+    dataset's schema, a job's type, a DAG run's parent facet): a facet found valid is
+    remembered by its bytes, and the next copy costs a serialisation instead of a
+    conversion into the validator. A pure function of the bytes: the set is a cache."""
+    try:
+        key = (ref, orjson.dumps(facet))
+    except TypeError:
+        key = None
+    if key is not None and key in _VALID_FACETS:
+        return True
+    validator = _compiled(ref)
+    if validator is None or not validator.is_valid(facet):
+        return False
+    if key is not None:
+        if len(_VALID_FACETS) >= _VALID_FACETS_MAX:
+            _VALID_FACETS.clear()
+        _VALID_FACETS.add(key)
     return True
 
 
