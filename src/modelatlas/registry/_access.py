@@ -17,7 +17,7 @@ record survives the refused operation (and so sits in the audit log).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -136,6 +136,26 @@ class AccessService:
                 return decision
             with self.db.read() as conn:
                 return self.check_access(conn, caller, action, namespace, target)
+
+    def authorize_read(self, principal: Principal | None, ref: str, namespace: str,
+                       kind: str, tags: Iterable[str] = ()) -> None:
+        """Reading one asset the caller may not read: recorded as a denied attempt, and
+        answered exactly as for an asset that does not exist (404), so a refusal does not
+        confirm that the asset is there."""
+        if principal is None or principal.is_local:
+            return
+        try:
+            self.authorize(principal, "asset.read", namespace, ref=ref, kind=kind,
+                           tags=frozenset(tags))
+        except AccessDenied:
+            raise NotFound(f"{ref} does not exist",
+                           errors=[FieldError("/ref", "no such asset")]) from None
+
+    @staticmethod
+    def acting(principal: Principal | None, actor: str | None) -> str | None:
+        """Whom a write's events name: the authenticated caller when there is one, else the
+        in-process caller's ``actor`` (``None``: the configured local actor)."""
+        return principal.actor if principal is not None else actor
 
     @contextmanager
     def denials_recorded(self) -> Iterator[None]:
