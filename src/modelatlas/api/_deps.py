@@ -3,7 +3,7 @@ locations."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
@@ -60,12 +60,17 @@ def get_principal(request: Request) -> Principal:
     return Principal.local(settings.actor)
 
 
-def get_actor(principal: Annotated[Principal, Depends(get_principal)]) -> str:
+async def _registry(request: Request) -> Registry:
+    # async: a dependency that does no I/O should not cost a hop through the threadpool
+    return get_registry(request)
+
+
+async def get_actor(principal: Annotated[Principal, Depends(get_principal)]) -> str:
     """Who is writing: the authenticated caller's name, as events record it."""
     return principal.actor
 
 
-RegistryDep = Annotated[Registry, Depends(get_registry)]
+RegistryDep = Annotated[Registry, Depends(_registry)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 ActorDep = Annotated[str, Depends(get_actor)]
 AUTHENTICATED = [Depends(get_principal)]  # router dependencies: every route authenticates
@@ -109,10 +114,10 @@ IdempotencyKey = Annotated[
 ]
 
 
-def page_limit(default: int) -> Callable[..., int]:
+def page_limit(default: int) -> Callable[..., Awaitable[int]]:
     """A ``limit`` query parameter, capped at ``settings.page_limit_max``."""
 
-    def limit_param(
+    async def limit_param(
         request: Request,
         limit: int = Query(default, ge=1, description="page size (capped by the server)"),
     ) -> int:
