@@ -293,3 +293,34 @@ def event_rows(conn: Connection, *, after: int = 0) -> Rows:
 def leaf_rows(conn: Connection) -> Rows:
     """Every stored leaf in leaf order, streamed: ``(seq, hash)``."""
     return Rows(conn, _LEAF_ROWS, (), "audit_leaves")
+
+
+# Ranges for a verification split across processes: events by sequence number, leaves by
+# position, each half-open ``[from, to)`` (primary-key range scans on both backends).
+_EVENT_RANGE = ("SELECT seq, time, actor, action, ref, payload, payload_sha256 FROM events "
+                "WHERE seq >= {p} AND seq < {p} ORDER BY seq")
+_LEAF_RANGE = ("SELECT seq, hash FROM audit_leaves WHERE leaf_index >= {p} AND "
+               "leaf_index < {p} ORDER BY leaf_index")
+_EVENT_AFTER = Prepared(sa.text("SELECT seq FROM events WHERE seq > :s LIMIT 1"))
+_LEAF_OUTSIDE = (Prepared(sa.text("SELECT leaf_index FROM audit_leaves WHERE leaf_index < 0 "
+                                  "LIMIT 1")),
+                 Prepared(sa.text("SELECT leaf_index FROM audit_leaves WHERE "
+                                  "leaf_index >= :n LIMIT 1")))
+
+
+def event_range(conn: Connection, first_seq: int, end_seq: int) -> Rows:
+    """The events with ``first_seq <= seq < end_seq``, streamed as :func:`event_rows`."""
+    return Rows(conn, _EVENT_RANGE, (first_seq, end_seq), "audit_event_range")
+
+
+def leaf_range(conn: Connection, first: int, end: int) -> Rows:
+    """The stored leaves at positions ``first <= leaf_index < end``: ``(seq, hash)``."""
+    return Rows(conn, _LEAF_RANGE, (first, end), "audit_leaf_range")
+
+
+def outside(conn: Connection, tree: TreeHead) -> bool:
+    """Whether an event follows the tree's last one or a leaf lies outside its positions
+    (an event appended, or a leaf written, behind the tree's back)."""
+    return bool(_rows(_EVENT_AFTER, conn, {"s": tree.last_seq})
+                or _rows(_LEAF_OUTSIDE[0], conn, {})
+                or _rows(_LEAF_OUTSIDE[1], conn, {"n": tree.size}))

@@ -266,3 +266,51 @@ class CompactRange:
         for left in reversed(self.hashes[:-1]):
             r = node_hash(left, r)
         return r
+
+
+# --- whole subtrees at once (verification) -----------------------------------------------
+
+_NODE_PREFIXED = b"\x01".__add__
+_DIGEST = type(hashlib.sha256()).digest
+
+
+def perfect_levels(leaves: bytes) -> list[bytes]:
+    """Every perfect-subtree root over ``leaves`` (concatenated leaf hashes of a subtree
+    that starts at an index aligned to a power of two at least its length): level ``k`` is
+    the concatenated nodes ``(k, 0), (k, 1), ...`` relative to the first leaf, an odd node
+    at the end of a level left out, as the stored tree leaves it.
+
+    The hashing runs in ``map`` chains over slices of one buffer per level. That costs
+    about what :meth:`CompactRange.append` does per node (both are bound by the SHA-256
+    call), but keeps every level, so the edge at any size inside is a lookup
+    (:func:`compact_nodes`)."""
+    levels = [leaves]
+    step = 2 * HASH_SIZE
+    while len(levels[-1]) >= step:
+        below = levels[-1]
+        end = len(below) - len(below) % step
+        pairs = map(below.__getitem__, map(slice, range(0, end, step),
+                                           range(step, end + step, step)))
+        levels.append(b"".join(map(_DIGEST, map(sha256, map(_NODE_PREFIXED, pairs)))))
+    return levels
+
+
+def compact_nodes(levels: Sequence[bytes], size: int) -> list[bytes]:
+    """The right edge (:class:`CompactRange` ``hashes``, largest first) of the first
+    ``size`` leaves of the subtree ``levels`` describes (see :func:`perfect_levels`)."""
+    nodes = []
+    for level in range(size.bit_length() - 1, -1, -1):
+        if size >> level & 1:
+            end = (size >> level) * HASH_SIZE
+            nodes.append(levels[level][end - HASH_SIZE:end])
+    return nodes
+
+
+def fold(edge: Sequence[bytes]) -> bytes:
+    """The root of a tree from its right edge (perfect-subtree roots, largest first)."""
+    if not edge:
+        return EMPTY_ROOT
+    r = edge[-1]
+    for left in reversed(edge[:-1]):
+        r = node_hash(left, r)
+    return r
