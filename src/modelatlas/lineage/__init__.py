@@ -5,7 +5,8 @@ Walks are recursive CTEs with an explicit depth bound, one builder per backend
 *downstream* what depends on it), with the relations :mod:`modelatlas.relations` marks
 ``prov_inverse`` (``produced``) followed the other way round.
 
-- :func:`walk`: upstream / downstream / both of one asset, filtered, capped, as of a time;
+- :func:`walk`: upstream / downstream / both of one asset, filtered, capped, as of a time
+  (:func:`walk_rows`: the same answer as rows);
 - :func:`paths_between`: the paths between two assets;
 - :func:`blast_radius`: everything downstream, counted per kind, affected assets paged;
 - :func:`parse_as_of`: a caller's time as the stored UTC text.
@@ -14,7 +15,16 @@ Walks are recursive CTEs with an explicit depth bound, one builder per backend
 from modelatlas.lineage.blast import AFFECTED_KINDS, Blast, blast_radius
 from modelatlas.lineage.history import parse_as_of
 from modelatlas.lineage.paths import Path, PathsResult, paths_between
-from modelatlas.lineage.walk import Direction, Edge, Reached, WalkResult, WalkSpec, walk
+from modelatlas.lineage.walk import (
+    Direction,
+    Edge,
+    Reached,
+    WalkResult,
+    WalkRows,
+    WalkSpec,
+    walk,
+    walk_rows,
+)
 
 __all__ = [
     "AFFECTED_KINDS",
@@ -25,9 +35,11 @@ __all__ = [
     "PathsResult",
     "Reached",
     "WalkResult",
+    "WalkRows",
     "WalkSpec",
     "blast_radius",
     "parse_as_of",
     "paths_between",
     "walk",
+    "walk_rows",
 ]

@@ -5,9 +5,9 @@ matches depends on the direction and on the relation: every relation but the inv
 (``produced``, as :mod:`modelatlas.relations` records with ``prov_inverse``) points from the
 dependent to its dependency, so *downstream* (what depends on X) follows those edges
 backwards (``target_id = X`` -> ``source_id``) and inverse ones forwards. Each step is one
-index lookup per reached asset: ``relations`` has ``(source_id, relation, target_id)`` and
-``(target_id, relation)``; ``relation_history`` has ``(source_id|target_id, relation,
-added_at)``.
+index lookup per reached asset, reading only the index: ``relations`` has ``(source_id,
+relation, target_id)`` and ``(target_id, relation, source_id)`` (migration 0014);
+``relation_history`` has ``(source_id|target_id, relation, added_at)``.
 
 SQLite lets the recursive part of a CTE be several SELECTs, each joining the CTE once;
 PostgreSQL allows one reference, so its step is a ``LATERAL`` union of the lookups.
@@ -87,7 +87,11 @@ class WalkDialect(Protocol):
     from it in at most ``:depth`` hops of ``steps``, once per depth it is reached at.
     Cost: one index lookup per (asset, depth, step)."""
 
-    def walk_cte(self, name: str, hops: list[Step], edges: EdgeSource) -> str: ...
+    def walk_cte(self, name: str, hops: list[Step], edges: EdgeSource, *,
+                 fused: bool = False) -> str:
+        """``fused``: the walk stops after ``:walk_fuse`` rows (its first rows breadth
+        first; the caller learns whether it stopped by counting them)."""
+        ...
 
     def trail_cte(self, hops: list[Step]) -> str:
         """``trail(id, hops, nodes, rels)``: every cycle-free path from ``:source`` over
@@ -100,14 +104,20 @@ class WalkDialect(Protocol):
 
 
 class SqliteWalk:
-    def walk_cte(self, name: str, hops: list[Step], edges: EdgeSource) -> str:
+    def walk_cte(self, name: str, hops: list[Step], edges: EdgeSource, *,
+                 fused: bool = False) -> str:
         branches = [
             f"SELECT r.{s.next}, w.depth + 1 FROM {name} AS w"
             f" JOIN {edges.table} AS r ON r.{s.match} = w.id"
             f" WHERE w.depth < :depth AND r.relation {s.predicate}{edges.alive('r')}"
             for s in hops
         ]
-        return f"{name}(id, depth) AS (SELECT :root, 0 UNION " + " UNION ".join(branches) + ")"
+        # a LIMIT inside the recursive CTE ends the recursion (SQLite expands each row
+        # as it outputs it, so the fuse also bounds the index lookups); outside, SQLite
+        # would compute the whole walk first
+        fuse = " LIMIT :walk_fuse" if fused else ""
+        return (f"{name}(id, depth) AS (SELECT :root, 0 UNION "
+                + " UNION ".join(branches) + fuse + ")")
 
     def trail_cte(self, hops: list[Step]) -> str:
         branches = [
@@ -125,15 +135,22 @@ class SqliteWalk:
 
 
 class PostgresWalk:
-    def walk_cte(self, name: str, hops: list[Step], edges: EdgeSource) -> str:
+    def walk_cte(self, name: str, hops: list[Step], edges: EdgeSource, *,
+                 fused: bool = False) -> str:
         lookups = " UNION ALL ".join(
             f"SELECT r.{s.next} AS id FROM {edges.table} AS r WHERE r.{s.match} = w.id"
             f" AND r.relation {s.predicate}{edges.alive('r')}"
             for s in hops
         )
-        return (f"{name}(id, depth) AS (SELECT CAST(:root AS BIGINT), 0 UNION"
-                f" SELECT s.id, w.depth + 1 FROM {name} AS w"
+        inner = name + "_all" if fused else name
+        walk = (f"{inner}(id, depth) AS (SELECT CAST(:root AS BIGINT), 0 UNION"
+                f" SELECT s.id, w.depth + 1 FROM {inner} AS w"
                 f" CROSS JOIN LATERAL ({lookups}) AS s WHERE w.depth < :depth)")
+        if not fused:
+            return walk
+        # PostgreSQL allows no LIMIT in the recursive term, but computes a recursive CTE
+        # only as far as it is read, one depth after the other
+        return walk + f", {name}(id, depth) AS (SELECT id, depth FROM {inner} LIMIT :walk_fuse)"
 
     def trail_cte(self, hops: list[Step]) -> str:
         lookups = " UNION ALL ".join(
@@ -159,11 +176,13 @@ def dialect_for(name: str) -> WalkDialect:
 
 
 def reached_cte(dialect: WalkDialect, ways: tuple[Way, ...], relations: tuple[str, ...],
-                edges: EdgeSource) -> str:
+                edges: EdgeSource, *, fused: bool = False) -> str:
     """``walk_*`` CTEs and ``reached(id, depth, direction)``: each asset other than the root
     once, at its smallest depth (in both directions, the nearer side; downstream on a tie).
-    The text follows ``WITH RECURSIVE``."""
-    ctes = [dialect.walk_cte(f"walk_{way}", steps(way, relations), edges) for way in ways]
+    ``fused``: each walk stops after ``:walk_fuse`` rows. The text follows ``WITH
+    RECURSIVE``."""
+    ctes = [dialect.walk_cte(f"walk_{way}", steps(way, relations), edges, fused=fused)
+            for way in ways]
     sides = [f"SELECT id, MIN(depth) AS depth, '{way}' AS direction FROM walk_{way}"
              f" WHERE id <> :root GROUP BY id" for way in ways]
     if len(sides) == 1:

@@ -3,20 +3,39 @@
 One statement answers a walk: the recursive CTEs of :mod:`._cte`, the nearest ``limit``
 assets of the requested kinds (plus the root), and the stored edges between them, so the
 graph is never loaded into Python; only the answer is.
+
+A walk that reaches far more than ``limit`` assets needs only the depths that hold the
+nearest ``limit``: when every asset within ``d`` hops is at its fewest hops from the root
+(a walk bounded at ``d`` finds the same depths as a deeper one) and there are at least
+``limit`` of them, the answer within ``d`` hops *is* the answer within ``depth``. So the
+first statement runs with a fuse (the walk stops after a few thousand rows, breadth
+first); if it blows, the depth its first rows reached is tried as the bound, and only if
+that holds fewer than ``limit`` assets is the whole walk run. Each statement answers only
+when its walk is whole (and, bounded short of ``depth``, holds ``limit``), so the result is
+the same whichever one answers. A 10-hop walk from a dataset with 20k dependents, capped at
+10k, then reads two depths instead of every one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from modelatlas.lineage._cte import EdgeSource, Way, dialect_for, reached_cte, sql_list
+from modelatlas.store.prepared import Prepared
 
 Direction = Literal["upstream", "downstream", "both"]
+
+# The first statement's walk stops after this many rows at most (fewer for a smaller
+# limit): about what an answer of a few thousand nodes costs anyway.
+FUSE_ROWS = 2048
+_UNBOUNDED = 2**62
+_NODE, _EDGE, _LEVEL = 0, 1, 2  # the parts of a walk statement's answer
 
 
 @dataclass(frozen=True)
@@ -67,6 +86,21 @@ class WalkResult:
     truncated: bool = False
 
 
+# (id, kind, namespace, name, version, state, created_at, depth, direction)
+NodeRow = tuple[int, str, str, str, str, str, str, int, str]
+
+
+@dataclass
+class WalkRows:
+    """A walk's answer as rows, for callers that build their own values from them: nodes
+    as :data:`NodeRow` (root first, then nearest, then oldest), edges as ``(source_id,
+    relation, target_id)`` sorted."""
+
+    nodes: list[NodeRow]
+    edges: list[tuple[int, str, int]]
+    truncated: bool
+
+
 def ways(direction: Direction) -> tuple[Way, ...]:
     return ("downstream", "upstream") if direction == "both" else (direction,)
 
@@ -74,63 +108,147 @@ def ways(direction: Direction) -> tuple[Way, ...]:
 _NODE_COLUMNS = "a.id, a.kind, a.namespace, a.name, a.version, a.state, a.created_at"
 
 
-def _statement(dialect: str, spec: WalkSpec) -> str:
-    edges = EdgeSource(spec.as_of)
+def _gated(spec: WalkSpec) -> bool:
+    """Whether the walk may stop short: only when every asset reached is a candidate (no
+    ``kinds``, no ``as_of`` filter on the assets), so that holding ``limit`` of them within
+    fewer hops decides the answer."""
+    return not spec.kinds and spec.as_of is None
+
+
+def _gate(spec: WalkSpec) -> str:
+    """``gate(open)``: 1 when this statement's walk is whole (fewer rows than the fuse)
+    and holds at least ``:need`` assets."""
+    # counting scans: the walks are counted only when fused (:fused = 1), the assets
+    # only as far as :need
+    whole = " AND ".join(f"(SELECT COUNT(*) FROM walk_{way}) < :walk_fuse"
+                         for way in ways(spec.direction))
+    return (f", gate(open) AS (SELECT CASE WHEN (:fused = 0 OR {whole}) AND (SELECT COUNT(*)"
+            " FROM (SELECT 1 FROM reached LIMIT :need) AS x) >= :need THEN 1 ELSE 0 END)")
+
+
+_OPEN = "(SELECT open FROM gate) = 1"
+
+
+def _picked(spec: WalkSpec) -> str:
+    """``picked``: the nearest ``:cap`` candidates and their asset columns."""
+    head = f", picked AS (SELECT {_NODE_COLUMNS}, p.depth, p.direction"
+    if _gated(spec):
+        # the nearest are picked before the assets are read: a walk that reaches far
+        # more than it returns reads only the rows it returns (in no order: the caller
+        # sorts what it keeps)
+        return (head + " FROM (SELECT id, depth, direction FROM reached ORDER BY depth, id"
+                " LIMIT :cap) AS p JOIN assets AS a ON a.id = p.id WHERE " + _OPEN + ")")
+    tail = " ORDER BY p.depth, a.id LIMIT :cap)"
     where = []
     if spec.kinds:
         where.append(f"a.kind IN {sql_list(spec.kinds)}")
     if spec.as_of is not None:
         where.append("a.created_at <= :as_of")
+    return (head + " FROM reached AS p JOIN assets AS a ON a.id = p.id WHERE "
+            + " AND ".join(where) + tail)
+
+
+def _statement(dialect: str, spec: WalkSpec) -> str:
+    edges = EdgeSource(spec.as_of)
+    gated = _gated(spec)
     rel_filter = f" AND r.relation IN {sql_list(spec.relations)}" if spec.relations else ""
     return (
         "WITH RECURSIVE "
-        + reached_cte(dialect_for(dialect), ways(spec.direction), spec.relations, edges)
-        + f", picked AS (SELECT {_NODE_COLUMNS}, p.depth, p.direction"
-        # unfiltered, the nearest are picked before the assets are read: a walk that
-        # reaches far more than it returns reads only the rows it returns
-        + (" FROM reached AS p JOIN assets AS a ON a.id = p.id"
-           " WHERE " + " AND ".join(where) if where else
-           " FROM (SELECT id, depth, direction FROM reached ORDER BY depth, id LIMIT :cap)"
-           " AS p JOIN assets AS a ON a.id = p.id")
-        + " ORDER BY p.depth, a.id LIMIT :cap)"
-        f", nodes AS (SELECT {_NODE_COLUMNS}, 0 AS depth, 'root' AS direction"
-        " FROM assets AS a WHERE a.id = :root UNION ALL SELECT * FROM picked)"
-        " SELECT 'n' AS part, id, kind, namespace, name, version, state, created_at, depth,"
+        + reached_cte(dialect_for(dialect), ways(spec.direction), spec.relations, edges,
+                      fused=gated)
+        + (_gate(spec) if gated else "")
+        + _picked(spec)
+        + f", nodes AS (SELECT {_NODE_COLUMNS}, 0 AS depth, 'root' AS direction"
+        " FROM assets AS a WHERE a.id = :root" + (" AND " + _OPEN if gated else "")
+        + " UNION ALL SELECT * FROM picked)"
+        # parts as small integers (node 0, edge 1, level 2): Python shares those objects,
+        # where each 'n' would be a new string per row
+        " SELECT 0 AS part, id, kind, namespace, name, version, state, created_at, depth,"
         " direction, NULL AS relation, NULL AS target_id FROM nodes"
-        " UNION ALL SELECT 'e', r.source_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+        " UNION ALL SELECT 1, r.source_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
         f" r.relation, r.target_id FROM nodes AS n JOIN {edges.table} AS r"
-        " ON r.source_id = n.id JOIN nodes AS m ON m.id = r.target_id"
-        f" WHERE 1 = 1{rel_filter}{edges.alive('r')}"
+        # IN, not a second join with nodes: one index of ids instead of one of rows
+        " ON r.source_id = n.id WHERE r.target_id IN (SELECT id FROM nodes)"
+        f"{rel_filter}{edges.alive('r')}"
+        # a walk that stopped short (or holds too few) says how many assets it found first
+        # at each depth
+        + (" UNION ALL SELECT 2, COUNT(*), NULL, NULL, NULL, NULL, NULL, NULL, depth, NULL,"
+           " NULL, NULL FROM reached WHERE (SELECT open FROM gate) = 0 GROUP BY depth"
+           if gated else "")
     )
 
 
 @lru_cache(maxsize=256)
-def _compiled(dialect: str, spec_shape: WalkSpec) -> sa.TextClause:
+def _prepared(dialect: str, spec_shape: WalkSpec) -> Prepared:
     """The statement of a walk shape (root, depth and cap are bound, not part of it), built
-    once: parsing the text for its bind parameters costs more than a small walk."""
-    return sa.text(_statement(dialect, spec_shape))
+    once and run on the driver's cursor: parsing the text for its bind parameters, and
+    SQLAlchemy's statement and row set-up, cost more than a small walk."""
+    return Prepared(sa.text(_statement(dialect, spec_shape)))
 
 
-def walk(conn: Connection, spec: WalkSpec) -> WalkResult:
-    """The root and the nearest ``spec.limit - 1`` assets within ``spec.depth`` hops
-    (nearest first, then oldest), and the edges among them; ``truncated`` when the walk
-    reached more."""
-    params: dict[str, Any] = {"root": spec.root_id, "depth": spec.depth, "cap": spec.limit}
+@dataclass
+class _Answer:
+    rows: list[Any]
+    answered: bool  # the gate was open: the root's row is there
+    levels: dict[int, int]  # otherwise, the assets first reached at each depth
+
+
+def _run(conn: Connection, spec: WalkSpec, *, bound: int, fuse: int, need: int) -> _Answer:
+    params: dict[str, Any] = {"root": spec.root_id, "depth": bound, "cap": spec.limit}
+    if _gated(spec):
+        params.update(walk_fuse=fuse, need=need, fused=int(fuse < _UNBOUNDED))
     if spec.as_of is not None:
         params["as_of"] = spec.as_of
     shape = replace(spec, root_id=0, depth=0, limit=0, as_of="" if spec.as_of else None)
-    rows = conn.execute(_compiled(conn.dialect.name, shape), params).all()
-    # rows by position, not by name: a named lookup on a Row costs more than the walk's
-    # SQL per row once there are a few hundred rows
-    nodes = sorted(
-        (Reached(int(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], int(r[8]), r[9])
-         for r in rows if r[0] == "n"),
-        key=lambda n: (n.depth, n.id),
-    )
-    result = WalkResult(truncated=len(nodes) > spec.limit)
-    result.nodes = nodes[: spec.limit]
-    kept = {n.id for n in result.nodes}
-    links = {(int(r[1]), r[10], int(r[11])) for r in rows if r[0] == "e"}
-    result.edges = [Edge(*link) for link in sorted(links)
-                    if link[0] in kept and link[2] in kept]
-    return result
+    cursor = _prepared(conn.dialect.name, shape).execute(conn, params)
+    try:
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    levels = {int(r[8]): int(r[1]) for r in rows if r[0] == _LEVEL}
+    return _Answer(rows, any(r[0] == _NODE for r in rows), levels)
+
+
+def _answer_rows(conn: Connection, spec: WalkSpec) -> list[Any]:
+    """The rows of the first statement that answers (see the module's docstring)."""
+    if not _gated(spec):
+        return _run(conn, spec, bound=spec.depth, fuse=_UNBOUNDED, need=0).rows
+    first = _run(conn, spec, bound=spec.depth, fuse=min(spec.limit, FUSE_ROWS) + 1, need=0)
+    if first.answered:
+        return first.rows
+    # the fused walk's first rows are breadth first: every depth before its deepest is
+    # whole, and the deepest may already hold enough
+    bound = max(first.levels, default=spec.depth)
+    if bound < spec.depth:
+        near = _run(conn, spec, bound=bound, fuse=_UNBOUNDED, need=spec.limit)
+        if near.answered:
+            return near.rows
+    return _run(conn, spec, bound=spec.depth, fuse=_UNBOUNDED, need=0).rows
+
+
+_BY_DEPTH_THEN_ID = itemgetter(7, 0)
+
+
+def walk_rows(conn: Connection, spec: WalkSpec) -> WalkRows:
+    """The root and the nearest ``spec.limit - 1`` assets within ``spec.depth`` hops
+    (nearest first, then oldest), and the edges among them; ``truncated`` when the walk
+    reached more."""
+    rows = _answer_rows(conn, spec)
+    # rows by position, sliced: both drivers return ids and depths as int already, and
+    # building anything per row costs more than the walk's SQL once there are thousands
+    nodes: list[NodeRow] = [r[1:10] for r in rows if r[0] == _NODE]
+    nodes.sort(key=_BY_DEPTH_THEN_ID)
+    truncated = len(nodes) > spec.limit
+    links = {(r[1], r[10], r[11]) for r in rows if r[0] == _EDGE}
+    if truncated:  # the farthest node is dropped, and its edges with it
+        del nodes[spec.limit:]
+        kept = {n[0] for n in nodes}
+        links = {link for link in links if link[0] in kept and link[2] in kept}
+    return WalkRows(nodes, sorted(links), truncated)
+
+
+def walk(conn: Connection, spec: WalkSpec) -> WalkResult:
+    """:func:`walk_rows` as :class:`Reached` and :class:`Edge` values."""
+    found = walk_rows(conn, spec)
+    return WalkResult(nodes=[Reached(*n) for n in found.nodes],
+                      edges=[Edge(*e) for e in found.edges], truncated=found.truncated)

@@ -59,8 +59,35 @@ def _node(node: lineage.Reached) -> LineageNode:
     })
 
 
-def _edge(source: str, relation: str, target: str) -> LineageEdge:
-    return trusted(LineageEdge, {"source": source, "relation": relation, "target": target})
+def _wire_graph(rows: lineage.WalkRows) -> tuple[list[LineageNode], list[LineageEdge]]:
+    """The walk's rows as wire values, built as :func:`trusted` does but sharing one set of
+    field names per model: a new set per object (and the collections the garbage collector
+    runs over them) was half the cost of building a 10k-node answer (35 -> 15 ms CPU per
+    10k nodes). Sharing holds because every field is set: the only change pydantic makes
+    to the set (adding a field on assignment) adds nothing."""
+    new, put = object.__new__, object.__setattr__
+    node_fields, edge_fields = set(LineageNode.model_fields), set(LineageEdge.model_fields)
+    refs: dict[int, str] = {}
+    nodes = []
+    for asset_id, kind, namespace, name, version, state, created_at, depth, side in rows.nodes:
+        ref = refs[asset_id] = format_ref(kind, namespace, name, version)
+        node = new(LineageNode)
+        put(node, "__dict__", {"ref": ref, "kind": kind, "state": state,
+                               "created_at": created_at, "depth": depth, "direction": side})
+        put(node, "__pydantic_fields_set__", node_fields)
+        put(node, "__pydantic_extra__", None)
+        put(node, "__pydantic_private__", None)
+        nodes.append(node)
+    edges = []
+    for source_id, relation, target_id in rows.edges:
+        edge = new(LineageEdge)
+        put(edge, "__dict__", {"source": refs[source_id], "relation": relation,
+                               "target": refs[target_id]})
+        put(edge, "__pydantic_fields_set__", edge_fields)
+        put(edge, "__pydantic_extra__", None)
+        put(edge, "__pydantic_private__", None)
+        edges.append(edge)
+    return nodes, edges
 
 
 def _parse_query(query: LineageQuery | Mapping[str, Any] | None) -> LineageQuery:
@@ -117,15 +144,11 @@ class LineageService:
                 depth=parsed.depth, relations=tuple(parsed.relations),
                 kinds=tuple(parsed.kinds), as_of=as_of, limit=parsed.limit,
             )
-            found = lineage.walk(conn, spec)
-        refs = {n.id: _ref_of(n) for n in found.nodes}
-        return LineageGraph(
-            root=str(parsed_ref), query=parsed,
-            nodes=[_node(n) for n in found.nodes],
-            edges=[_edge(refs[e.source_id], e.relation, refs[e.target_id])
-                   for e in found.edges],
-            truncated=found.truncated,
-        )
+            found = lineage.walk_rows(conn, spec)
+        nodes, edges = _wire_graph(found)
+        return trusted(LineageGraph, {"root": str(parsed_ref), "query": parsed,
+                                      "nodes": nodes, "edges": edges,
+                                      "truncated": found.truncated})
 
     def lineage_paths(
         self, source: str | Ref, target: str | Ref, *, depth: int = 6, limit: int = 20

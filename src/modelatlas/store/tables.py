@@ -70,7 +70,7 @@ relations = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("created_by", sa.String(200), nullable=False),
     sa.UniqueConstraint("source_id", "relation", "target_id"),
-    sa.Index(None, "target_id", "relation"),
+    sa.Index(None, "target_id", "relation", "source_id"),  # covering: a downstream step (0014)
 )
 
 events = sa.Table(
