@@ -102,6 +102,8 @@ def test_a_401_is_a_problem_document_that_leaks_nothing(locked_url: str) -> None
 def test_a_token_authenticates_the_sdk_and_writes_as_its_person(
         locked_url: str, registry: Registry) -> None:
     created = registry.create_token({"name": "sdk"}, principal=ADA)
+    registry.grant_role("fraud", {"principal_type": "user", "principal_name": "ada",
+                                  "role": "contributor"})  # writing needs a role now
     with Client(locked_url, token=created.token) as client:
         asset = client.assets.create("dataset:fraud/txns@1")
         assert asset.created_by == "ada"
@@ -140,6 +142,8 @@ def test_forwarded_identity_is_ignored_from_an_untrusted_address(
 
 def test_forwarded_identity_is_believed_from_a_trusted_proxy(
         settings: Settings, registry: Registry) -> None:
+    registry.grant_role("fraud", {"principal_type": "user", "principal_name": "grace",
+                                  "role": "contributor"})  # writing needs a role now
     for url in _serve(settings, registry, auth_required=True, trusted_proxies="127.0.0.1"):
         response = httpx.post(f"{url}/api/v1/assets", headers={"X-Forwarded-User": "grace"},
                               json={"ref": "dataset:fraud/proxied@1"})

@@ -9,8 +9,8 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Response
 
 from modelatlas.api._deps import (
     API_PREFIX,
-    ActorDep,
     IdempotencyKey,
+    PrincipalDep,
     RegistryDep,
     located,
     page_limit,
@@ -56,10 +56,10 @@ def create_asset(
     spec: AssetCreate,
     response: Response,
     registry: RegistryDep,
-    actor: ActorDep,
+    principal: PrincipalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Asset:
-    asset = registry.create_asset(spec, actor=actor, idempotency_key=idempotency_key)
+    asset = registry.create_asset(spec, idempotency_key=idempotency_key, principal=principal)
     response.headers["Location"] = location_of(asset.ref)
     response.headers["ETag"] = asset.etag
     return asset
@@ -68,6 +68,7 @@ def create_asset(
 @router.get("/assets", response_model=Page[Asset], summary="List assets")
 def list_assets(
     registry: RegistryDep,
+    principal: PrincipalDep,
     limit: Annotated[int, Depends(page_limit(50))],
     kind: str | None = None,
     namespace: str | None = None,
@@ -76,7 +77,8 @@ def list_assets(
 ) -> Page[Asset]:
     with located(query=("kind", "namespace", "tag", "cursor")):
         return registry.list_assets(
-            kind=kind, namespace=namespace, tag=tag, cursor=cursor, limit=limit
+            kind=kind, namespace=namespace, tag=tag, cursor=cursor, limit=limit,
+            principal=principal,
         )
 
 
@@ -86,11 +88,12 @@ def list_assets(
 def asset_history(
     ref: str,
     registry: RegistryDep,
+    principal: PrincipalDep,
     limit: Annotated[int, Depends(page_limit(100))],
     cursor: str | None = None,
 ) -> Page[Event]:
     with located(path=("ref",), query=("cursor",)):
-        return registry.history(ref, cursor=cursor, limit=limit)
+        return registry.history(ref, cursor=cursor, limit=limit, principal=principal)
 
 
 @router.get(
@@ -99,6 +102,7 @@ def asset_history(
 def asset_relations(
     ref: str,
     registry: RegistryDep,
+    principal: PrincipalDep,
     limit: Annotated[int, Depends(page_limit(100))],
     direction: Literal["out", "in", "both"] = "both",
     relation: Annotated[str | None, Query(max_length=64)] = None,
@@ -106,16 +110,18 @@ def asset_relations(
 ) -> Page[Relation]:
     with located(path=("ref",), query=("cursor", "direction")):
         return registry.relations(
-            ref, direction=direction, relation=relation, cursor=cursor, limit=limit
+            ref, direction=direction, relation=relation, cursor=cursor, limit=limit,
+            principal=principal,
         )
 
 
 @router.get("/assets/{ref:path}", response_model=Asset, summary="Get an asset")
 def get_asset(
-    ref: str, response: Response, registry: RegistryDep, background: BackgroundTasks
+    ref: str, response: Response, registry: RegistryDep, principal: PrincipalDep,
+    background: BackgroundTasks,
 ) -> Asset:
     with located(path=("ref",)):
-        asset = registry.get_asset(ref)
+        asset = registry.get_asset(ref, principal=principal)
     # learned ranking: counted after the answer is sent, so a read never waits on a write
     background.add_task(registry.note_usage, "opened", [asset.ref])
     response.headers["ETag"] = asset.etag
@@ -128,13 +134,14 @@ def update_asset(
     patch: AssetUpdate,
     response: Response,
     registry: RegistryDep,
-    actor: ActorDep,
+    principal: PrincipalDep,
     if_match: Annotated[
         str | None, Header(description="the asset's current ETag (required)")
     ] = None,
 ) -> Asset:
     revision = revision_from(if_match)
     with located(path=("ref",), revision=IF_MATCH):
-        asset = registry.update_asset(ref, patch, expected_revision=revision, actor=actor)
+        asset = registry.update_asset(ref, patch, expected_revision=revision,
+                                      principal=principal)
     response.headers["ETag"] = asset.etag
     return asset

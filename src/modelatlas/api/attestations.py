@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from modelatlas.api._deps import ActorDep, RegistryDep, located
+from modelatlas.api._deps import PrincipalDep, RegistryDep, located
 from modelatlas.api.problems import PROBLEM_RESPONSES
 from modelatlas.api.strict import StrictJSONRoute
 from modelatlas.registry.attestation_types import (
@@ -27,23 +27,24 @@ _KEYS = "/namespaces/{namespace}/keys"
 @router.post(_KEYS, response_model=SigningKey, status_code=status.HTTP_201_CREATED,
              summary="Trust a public key for a namespace's attestations")
 def register_key(namespace: str, body: SigningKeyIn, registry: RegistryDep,
-                 actor: ActorDep) -> SigningKey:
+                 principal: PrincipalDep) -> SigningKey:
     with located(path=("namespace",)):
-        return registry.register_key(namespace, body, actor=actor)
+        return registry.register_key(namespace, body, principal=principal)
 
 
 @router.get(_KEYS, response_model=list[SigningKey], summary="A namespace's signing keys")
-def list_keys(namespace: str, registry: RegistryDep) -> list[SigningKey]:
+def list_keys(namespace: str, registry: RegistryDep,
+              principal: PrincipalDep) -> list[SigningKey]:
     with located(path=("namespace",)):
-        return registry.signing_keys(namespace)
+        return registry.signing_keys(namespace, principal=principal)
 
 
 @router.post(_KEYS + "/{key_id}/revoke", response_model=SigningKey,
              summary="Stop trusting a key")
 def revoke_key(namespace: str, key_id: str, registry: RegistryDep,
-               actor: ActorDep) -> SigningKey:
+               principal: PrincipalDep) -> SigningKey:
     with located(path=("namespace", "key_id")):
-        return registry.revoke_key(namespace, key_id, actor=actor)
+        return registry.revoke_key(namespace, key_id, principal=principal)
 
 
 @router.get("/registry-key", response_model=RegistryKey,
@@ -54,31 +55,33 @@ def registry_key(registry: RegistryDep) -> RegistryKey:
 
 @router.get("/manifests/{ref:path}", response_model=ArtifactManifest,
             summary="A model version's artifact manifest (per-file SHA-256, root digest)")
-def get_manifest(ref: str, registry: RegistryDep) -> ArtifactManifest:
+def get_manifest(ref: str, registry: RegistryDep,
+                 principal: PrincipalDep) -> ArtifactManifest:
     with located(path=("ref",)):
-        return registry.artifact_manifest(ref)
+        return registry.artifact_manifest(ref, principal=principal)
 
 
 # declared before the catch-all below: a ref never ends in "/sign"
 @router.post("/attestations/{ref:path}/sign", response_model=Attestation,
              status_code=status.HTTP_201_CREATED,
              summary="The registry signs SLSA provenance for the artifact")
-def sign(ref: str, registry: RegistryDep, actor: ActorDep) -> Attestation:
+def sign(ref: str, registry: RegistryDep, principal: PrincipalDep) -> Attestation:
     with located(path=("ref",)):
-        return registry.attest(ref, actor=actor)
+        return registry.attest(ref, principal=principal)
 
 
 @router.post("/attestations/{ref:path}", response_model=Attestation,
              status_code=status.HTTP_201_CREATED,
              summary="Upload a DSSE envelope; verified against the namespace's keys")
 def upload(ref: str, body: AttestationIn, registry: RegistryDep,
-           actor: ActorDep) -> Attestation:
+           principal: PrincipalDep) -> Attestation:
     with located(path=("ref",)):
-        return registry.upload_attestation(ref, body, actor=actor)
+        return registry.upload_attestation(ref, body, principal=principal)
 
 
 @router.get("/attestations/{ref:path}", response_model=AttestationList,
             summary="An asset's attestations and their status")
-def list_attestations(ref: str, registry: RegistryDep) -> AttestationList:
+def list_attestations(ref: str, registry: RegistryDep,
+                      principal: PrincipalDep) -> AttestationList:
     with located(path=("ref",)):
-        return registry.attestations(ref)
+        return registry.attestations(ref, principal=principal)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from modelatlas.api._deps import RegistryDep, located, page_limit
+from modelatlas.api._deps import PrincipalDep, RegistryDep, located, page_limit
 from modelatlas.api.problems import PROBLEM_RESPONSES
 from modelatlas.api.strict import StrictJSONRoute
 from modelatlas.registry import Event, Page
@@ -19,10 +19,11 @@ router = APIRouter(route_class=StrictJSONRoute, tags=["events"], responses=PROBL
 @router.get("/events", response_model=Page[Event], summary="Events after a sequence number")
 def events(
     registry: RegistryDep,
+    principal: PrincipalDep,
     limit: Annotated[int, Depends(page_limit(100))],
     after: Annotated[
         int, Query(ge=0, le=MAX_SEQ, description="the last sequence number seen")
     ] = 0,
 ) -> Page[Event]:
     with located(query=("after",)):
-        return registry.events(after=after, limit=limit)
+        return registry.events(after=after, limit=limit, principal=principal)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from modelatlas.api._deps import RegistryDep, located, page_limit
+from modelatlas.api._deps import PrincipalDep, RegistryDep, located, page_limit
 from modelatlas.api.problems import PROBLEM_RESPONSES
 from modelatlas.api.strict import StrictJSONRoute
 from modelatlas.errors import FieldError, ModelAtlasError
@@ -45,6 +45,7 @@ def _list_params() -> Iterator[None]:
 def lineage_graph(
     ref: str,
     registry: RegistryDep,
+    principal: PrincipalDep,
     direction: Annotated[str, Query(max_length=16,
                                     description="upstream, downstream or both")] = "downstream",
     depth: Annotated[int, Query(description="most hops from the asset (1-20)")] = 3,
@@ -63,20 +64,22 @@ def lineage_graph(
     if as_of is not None:
         query["as_of"] = as_of
     with located(path=("ref",), query=("direction", "depth", "as_of", "limit")), _list_params():
-        return registry.lineage(ref, query)
+        return registry.lineage(ref, query, principal=principal)
 
 
 @router.get("/lineage-paths", response_model=LineagePaths,
             summary="The paths along which one asset influenced another")
 def lineage_paths(
     registry: RegistryDep,
+    principal: PrincipalDep,
     source: Annotated[str, Query(max_length=500, description="a ref")],
     target: Annotated[str, Query(max_length=500, description="a ref")],
     depth: Annotated[int, Query(description="most hops per path (1-20)")] = 6,
     limit: Annotated[int, Query(description="most paths (1-100)")] = 20,
 ) -> LineagePaths:
     with located(query=("source", "target", "depth", "limit")):
-        return registry.lineage_paths(source, target, depth=depth, limit=limit)
+        return registry.lineage_paths(source, target, depth=depth, limit=limit,
+                                      principal=principal)
 
 
 @router.get("/blast-radius/{ref:path}", response_model=BlastRadius,
@@ -85,9 +88,11 @@ def lineage_paths(
 def blast_radius(
     ref: str,
     registry: RegistryDep,
+    principal: PrincipalDep,
     limit: Annotated[int, Depends(page_limit(100))],
     depth: Annotated[int, Query(description="most hops (1-20)")] = 10,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
 ) -> BlastRadius:
     with located(path=("ref",), query=("depth", "cursor", "limit")):
-        return registry.blast_radius(ref, depth=depth, cursor=cursor, limit=limit)
+        return registry.blast_radius(ref, depth=depth, cursor=cursor, limit=limit,
+                                     principal=principal)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from modelatlas.api._deps import ActorDep, IdempotencyKey, RegistryDep, located, page_limit
+from modelatlas.api._deps import IdempotencyKey, PrincipalDep, RegistryDep, located, page_limit
 from modelatlas.api.assets import location_of
 from modelatlas.api.problems import PROBLEM_RESPONSES
 from modelatlas.api.strict import StrictJSONRoute
@@ -25,12 +25,13 @@ def register_version(
     registration: VersionRegistration,
     response: Response,
     registry: RegistryDep,
-    actor: ActorDep,
+    principal: PrincipalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Registration:
     with located(path=("namespace", "name")):
         result = registry.register_version(
-            namespace, name, registration, actor=actor, idempotency_key=idempotency_key
+            namespace, name, registration, idempotency_key=idempotency_key,
+            principal=principal,
         )
     response.headers["Location"] = location_of(result.model_version.ref)
     response.headers["ETag"] = result.model_version.etag
@@ -42,8 +43,10 @@ def list_versions(
     namespace: str,
     name: str,
     registry: RegistryDep,
+    principal: PrincipalDep,
     limit: Annotated[int, Depends(page_limit(50))],
     cursor: str | None = None,
 ) -> Page[Asset]:
     with located(path=("namespace", "name"), query=("cursor",)):
-        return registry.list_versions(namespace, name, cursor=cursor, limit=limit)
+        return registry.list_versions(namespace, name, cursor=cursor, limit=limit,
+                                      principal=principal)

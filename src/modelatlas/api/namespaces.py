@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
-from modelatlas.api._deps import ActorDep, RegistryDep, located
+from modelatlas.api._deps import PrincipalDep, RegistryDep, located
 from modelatlas.api.problems import PROBLEM_RESPONSES
 from modelatlas.api.strict import StrictJSONRoute
 from modelatlas.registry import NamespaceSchema
@@ -28,13 +28,16 @@ class SchemaPut(BaseModel):
 
 @router.put(_PATH, response_model=NamespaceSchema, summary="Set a custom-field schema")
 def set_schema(
-    namespace: str, kind: str, body: SchemaPut, registry: RegistryDep, actor: ActorDep
+    namespace: str, kind: str, body: SchemaPut, registry: RegistryDep, principal: PrincipalDep
 ) -> NamespaceSchema:
     with located(path=("namespace", "kind")):
-        return registry.set_namespace_schema(namespace, kind, body.json_schema, actor=actor)
+        return registry.set_namespace_schema(namespace, kind, body.json_schema,
+                                             principal=principal)
 
 
 @router.get(_PATH, response_model=NamespaceSchema, summary="Get a custom-field schema")
-def get_schema(namespace: str, kind: str, registry: RegistryDep) -> NamespaceSchema:
+def get_schema(
+    namespace: str, kind: str, registry: RegistryDep, principal: PrincipalDep
+) -> NamespaceSchema:
     with located(path=("namespace", "kind")):
-        return registry.get_namespace_schema(namespace, kind)
+        return registry.get_namespace_schema(namespace, kind, principal=principal)

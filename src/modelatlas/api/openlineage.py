@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from modelatlas.api._deps import ActorDep, RegistryDep, get_settings
+from modelatlas.api._deps import PrincipalDep, RegistryDep, get_settings
 from modelatlas.api.problems import PROBLEM_RESPONSES
 from modelatlas.api.strict import StrictJSONRoute, decode_json, read_limited
 from modelatlas.config import Settings
@@ -70,21 +70,22 @@ async def _events(request: Request, settings: Settings) -> Any:
 
 @router.post("/lineage", response_model=OpenLineageIngest, openapi_extra=_BODY,
              summary="Ingest OpenLineage events (one, or a JSON array)")
-async def ingest(request: Request, registry: RegistryDep, actor: ActorDep) -> OpenLineageIngest:
+async def ingest(request: Request, registry: RegistryDep,
+                 principal: PrincipalDep) -> OpenLineageIngest:
     events = await _events(request, get_settings(request))
     # the service call blocks on the database: off the event loop, as sync routes run.
     # One event per POST is what the OpenLineage transports send: concurrent ones share
     # a commit (grouped), each answered after it.
-    return await run_in_threadpool(registry.ingest_openlineage, events, actor=actor,
+    return await run_in_threadpool(registry.ingest_openlineage, events, principal=principal,
                                    grouped=True)
 
 
 @router.post("/lineage/batch", response_model=OpenLineageIngest, openapi_extra=_BODY,
              summary="Ingest a batch of OpenLineage events (a JSON array)")
 async def ingest_batch(
-    request: Request, registry: RegistryDep, actor: ActorDep
+    request: Request, registry: RegistryDep, principal: PrincipalDep
 ) -> OpenLineageIngest:
     events = await _events(request, get_settings(request))
     if not isinstance(events, list):
         events = [events]
-    return await run_in_threadpool(registry.ingest_openlineage, events, actor=actor)
+    return await run_in_threadpool(registry.ingest_openlineage, events, principal=principal)

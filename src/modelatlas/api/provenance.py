@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from modelatlas.api._deps import RegistryDep, located
+from modelatlas.api._deps import PrincipalDep, RegistryDep, located
 from modelatlas.api.problems import PROBLEM_RESPONSES
 from modelatlas.api.strict import StrictJSONRoute
 from modelatlas.lineage.prov import MEDIA_TYPES, check_format
@@ -28,6 +28,7 @@ _PROV_CONTENT: dict[int | str, dict[str, Any]] = {
 def export_prov(
     ref: str,
     registry: RegistryDep,
+    principal: PrincipalDep,
     format: Annotated[str, Query(max_length=16, description="json or turtle")] = "json",
     direction: Annotated[str, Query(max_length=16,
                                     description="upstream, downstream or both")] = "both",
@@ -40,23 +41,24 @@ def export_prov(
         query["as_of"] = as_of
     with located(path=("ref",), query=("format", "direction", "depth", "limit", "as_of")):
         fmt = check_format(format)
-        text = registry.export_prov(ref, query, fmt)
+        text = registry.export_prov(ref, query, fmt, principal=principal)
     return Response(content=text, media_type=MEDIA_TYPES[fmt])
 
 
 @router.get("/provenance/{ref:path}", response_model=ProvenanceReport,
             summary="Provenance report of a model version: data, run, evaluations, "
                     "deployments, and what is missing")
-def report(ref: str, registry: RegistryDep) -> ProvenanceReport:
+def report(ref: str, registry: RegistryDep, principal: PrincipalDep) -> ProvenanceReport:
     with located(path=("ref",)):
-        return registry.provenance_report(ref)
+        return registry.provenance_report(ref, principal=principal)
 
 
 @router.get("/metrics/provenance", response_model=ProvenanceMetrics,
             summary="Lineage completeness and validation coverage per team")
 def metrics(
     registry: RegistryDep,
+    principal: PrincipalDep,
     namespace: Annotated[str | None, Query(max_length=64)] = None,
 ) -> ProvenanceMetrics:
     with located(query=("namespace",)):
-        return registry.provenance_metrics(namespace)
+        return registry.provenance_metrics(namespace, principal=principal)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from modelatlas.api._deps import ActorDep, IdempotencyKey, RegistryDep, located
+from modelatlas.api._deps import IdempotencyKey, PrincipalDep, RegistryDep, located
 from modelatlas.api.problems import PROBLEM_RESPONSES
 from modelatlas.api.strict import StrictJSONRoute
 from modelatlas.registry import Relation, RelationCreate
@@ -20,10 +20,10 @@ RefQuery = Annotated[str, Query(max_length=500, description="a ref")]
 def add_relation(
     spec: RelationCreate,
     registry: RegistryDep,
-    actor: ActorDep,
+    principal: PrincipalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Relation:
-    return registry.add_relation(spec, actor=actor, idempotency_key=idempotency_key)
+    return registry.add_relation(spec, idempotency_key=idempotency_key, principal=principal)
 
 
 @router.delete("/relations", status_code=204, response_class=Response, summary="Remove an edge")
@@ -32,8 +32,8 @@ def remove_relation(
     relation: Annotated[str, Query(max_length=64)],
     target: RefQuery,
     registry: RegistryDep,
-    actor: ActorDep,
+    principal: PrincipalDep,
 ) -> Response:
     with located(query=("source", "relation", "target")):
-        registry.remove_relation(source, relation, target, actor=actor)
+        registry.remove_relation(source, relation, target, principal=principal)
     return Response(status_code=204)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from modelatlas.api._deps import ActorDep, IdempotencyKey, RegistryDep
+from modelatlas.api._deps import IdempotencyKey, PrincipalDep, RegistryDep
 from modelatlas.api.assets import location_of
 from modelatlas.api.problems import PROBLEM_RESPONSES
 from modelatlas.api.strict import StrictJSONRoute
@@ -21,10 +21,10 @@ def record_run(
     record: RunRecord,
     response: Response,
     registry: RegistryDep,
-    actor: ActorDep,
+    principal: PrincipalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> RunRecorded:
-    result = registry.record_run(record, actor=actor, idempotency_key=idempotency_key)
+    result = registry.record_run(record, idempotency_key=idempotency_key, principal=principal)
     response.headers["Location"] = location_of(result.run.ref)
     response.headers["ETag"] = result.run.etag
     return result

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from modelatlas.api._deps import RegistryDep, located, page_limit
+from modelatlas.api._deps import PrincipalDep, RegistryDep, located, page_limit
 from modelatlas.api.problems import PROBLEM_RESPONSES
 from modelatlas.api.strict import StrictJSONRoute
 from modelatlas.registry import SearchResult
@@ -25,6 +25,7 @@ def facet_names(facets: str | None) -> list[str] | None:
 @router.get("/search", response_model=SearchResult, summary="Search with the query language")
 def search(
     registry: RegistryDep,
+    principal: PrincipalDep,
     limit: Annotated[int, Depends(page_limit(50))],
     q: Annotated[str, Query(description="a query (docs/query-language.md)")] = "",
     facets: Annotated[
@@ -35,4 +36,4 @@ def search(
 ) -> SearchResult:
     with located(query=("q", "facets", "sort", "cursor")):
         return registry.search(q, facets=facet_names(facets), sort=sort, cursor=cursor,
-                               limit=limit)
+                               limit=limit, principal=principal)

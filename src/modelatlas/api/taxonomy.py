@@ -7,7 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from modelatlas.api._deps import ActorDep, RegistryDep, get_settings, located, page_limit
+from modelatlas.api._deps import (
+    PrincipalDep,
+    RegistryDep,
+    get_settings,
+    located,
+    page_limit,
+)
 from modelatlas.api.problems import PROBLEM_RESPONSES
 from modelatlas.api.strict import StrictJSONRoute, decode_json, read_limited
 from modelatlas.errors import FieldError, MalformedBody
@@ -38,53 +44,56 @@ class SynonymPut(BaseModel):
 @router.get("/taxonomy/terms", response_model=Page[Term], summary="List vocabulary terms")
 def list_terms(
     registry: RegistryDep,
+    principal: PrincipalDep,
     limit: Annotated[int, Depends(page_limit(100))],
     under: Annotated[str | None, Query(max_length=200, description="a term's subtree")] = None,
     cursor: str | None = None,
 ) -> Page[Term]:
     with located(query=("under", "cursor")):
-        return registry.taxonomy_terms(under=under, cursor=cursor, limit=limit)
+        return registry.taxonomy_terms(under=under, cursor=cursor, limit=limit,
+                                       principal=principal)
 
 
 @router.get("/taxonomy/expand", response_model=Expansion, summary="What a tag matches")
-def expand(tag: TagQuery, registry: RegistryDep) -> Expansion:
+def expand(tag: TagQuery, registry: RegistryDep, principal: PrincipalDep) -> Expansion:
     with located(query=("tag",)):
-        return registry.expand_tag(tag)
+        return registry.expand_tag(tag, principal=principal)
 
 
 @router.get("/taxonomy/terms/{term:path}", response_model=Term, summary="Get a term")
-def get_term(term: str, registry: RegistryDep) -> Term:
+def get_term(term: str, registry: RegistryDep, principal: PrincipalDep) -> Term:
     with located(path=("term",)):
-        return registry.get_term(term)
+        return registry.get_term(term, principal=principal)
 
 
 @router.put("/taxonomy/terms/{term:path}", response_model=Term, summary="Create or update a term")
-def set_term(term: str, body: TermPut, registry: RegistryDep, actor: ActorDep) -> Term:
+def set_term(term: str, body: TermPut, registry: RegistryDep, principal: PrincipalDep) -> Term:
     with located(path=("term",)):
         return registry.set_term(term, parent=body.parent, description=body.description,
-                                 synonyms=body.synonyms, actor=actor)
+                                 synonyms=body.synonyms, principal=principal)
 
 
 @router.delete("/taxonomy/terms/{term:path}", status_code=204, response_class=Response,
                summary="Remove a term (409 while it has narrower terms)")
-def remove_term(term: str, registry: RegistryDep, actor: ActorDep) -> Response:
+def remove_term(term: str, registry: RegistryDep, principal: PrincipalDep) -> Response:
     with located(path=("term",)):
-        registry.remove_term(term, actor=actor)
+        registry.remove_term(term, principal=principal)
     return Response(status_code=204)
 
 
 @router.put("/taxonomy/synonyms/{synonym:path}", response_model=Term,
             summary="Make a synonym resolve to a term")
-def set_synonym(synonym: str, body: SynonymPut, registry: RegistryDep, actor: ActorDep) -> Term:
+def set_synonym(synonym: str, body: SynonymPut, registry: RegistryDep,
+                principal: PrincipalDep) -> Term:
     with located(path=("synonym",)):
-        return registry.add_synonym(body.term, synonym, actor=actor)
+        return registry.add_synonym(body.term, synonym, principal=principal)
 
 
 @router.delete("/taxonomy/synonyms/{synonym:path}", status_code=204, response_class=Response,
                summary="Remove a synonym")
-def remove_synonym(synonym: str, registry: RegistryDep, actor: ActorDep) -> Response:
+def remove_synonym(synonym: str, registry: RegistryDep, principal: PrincipalDep) -> Response:
     with located(path=("synonym",)):
-        registry.remove_synonym(synonym, actor=actor)
+        registry.remove_synonym(synonym, principal=principal)
     return Response(status_code=204)
 
 
@@ -124,8 +133,8 @@ _LOAD_BODY = {
 def load(
     document: Annotated[Any, Depends(_document)],
     registry: RegistryDep,
-    actor: ActorDep,
+    principal: PrincipalDep,
     replace: Annotated[bool, Query(description="remove the terms the document omits")] = False,
 ) -> LoadSummary:
     with located(query=("replace",)):
-        return registry.load_vocabulary(document, replace=replace, actor=actor)
+        return registry.load_vocabulary(document, replace=replace, principal=principal)

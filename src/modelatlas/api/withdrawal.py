@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from modelatlas.api._deps import ActorDep, RegistryDep, located, page_limit
+from modelatlas.api._deps import PrincipalDep, RegistryDep, located, page_limit
 from modelatlas.api.problems import PROBLEM_RESPONSES
 from modelatlas.api.strict import StrictJSONRoute
 from modelatlas.registry import Withdrawal, WithdrawalRequest
@@ -18,11 +18,11 @@ router = APIRouter(route_class=StrictJSONRoute, tags=["lineage"], responses=PROB
 @router.post("/datasets/{ref:path}/withdraw", response_model=Withdrawal,
              summary="Withdraw a dataset version and mark what depends on it")
 def withdraw(
-    ref: str, body: WithdrawalRequest, registry: RegistryDep, actor: ActorDep
+    ref: str, body: WithdrawalRequest, registry: RegistryDep, principal: PrincipalDep
 ) -> Withdrawal:
     with located(path=("ref",)):
         return registry.withdraw(ref, reason=body.reason, category=body.category,
-                                 depth=body.depth, actor=actor)
+                                 depth=body.depth, principal=principal)
 
 
 @router.get("/datasets/{ref:path}/withdrawal", response_model=Withdrawal,
@@ -30,8 +30,9 @@ def withdraw(
 def withdrawal(
     ref: str,
     registry: RegistryDep,
+    principal: PrincipalDep,
     limit: Annotated[int, Depends(page_limit(100))],
     cursor: str | None = None,
 ) -> Withdrawal:
     with located(path=("ref",), query=("cursor", "limit")):
-        return registry.withdrawal(ref, cursor=cursor, limit=limit)
+        return registry.withdrawal(ref, cursor=cursor, limit=limit, principal=principal)

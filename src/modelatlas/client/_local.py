@@ -76,175 +76,187 @@ class _LocalTransport:
 
     def create_asset(self, spec: AssetCreate, idempotency_key: str | None) -> Asset:
         return self.registry.create_asset(
-            spec, actor=self.actor, idempotency_key=idempotency_key
+            spec, idempotency_key=idempotency_key, principal=self._principal()
         )
 
     def get_asset(self, ref: str) -> Asset:
-        return self.registry.get_asset(ref)
+        return self.registry.get_asset(ref, principal=self._principal())
 
     def update_asset(self, ref: str, patch: AssetUpdate, revision: int) -> Asset:
         return self.registry.update_asset(
-            ref, patch, expected_revision=revision, actor=self.actor
+            ref, patch, expected_revision=revision, principal=self._principal()
         )
 
     def list_assets(self, query: dict[str, Any]) -> Page[Asset]:
-        return self.registry.list_assets(**query)
+        return self.registry.list_assets(**query, principal=self._principal())
 
     def history(self, ref: str, query: dict[str, Any]) -> Page[Event]:
-        return self.registry.history(ref, **query)
+        return self.registry.history(ref, **query, principal=self._principal())
 
     def relations(self, ref: str, query: dict[str, Any]) -> Page[Relation]:
-        return self.registry.relations(ref, **query)
+        return self.registry.relations(ref, **query, principal=self._principal())
 
     def register_version(
         self, namespace: str, name: str, reg: VersionRegistration, idempotency_key: str | None
     ) -> Registration:
         return self.registry.register_version(
-            namespace, name, reg, actor=self.actor, idempotency_key=idempotency_key
+            namespace, name, reg, idempotency_key=idempotency_key, principal=self._principal()
         )
 
     def list_versions(self, namespace: str, name: str, query: dict[str, Any]) -> Page[Asset]:
-        return self.registry.list_versions(namespace, name, **query)
+        return self.registry.list_versions(namespace, name, **query,
+                                           principal=self._principal())
 
     def add_relation(self, spec: RelationCreate, idempotency_key: str | None) -> Relation:
         return self.registry.add_relation(
-            spec, actor=self.actor, idempotency_key=idempotency_key
+            spec, idempotency_key=idempotency_key, principal=self._principal()
         )
 
     def remove_relation(self, source: str, relation: str, target: str) -> None:
-        self.registry.remove_relation(source, relation, target, actor=self.actor)
+        self.registry.remove_relation(source, relation, target, principal=self._principal())
 
     def events(self, after: int, limit: int) -> Page[Event]:
-        return self.registry.events(after=after, limit=limit)
+        return self.registry.events(after=after, limit=limit, principal=self._principal())
 
     def set_schema(self, namespace: str, kind: str, json_schema: dict[str, Any]) -> NamespaceSchema:
-        return self.registry.set_namespace_schema(namespace, kind, json_schema, actor=self.actor)
+        return self.registry.set_namespace_schema(namespace, kind, json_schema,
+                                                  principal=self._principal())
 
     def get_schema(self, namespace: str, kind: str) -> NamespaceSchema:
-        return self.registry.get_namespace_schema(namespace, kind)
+        return self.registry.get_namespace_schema(namespace, kind, principal=self._principal())
 
     def taxonomy_terms(self, query: dict[str, Any]) -> Page[Term]:
-        return self.registry.taxonomy_terms(**query)
+        return self.registry.taxonomy_terms(**query, principal=self._principal())
 
     def get_term(self, term: str) -> Term:
-        return self.registry.get_term(term)
+        return self.registry.get_term(term, principal=self._principal())
 
     def set_term(self, term: str, body: dict[str, Any]) -> Term:
-        return self.registry.set_term(term, **body, actor=self.actor)
+        return self.registry.set_term(term, **body, principal=self._principal())
 
     def remove_term(self, term: str) -> None:
-        self.registry.remove_term(term, actor=self.actor)
+        self.registry.remove_term(term, principal=self._principal())
 
     def add_synonym(self, term: str, synonym: str) -> Term:
-        return self.registry.add_synonym(term, synonym, actor=self.actor)
+        return self.registry.add_synonym(term, synonym, principal=self._principal())
 
     def remove_synonym(self, synonym: str) -> None:
-        self.registry.remove_synonym(synonym, actor=self.actor)
+        self.registry.remove_synonym(synonym, principal=self._principal())
 
     def load_vocabulary(self, document: dict[str, Any], replace: bool) -> LoadSummary:
-        return self.registry.load_vocabulary(document, replace=replace, actor=self.actor)
+        return self.registry.load_vocabulary(document, replace=replace,
+                                             principal=self._principal())
 
     def expand_tag(self, tag: str) -> Expansion:
-        return self.registry.expand_tag(tag)
+        return self.registry.expand_tag(tag, principal=self._principal())
 
     def search(self, q: str, query: dict[str, Any]) -> SearchResult:
-        return self.registry.search(q, **query)
+        return self.registry.search(q, **query, principal=self._principal())
 
     def suggest(self, q: str, limit: int) -> list[Suggestion]:
-        return self.registry.suggest(q, limit=limit)
+        return self.registry.suggest(q, limit=limit, principal=self._principal())
 
     def related(self, ref: str, limit: int) -> list[RelatedAsset]:
-        return self.registry.related(ref, limit=limit)
+        return self.registry.related(ref, limit=limit, principal=self._principal())
 
     def record_usage(self, signal: str, ref: str) -> None:
-        self.registry.record_usage(signal, ref)
+        self.registry.record_usage(signal, ref, principal=self._principal())
 
     def deps_requirements(self, ref: str) -> ModelRequirements:
-        return self.registry.requirements(ref)
+        return self.registry.requirements(ref, principal=self._principal())
 
     def set_requirements(self, ref: str, body: RequirementsIn) -> ModelRequirements:
-        return self.registry.set_requirements(ref, body, actor=self.actor)
+        return self.registry.set_requirements(ref, body, actor=self.actor,
+                                              principal=self._principal())
 
     def deps_check(self, body: CheckRequest) -> CheckResult:
-        return self.registry.check(body.ref, body.target, environment=body.environment)
+        return self.registry.check(body.ref, body.target, environment=body.environment,
+                                   principal=self._principal())
 
     def deps_resolve(self, body: ResolveRequest) -> ResolutionOut:
-        return self.registry.resolve(body)
+        return self.registry.resolve(body, principal=self._principal())
 
     def deps_why(self, body: WhyRequest) -> WhyResult:
-        return self.registry.why(body)
+        return self.registry.why(body, principal=self._principal())
 
     def deps_impact(self, body: ImpactChange) -> ImpactReport:
-        return self.registry.impact(body)
+        return self.registry.impact(body, principal=self._principal())
 
     def deps_revalidation(self, query: dict[str, Any]) -> Page[RevalidationMark]:
-        return self.registry.revalidation_marks(**query)
+        return self.registry.revalidation_marks(**query, principal=self._principal())
 
     def close(self) -> None:
         self.registry.close()
 
     # --- provenance ---
     def provenance_report(self, ref: str) -> ProvenanceReport:
-        return self.registry.provenance_report(ref)
+        return self.registry.provenance_report(ref, principal=self._principal())
 
     def export_prov(self, ref: str, query: dict[str, Any], fmt: str) -> str:
-        return self.registry.export_prov(ref, query, fmt)
+        return self.registry.export_prov(ref, query, fmt, principal=self._principal())
 
     def provenance_metrics(self, namespace: str | None) -> ProvenanceMetrics:
-        return self.registry.provenance_metrics(namespace)
+        return self.registry.provenance_metrics(namespace, principal=self._principal())
 
     # --- lineage ---
     def lineage_graph(self, ref: str, query: LineageQuery) -> LineageGraph:
-        return self.registry.lineage(ref, query)
+        return self.registry.lineage(ref, query, principal=self._principal())
 
     def lineage_paths(self, source: str, target: str, depth: int, limit: int) -> LineagePaths:
-        return self.registry.lineage_paths(source, target, depth=depth, limit=limit)
+        return self.registry.lineage_paths(source, target, depth=depth, limit=limit,
+                                           principal=self._principal())
 
     def blast_radius(self, ref: str, depth: int, cursor: str | None,
                      limit: int) -> BlastRadius:
-        return self.registry.blast_radius(ref, depth=depth, cursor=cursor, limit=limit)
+        return self.registry.blast_radius(ref, depth=depth, cursor=cursor, limit=limit,
+                                          principal=self._principal())
 
     # --- openlineage ---
     def openlineage_ingest(self, events: Any) -> OpenLineageIngest:
-        return self.registry.ingest_openlineage(events, actor=self.actor)
+        return self.registry.ingest_openlineage(events, actor=self.actor,
+                                               principal=self._principal())
 
     # --- withdrawal ---
     def withdraw(self, ref: str, body: WithdrawalRequest) -> Withdrawal:
         return self.registry.withdraw(ref, reason=body.reason, category=body.category,
-                                      depth=body.depth, actor=self.actor)
+                                      depth=body.depth, principal=self._principal())
 
     def withdrawal(self, ref: str, cursor: str | None, limit: int) -> Withdrawal:
-        return self.registry.withdrawal(ref, cursor=cursor, limit=limit)
+        return self.registry.withdrawal(ref, cursor=cursor, limit=limit,
+                                        principal=self._principal())
 
     # --- attestations ---
     def register_key(self, namespace: str, body: SigningKeyIn) -> SigningKey:
-        return self.registry.register_key(namespace, body, actor=self.actor)
+        return self.registry.register_key(namespace, body, actor=self.actor,
+                                          principal=self._principal())
 
     def signing_keys(self, namespace: str) -> list[SigningKey]:
-        return self.registry.signing_keys(namespace)
+        return self.registry.signing_keys(namespace, principal=self._principal())
 
     def revoke_key(self, namespace: str, key_id: str) -> SigningKey:
-        return self.registry.revoke_key(namespace, key_id, actor=self.actor)
+        return self.registry.revoke_key(namespace, key_id, actor=self.actor,
+                                        principal=self._principal())
 
     def registry_key(self) -> RegistryKey:
         return self.registry.registry_key()
 
     def artifact_manifest(self, ref: str) -> ArtifactManifest:
-        return self.registry.artifact_manifest(ref)
+        return self.registry.artifact_manifest(ref, principal=self._principal())
 
     def attest(self, ref: str) -> Attestation:
-        return self.registry.attest(ref, actor=self.actor)
+        return self.registry.attest(ref, actor=self.actor, principal=self._principal())
 
     def upload_attestation(self, ref: str, body: AttestationIn) -> Attestation:
-        return self.registry.upload_attestation(ref, body, actor=self.actor)
+        return self.registry.upload_attestation(ref, body, actor=self.actor,
+                                                principal=self._principal())
 
     def attestations(self, ref: str) -> AttestationList:
-        return self.registry.attestations(ref)
+        return self.registry.attestations(ref, principal=self._principal())
 
     # --- runs ---
     def record_run(self, record: RunRecord, idempotency_key: str | None) -> RunRecorded:
-        return self.registry.record_run(record, actor=self.actor,
-                                        idempotency_key=idempotency_key)
+        return self.registry.record_run(record, idempotency_key=idempotency_key,
+                                        principal=self._principal())
 
     # --- audit ---
     def audit_location(self) -> str:
@@ -252,20 +264,23 @@ class _LocalTransport:
         return "local:" + url.render_as_string(hide_password=True)
 
     def audit_public_key(self) -> str:
-        return self.registry.audit_public_key()
+        return self.registry.audit_public_key(principal=self._principal())
 
     def audit_checkpoint(self, witnesses: list[str]) -> AuditCheckpoint:
-        return self.registry.audit_checkpoint(witnesses=witnesses)
+        return self.registry.audit_checkpoint(witnesses=witnesses,
+                                              principal=self._principal())
 
     def audit_inclusion_proof(self, seq: int, tree_size: int | None) -> InclusionProof:
-        return self.registry.audit_inclusion_proof(seq, tree_size=tree_size)
+        return self.registry.audit_inclusion_proof(seq, tree_size=tree_size,
+                                                   principal=self._principal())
 
     def audit_consistency_proof(self, from_size: int,
                                 to_size: int | None) -> ConsistencyProof:
-        return self.registry.audit_consistency_proof(from_size, to_size)
+        return self.registry.audit_consistency_proof(from_size, to_size,
+                                                     principal=self._principal())
 
     def audit_cosign(self, body: CosignRequest) -> AuditCheckpoint:
-        return self.registry.audit_cosign(body)
+        return self.registry.audit_cosign(body, principal=self._principal())
 
     # --- access ---
     def _principal(self) -> Principal | None:

@@ -91,6 +91,12 @@ class Readable:
     promoted: frozenset[str] = frozenset()
     roles: dict[str, Role] = field(default_factory=dict)
 
+    def wholly(self, namespace: str) -> bool:
+        """Whether every asset of ``namespace`` is readable (figures over a whole team)."""
+        if self.everything:
+            return True
+        return namespace not in self.promoted and (self.everywhere or namespace in self.full)
+
     def allows(self, namespace: str, kind: str, tags: Iterable[str]) -> bool:
         """The Python twin of :func:`readable_clause` (for one row already in hand)."""
         if self.everything:

@@ -94,6 +94,7 @@ _TABLE: tuple[tuple[str, Role, Scope, str], ...] = (
     ("approval.give", _M, _W, "approve a version"),
     ("dataset.withdraw", _M, _W, "withdraw a dataset version and flag what it fed"),
     ("schema.manage", _M, _W, "set the namespace's custom-field schemas"),
+    ("taxonomy.manage", _M, _W, "change the tag vocabulary (registry-wide: granted on *)"),
     ("attestation.add", _C, _W, "sign or upload an attestation"),
     ("key.manage", _A, _AD, "trust or revoke the namespace's signing keys"),
     ("webhook.manage", _A, _AD, "create, change or delete webhooks"),
@@ -103,6 +104,7 @@ _TABLE: tuple[tuple[str, Role, Scope, str], ...] = (
     ("policy.read", _V, _R, "read the namespace's access policy"),
     ("policy.manage", _A, _AD, "change the namespace's access policy"),
     ("audit.read", _M, _R, "read the namespace's events and denied attempts"),
+    ("audit.cosign", _V, _W, "keep a witness's cosignature on a checkpoint (granted on *)"),
 )
 
 ACTIONS: dict[str, ActionSpec] = {

@@ -13,6 +13,7 @@ per namespace happen in SQL, so nothing but one row per team reaches Python.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -123,8 +124,10 @@ def _figures(values: dict[str, int]) -> dict[str, Any]:
             "validation_coverage": round(values["validated"] / total, 4) if total else 0.0}
 
 
-def provenance_metrics(conn: Connection, namespace: str | None = None) -> ProvenanceMetrics:
-    """The figures per namespace (only ``namespace``'s when given) and over them all."""
+def provenance_metrics(conn: Connection, namespace: str | None = None,
+                       shown: Callable[[str], bool] | None = None) -> ProvenanceMetrics:
+    """The figures per namespace (only ``namespace``'s when given, only those ``shown``
+    allows when given) and over them all."""
     flags = _flags(namespace)
     stmt = (
         sa.select(flags.c.namespace, sa.func.count().label("model_versions"),
@@ -135,6 +138,8 @@ def provenance_metrics(conn: Connection, namespace: str | None = None) -> Proven
     teams: list[TeamProvenance] = []
     sums = dict.fromkeys(("model_versions", *_COUNTS), 0)
     for row in conn.execute(stmt):
+        if shown is not None and not shown(row.namespace):
+            continue  # one row per team: the filter reads what is already aggregated
         values = {name: int(getattr(row, name) or 0) for name in sums}
         teams.append(TeamProvenance(namespace=row.namespace, **_figures(values)))
         for name, value in values.items():

@@ -33,6 +33,7 @@ import threading
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 from urllib.parse import quote
@@ -111,6 +112,24 @@ class AssetLike(Protocol):
     def created_at(self) -> str: ...
     @property
     def created_by(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RedactedAsset:
+    """An asset the caller may not read, as the document shows it: its place and kind,
+    nothing that names it (``ref`` is the walk's opaque ``redacted:<n>``)."""
+
+    ref: str
+    kind: str
+    namespace: str = "redacted"
+    name: str = "redacted"
+    version: str | None = None
+    state: str = "redacted"
+    description: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)
+    created_at: str = ""
+    created_by: str = ""
 
 
 class EdgeLike(Protocol):

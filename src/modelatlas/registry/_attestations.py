@@ -24,11 +24,13 @@ from sqlalchemy.engine import Connection
 
 from modelatlas.errors import AlreadyExists, FieldError, InvalidInput, NotFound
 from modelatlas.events import Action
+from modelatlas.governance.principal import Principal
 from modelatlas.integrity import dsse, intoto
 from modelatlas.jsonsafe import canonical
 from modelatlas.refs import Ref, check_namespace
 from modelatlas.registry import _queries as q
 from modelatlas.registry._manifests import load_manifest
+from modelatlas.registry._read_guard import require_readable
 from modelatlas.registry.attestation_types import (
     ArtifactManifest,
     Attestation,
@@ -42,6 +44,8 @@ from modelatlas.registry.types import Registration
 from modelatlas.store.tables import assets, attestations, relations, signing_keys
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from modelatlas.config import Settings
     from modelatlas.registry._tx import WriteTx
     from modelatlas.store.engine import Database
@@ -63,14 +67,31 @@ class AttestationService:
 
         def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
 
+        def authorize_read(self, principal: Principal | None, ref: str, namespace: str,
+                           kind: str, tags: Iterable[str] = ()) -> None: ...
+
+        def authorize(self, principal: Principal | None, action: str, namespace: str,
+                      **attributes: Any) -> Any: ...
+
+        @staticmethod
+        def acting(principal: Principal | None, actor: str | None) -> str | None: ...
+
+    def _may_attest(self, principal: Principal | None, ref: Ref) -> None:
+        """Attesting needs the asset readable (else 404, as if missing), then
+        ``attestation.add`` in its namespace."""
+        require_readable(self, principal, ref)
+        self.authorize(principal, "attestation.add", ref.namespace, ref=str(ref), kind=ref.kind)
+
     # keys ------------------------------------------------------------------------------
     def register_key(self, namespace: str, body: SigningKeyIn | Mapping[str, Any], *,
-                     actor: str | None = None) -> SigningKey:
+                     actor: str | None = None,
+                     principal: Principal | None = None) -> SigningKey:
         """Trust a public key for attestations uploaded about ``namespace``'s assets."""
         check_namespace(namespace, path="/namespace")
         spec = body if isinstance(body, SigningKeyIn) else _parse_key_in(body)
         key = dsse.PublicKey.from_pem(spec.public_key_pem)
-        with self._write(actor) as tx:
+        self.authorize(principal, "key.manage", namespace)
+        with self._write(self.acting(principal, actor)) as tx:
             exists = tx.conn.execute(sa.select(signing_keys.c.id).where(
                 signing_keys.c.namespace == namespace, signing_keys.c.key_id == key.key_id)
             ).first()
@@ -85,12 +106,13 @@ class AttestationService:
                     {"key_id": key.key_id, "algorithm": key.algorithm, "name": spec.name}, None)
             return SigningKey(**values)
 
-    def revoke_key(self, namespace: str, key_id: str, *,
-                   actor: str | None = None) -> SigningKey:
+    def revoke_key(self, namespace: str, key_id: str, *, actor: str | None = None,
+                   principal: Principal | None = None) -> SigningKey:
         """Stop trusting a key: new uploads it signed are refused, and attestations it
         alone signed show ``key_revoked``."""
         check_namespace(namespace, path="/namespace")
-        with self._write(actor) as tx:
+        self.authorize(principal, "key.manage", namespace)
+        with self._write(self.acting(principal, actor)) as tx:
             where = (signing_keys.c.namespace == namespace) & (signing_keys.c.key_id == key_id)
             row = tx.conn.execute(sa.select(signing_keys).where(where)).first()
             if row is None:
@@ -103,8 +125,12 @@ class AttestationService:
             row = tx.conn.execute(sa.select(signing_keys).where(where)).one()
             return _key_out(row)
 
-    def signing_keys(self, namespace: str) -> list[SigningKey]:
+    def signing_keys(self, namespace: str, *,
+                     principal: Principal | None = None) -> list[SigningKey]:
+        """The namespace's keys, for whoever may read in it (viewer and up): public keys,
+        but which teams trust which signers is the namespace's business."""
         check_namespace(namespace, path="/namespace")
+        self.authorize(principal, "asset.read", namespace)
         with self.db.read() as conn:
             rows = conn.execute(sa.select(signing_keys)
                                 .where(signing_keys.c.namespace == namespace)
@@ -119,17 +145,21 @@ class AttestationService:
                            public_key_pem=public.pem())
 
     # manifests -------------------------------------------------------------------------
-    def artifact_manifest(self, ref: str | Ref) -> ArtifactManifest:
+    def artifact_manifest(self, ref: str | Ref, *,
+                          principal: Principal | None = None) -> ArtifactManifest:
         parsed = _ref(ref)
+        require_readable(self, principal, parsed)
         with self.db.read() as conn:
             return load_manifest(conn, q.require_id(conn, parsed), parsed)
 
     # attestations ----------------------------------------------------------------------
-    def attest(self, ref: str | Ref, *, actor: str | None = None) -> Attestation:
+    def attest(self, ref: str | Ref, *, actor: str | None = None,
+               principal: Principal | None = None) -> Attestation:
         """The registry signs SLSA provenance of the training run for ``ref``'s artifact."""
         parsed = _ref(ref)
+        self._may_attest(principal, parsed)
         signer = dsse.KeySigner(_registry_private_key(self.settings.home))
-        with self._write(actor) as tx:
+        with self._write(self.acting(principal, actor)) as tx:
             return _sign_and_store(tx, parsed, tx.require_id(parsed, "/ref"), signer)
 
     def _attest_registered(self, tx: WriteTx, result: Registration) -> Registration:
@@ -142,13 +172,15 @@ class AttestationService:
         return result
 
     def upload_attestation(self, ref: str | Ref, body: AttestationIn | Mapping[str, Any], *,
-                           actor: str | None = None) -> Attestation:
+                           actor: str | None = None,
+                           principal: Principal | None = None) -> Attestation:
         """Verify a team's DSSE envelope against ``ref``'s namespace keys, validate its
         Statement, check its subject is the artifact's digest, and store it."""
         parsed = _ref(ref)
+        self._may_attest(principal, parsed)  # who asks before what they sent
         envelope_doc = body.envelope if isinstance(body, AttestationIn) else body.get("envelope")
         envelope = dsse.parse_envelope(envelope_doc)
-        with self._write(actor) as tx:
+        with self._write(self.acting(principal, actor)) as tx:
             asset_id = tx.require_id(parsed, "/ref")
             keys, revoked = _namespace_keys(tx.conn, parsed.namespace)
             verified = dsse.verify_envelope(envelope, keys, payload_type=intoto.PAYLOAD_TYPE,
@@ -161,8 +193,10 @@ class AttestationService:
             return _store(tx, parsed, asset_id, kept, statement, subject,
                           parsed.namespace, verified.key_ids)
 
-    def attestations(self, ref: str | Ref) -> AttestationList:
+    def attestations(self, ref: str | Ref, *,
+                     principal: Principal | None = None) -> AttestationList:
         parsed = _ref(ref)
+        require_readable(self, principal, parsed)
         with self.db.read() as conn:
             asset_id = q.require_id(conn, parsed)
             digests = _digests(conn, asset_id)

@@ -6,6 +6,16 @@ transaction (:mod:`modelatlas.integrity.log`). Checkpoints are signed on demand:
 the checkpoint signs a new one when the tree has grown since the last, so a writer that
 needs its change covered by a signed head asks for the checkpoint after its write returns
 (docs/audit.md, "Waiting for a checkpoint").
+
+Access. Checkpoints, consistency proofs and the hashes of an inclusion proof are open to
+any caller the API authenticated: they carry only hashes, and clients (witnesses above
+all) must be able to hold the log to account without being trusted with its contents.
+What the hashes commit to is not open: exporting the events needs ``audit.read``
+registry-wide (a grant on ``*``), and an inclusion proof shows the event's leaf (actor,
+action, target, time) only to such a reader or to one who may read the asset the event is
+about; anyone else gets the proof with ``leaf`` withheld (``leaf_hash`` still proves it).
+Keeping a witness's cosignature is a write: ``audit.cosign`` on ``*``. The local user
+(``principal`` None) may do all of it.
 """
 
 from __future__ import annotations
@@ -19,7 +29,10 @@ from typing import IO, TYPE_CHECKING
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from modelatlas.errors import FieldError, InvalidInput, NotFound
+from modelatlas.errors import FieldError, InvalidInput, ModelAtlasError, NotFound
+from modelatlas.governance.grants import EVERYWHERE
+from modelatlas.governance.policy import Decision, Target
+from modelatlas.governance.principal import Principal
 from modelatlas.integrity import fastverify, log, merkle, witness
 from modelatlas.integrity.errors import VerificationFailed
 from modelatlas.integrity.export import write_export
@@ -27,6 +40,8 @@ from modelatlas.integrity.keys import load_signer
 from modelatlas.integrity.leaf import leaf_data
 from modelatlas.integrity.note import Checkpoint, Signer, Verifier, open_note
 from modelatlas.integrity.verify import open_checkpoints, replay
+from modelatlas.refs import Ref
+from modelatlas.registry import _queries as q
 from modelatlas.registry._rows import utcnow
 from modelatlas.registry.audit_types import (
     AuditCheckpoint,
@@ -36,12 +51,17 @@ from modelatlas.registry.audit_types import (
     InclusionProof,
     b64,
 )
-from modelatlas.store.tables import events
+from modelatlas.store.tables import assets, events
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from modelatlas.config import Settings
     from modelatlas.registry._tx import WriteTx
     from modelatlas.store.engine import Database
+
+
+_TAGS_BY_REF = q._by_ref(assets.c.tags)
 
 
 class AuditService:
@@ -52,6 +72,34 @@ class AuditService:
         settings: Settings
 
         def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
+
+        def _caller(self, principal: Principal | None) -> Principal: ...
+
+        def authorize(self, principal: Principal | None, action: str, namespace: str,
+                      **attributes: Any) -> Decision: ...
+
+        def decide_access(self, conn: Connection, principal: Principal, action: str,
+                          namespace: str, target: Target) -> Decision: ...
+
+    def _may_see_leaf(self, conn: Connection, principal: Principal | None,
+                      target: str) -> bool:
+        """Whether an inclusion proof may show the event's leaf: to a registry-wide audit
+        reader, or to one who may read the asset the event is about (not recorded as a
+        denial when not: the proof is still given, only the body is withheld)."""
+        if principal is None or principal.is_local:
+            return True
+        caller = self._caller(principal)
+        if self.decide_access(conn, caller, "audit.read", EVERYWHERE, Target()).allowed:
+            return True
+        try:
+            ref = Ref.parse(target)
+        except ModelAtlasError:
+            return False  # about a namespace, a token...: audit readers only
+        tags = conn.execute(_TAGS_BY_REF, q.ref_params(ref)).first()
+        if tags is None:
+            return False
+        return self.decide_access(conn, caller, "asset.read", ref.namespace, Target(
+            ref=target, kind=ref.kind, tags=frozenset(tags[0] or ()))).allowed
 
     # keys and origin ---------------------------------------------------------------------
     def _audit_origin(self, conn: Connection) -> str:
@@ -65,8 +113,8 @@ class AuditService:
             self.__dict__["_audit_signer_cache"] = cached
         return cached
 
-    def audit_public_key(self) -> str:
-        """The verifier key of checkpoint signatures (``<name>+<key id>+<key>``)."""
+    def audit_public_key(self, *, principal: Principal | None = None) -> str:
+        """The verifier key of checkpoint signatures (``<name>+<key id>+<key>``); public."""
         with self.db.read() as conn:
             return str(self._audit_signer(self._audit_origin(conn)).verifier)
 
@@ -76,10 +124,12 @@ class AuditService:
                                public_key=str(self._audit_signer(origin).verifier))
 
     # checkpoints -------------------------------------------------------------------------
-    def audit_checkpoint(self, *, witnesses: Sequence[str] = ()) -> AuditCheckpoint:
+    def audit_checkpoint(self, *, witnesses: Sequence[str] = (),
+                         principal: Principal | None = None) -> AuditCheckpoint:
         """The newest signed checkpoint, covering every event committed before the call
         (signed now if the tree grew since the last one). With ``witnesses`` (key names),
-        the newest checkpoint co-signed by all of them, however old (NotFound if none)."""
+        the newest checkpoint co-signed by all of them, however old (NotFound if none).
+        Hashes only: any authenticated caller (``principal`` is taken for uniformity)."""
         if witnesses:
             return self._cosigned_checkpoint(list(witnesses))
         with self.db.read() as conn:
@@ -109,9 +159,12 @@ class AuditService:
                            errors=[FieldError("/witness", "no cosigned checkpoint")])
         return self._wire(found, origin)
 
-    def audit_cosign(self, body: CosignRequest) -> AuditCheckpoint:
+    def audit_cosign(self, body: CosignRequest, *,
+                     principal: Principal | None = None) -> AuditCheckpoint:
         """Keep a witness's cosignature on a checkpoint this registry signed: the stored
-        note gains the witness's signature line, checked with ``body.witness_key``."""
+        note gains the witness's signature line, checked with ``body.witness_key``.
+        Needs ``audit.cosign`` registry-wide."""
+        self.authorize(principal, "audit.cosign", EVERYWHERE)
         witness_key = Verifier.parse(body.witness_key)
         with self.db.write() as conn:
             origin = self._audit_origin(conn)
@@ -124,9 +177,11 @@ class AuditService:
         return self._wire(replace(stored, signed_note=merged), origin)
 
     # proofs ------------------------------------------------------------------------------
-    def audit_inclusion_proof(self, seq: int, *, tree_size: int | None = None) -> InclusionProof:
+    def audit_inclusion_proof(self, seq: int, *, tree_size: int | None = None,
+                              principal: Principal | None = None) -> InclusionProof:
         """Prove event ``seq`` is in the tree of ``tree_size`` leaves (default: the newest
-        signed checkpoint, which then comes with the proof)."""
+        signed checkpoint, which then comes with the proof). ``leaf`` is None for a caller
+        who may not read the event (see the module's docstring)."""
         if seq < 1:
             raise InvalidInput.at("/seq", "a sequence number is at least 1")
         checkpoint = self.audit_checkpoint() if tree_size is None else None
@@ -142,16 +197,18 @@ class AuditService:
             nodes = log.SqlNodes(conn)
             proof = merkle.inclusion_proof(index, size, nodes)
             root = merkle.root(size, nodes)
+            shown = self._may_see_leaf(conn, principal, row.ref)
         data = leaf_data(seq=seq, time=row.time, actor=row.actor, action=row.action,
                          target=row.ref, payload_sha256=row.payload_sha256)
-        return InclusionProof(seq=seq, leaf_index=index, tree_size=size, leaf=data.decode(),
+        return InclusionProof(seq=seq, leaf_index=index, tree_size=size,
+                              leaf=data.decode() if shown else None,
                               leaf_hash=b64(leaf), root=b64(root),
                               proof=[b64(p) for p in proof], checkpoint=checkpoint)
 
-    def audit_consistency_proof(self, from_size: int, to_size: int | None = None
-                                ) -> ConsistencyProof:
+    def audit_consistency_proof(self, from_size: int, to_size: int | None = None, *,
+                                principal: Principal | None = None) -> ConsistencyProof:
         """Prove the tree of ``to_size`` leaves (default: the newest checkpoint's) extends
-        the tree of ``from_size`` leaves."""
+        the tree of ``from_size`` leaves. Hashes only: any authenticated caller."""
         if to_size is None:
             to_size = self.audit_checkpoint().size
         with self.db.read() as conn:
@@ -172,10 +229,11 @@ class AuditService:
                                errors=[FieldError(path, f"from {least} to {current}")])
 
     # verification and export -------------------------------------------------------------
-    def audit_verify(self) -> AuditVerification:
+    def audit_verify(self, *, principal: Principal | None = None) -> AuditVerification:
         """Recompute the tree from the stored events and check it against the stored
         leaves and every signed head; raise :class:`VerificationFailed` naming the first
-        bad sequence number."""
+        bad sequence number. Reads every event but answers only counts and hashes, so it
+        is open as checkpoints are (it runs where the database is: no route serves it)."""
         with self.db.read() as conn:
             origin = self._audit_origin(conn)
             verifier = self._audit_signer(origin).verifier
@@ -195,9 +253,10 @@ class AuditService:
                                  last_seq=done.last_seq, root=b64(done.root),
                                  seconds=done.seconds)
 
-    def audit_export(self, out: IO[bytes]) -> int:
+    def audit_export(self, out: IO[bytes], *, principal: Principal | None = None) -> int:
         """Write the log and its signed heads (a fresh one first) to ``out``; return the
-        number of events written."""
+        number of events written. Every event body: ``audit.read`` registry-wide."""
+        self.authorize(principal, "audit.read", EVERYWHERE)
         checkpoint = self.audit_checkpoint()
         with self.db.read() as conn:
             notes = [c.signed_note for c in log.checkpoints(conn) if c.size <= checkpoint.size]

@@ -23,7 +23,8 @@ from modelatlas.deps.index import PackageIndex
 from modelatlas.deps.model import Environment, Requirements
 from modelatlas.deps.pins import environment_from_meta
 from modelatlas.deps.resolve import Demand, Resolution, resolve
-from modelatlas.errors import InvalidInput
+from modelatlas.errors import InvalidInput, NotFound
+from modelatlas.governance.principal import Principal
 from modelatlas.refs import Ref
 from modelatlas.registry import _queries as q
 from modelatlas.registry._deps_store import (
@@ -33,6 +34,7 @@ from modelatlas.registry._deps_store import (
     satisfying_version,
     write_requirements,
 )
+from modelatlas.registry._read_guard import is_local, require_readable
 from modelatlas.registry.deps_types import (
     CheckResult,
     ConflictOut,
@@ -51,6 +53,8 @@ from modelatlas.registry.deps_types import (
 from modelatlas.store.tables import assets, relations
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from modelatlas.config import Settings
     from modelatlas.registry._tx import WriteTx
     from modelatlas.store.engine import Database
@@ -82,10 +86,21 @@ class DepsService:
 
         def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
 
+        def authorize_read(self, principal: Principal | None, ref: str, namespace: str,
+                           kind: str, tags: Iterable[str] = ()) -> None: ...
+
+        def authorize(self, principal: Principal | None, action: str, namespace: str,
+                      **attributes: Any) -> Any: ...
+
+        @staticmethod
+        def acting(principal: Principal | None, actor: str | None) -> str | None: ...
+
     # requirements ----------------------------------------------------------------------
-    def requirements(self, ref: str | Ref) -> ModelRequirements:
+    def requirements(self, ref: str | Ref, *,
+                     principal: Principal | None = None) -> ModelRequirements:
         """What a model version declares it needs (empty when nothing was declared)."""
         parsed = _version_ref(ref)
+        require_readable(self, principal, parsed)
         with self.db.read() as conn:
             asset_id = q.require_id(conn, parsed)
             return ModelRequirements.of(str(parsed), load_requirements(conn, asset_id))
@@ -96,6 +111,7 @@ class DepsService:
         requirements: RequirementsIn | Mapping[str, Any],
         *,
         actor: str | None = None,
+        principal: Principal | None = None,
     ) -> ModelRequirements:
         """Replace a model version's requirements in one transaction: refused (422 naming
         the field) when an asset requirement is missing, unsatisfiable or circular. Its
@@ -103,7 +119,13 @@ class DepsService:
         parsed = _version_ref(ref)
         body = _parse(RequirementsIn, requirements)
         domain = body.to_domain()
-        with self._write(actor) as tx:
+        require_readable(self, principal, parsed)
+        # ``asset.update`` of the version, not ``version.register``: requirements say how
+        # to run the version (they are corrected as environments move on); they are not
+        # its artifact nor its core metadata, which stay immutable once registered.
+        self.authorize(principal, "asset.update", parsed.namespace, ref=str(parsed),
+                       kind=parsed.kind, fields=frozenset({"requirements"}))
+        with self._write(self.acting(principal, actor)) as tx:
             node = (tx.require_id(parsed, "/ref"), parsed)
             targets = write_requirements(tx, node, domain, path="", replace=True)
             relink(tx, node, targets)
@@ -116,6 +138,7 @@ class DepsService:
         target: str | Ref | None = None,
         *,
         environment: EnvironmentIn | None = None,
+        principal: Principal | None = None,
     ) -> CheckResult:
         """Whether model version ``ref`` can run on ``target`` (an environment asset, or a
         deployment with a ``requires`` edge to one) or on an inline ``environment``."""
@@ -123,6 +146,9 @@ class DepsService:
         if (target is None) == (environment is None):
             raise InvalidInput.at("/target", "give a target ref or an inline environment "
                                              "(one of the two)")
+        require_readable(self, principal, parsed)
+        if target is not None and not is_local(principal):
+            self._require_readable_target(principal, target)
         with self.db.read() as conn:
             asset_id = q.require_id(conn, parsed)
             declared = load_requirements(conn, asset_id)
@@ -138,13 +164,25 @@ class DepsService:
             compatible=not violations, violations=violations,
         )
 
+    def _require_readable_target(self, principal: Principal | None,
+                                 target: str | Ref) -> None:
+        """An unreadable target is answered as a missing one is (422 at /target)."""
+        parsed = target if isinstance(target, Ref) else Ref.parse(str(target), path="/target")
+        try:
+            require_readable(self, principal, parsed, "/target")
+        except NotFound:
+            raise InvalidInput.at("/target", f"{parsed} does not exist") from None
+
     # resolve ---------------------------------------------------------------------------
-    def resolve(self, request: ResolveRequest | Mapping[str, Any]) -> ResolutionOut:
+    def resolve(self, request: ResolveRequest | Mapping[str, Any], *,
+                principal: Principal | None = None) -> ResolutionOut:
         """One package version per package for every model version in ``request.refs``,
         chosen among the versions installed in the registry's environments and listed in
         the index snapshot. A conflict is an answer (``ok`` false), not an error."""
         body = _parse(ResolveRequest, request)
         refs = list(dict.fromkeys(_version_ref(r, f"/refs/{i}") for i, r in enumerate(body.refs)))
+        for i, one in enumerate(refs):  # every version must be readable, as in the 404 below
+            require_readable(self, principal, one, f"/refs/{i}")
         with self.db.read() as conn:
             requesters = _requesters(conn, refs, [f"/refs/{i}" for i in range(len(refs))])
             index = _index(conn, body.index_snapshot, body.index_file)
@@ -153,12 +191,14 @@ class DepsService:
         return _resolution_out(resolution)
 
     # why -------------------------------------------------------------------------------
-    def why(self, request: WhyRequest | Mapping[str, Any]) -> WhyResult:
+    def why(self, request: WhyRequest | Mapping[str, Any], *,
+            principal: Principal | None = None) -> WhyResult:
         """Why a package is among what a model version needs: its own declarations of it
         and the chains of dependencies that bring it in (known from an index snapshot)."""
         body = _parse(WhyRequest, request)
         parsed = _version_ref(body.ref)
         package = _package_name(body.package)
+        require_readable(self, principal, parsed)
         with self.db.read() as conn:
             requesters = _requesters(conn, [parsed], ["/ref"])
             index = _index(conn, body.index_snapshot, body.index_file)

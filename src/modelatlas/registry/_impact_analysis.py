@@ -107,7 +107,8 @@ def _origin(file: str, line: int | None) -> str:
 # --- package upgrades -------------------------------------------------------------------
 
 
-def package_impact(conn: Connection, change: ImpactChange) -> ImpactReport:
+def package_impact(conn: Connection, change: ImpactChange, *,
+                   collector: Collector | None = None) -> ImpactReport:
     env, meta = load_node(conn, change.environment or "", "/environment", ("environment",))
     if not change.package:
         raise InvalidInput.at("/package", "required with environment")
@@ -117,7 +118,7 @@ def package_impact(conn: Connection, change: ImpactChange) -> ImpactReport:
     current = pins(meta.get("packages") or []).get(name)
     markers = markers_of(meta)
     scope = env.id if change.scope == "environment" else None
-    collector = Collector()
+    collector = collector if collector is not None else Collector()
     found = package_violations(conn, name, to, markers, env_id=scope, limit=change.limit + 1)
     for node, spec, origin in found:
         collector.add(node, f"{name} {change.to} does not satisfy {spec} ({node.owner}, {origin})")
@@ -217,12 +218,13 @@ def report(kind: Any, summary: str, collector: Collector, limit: int, *, truncat
     def cut(items: Mapping[int, Any]) -> list[Any]:
         return [items[k] for k in sorted(items)][:limit]
 
+    hidden = collector.drop_unreadable()  # before the cut: the lists stay full
     over = any(len(b) > limit for b in (collector.model_versions, collector.deployments,
                                        collector.data))
     return ImpactReport(
         kind=kind, summary=summary, model_versions=cut(collector.model_versions),
         deployments=cut(collector.deployments), data=cut(collector.data),
-        truncated=truncated or over, **extra,
+        truncated=truncated or over, hidden=hidden, **extra,
     )
 
 

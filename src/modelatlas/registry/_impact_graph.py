@@ -5,7 +5,7 @@ are bounded by an explicit depth, one query per level (nothing loads the graph).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +67,21 @@ class Collector:
     model_versions: dict[int, Affected] = field(default_factory=dict)
     deployments: dict[int, Affected] = field(default_factory=dict)
     data: dict[int, Affected] = field(default_factory=dict)
+    # which of these ids the caller may not read (None: the caller reads everything). The
+    # walk goes through unreadable assets (the change travels through them whatever the
+    # caller may see); only the answer leaves them out, and counts them.
+    unreadable: Callable[[list[int]], set[int]] | None = None
+
+    def drop_unreadable(self) -> int:
+        """Leave out what the caller may not read; return how many were left out."""
+        if self.unreadable is None:
+            return 0
+        buckets = (self.model_versions, self.deployments, self.data)
+        hidden = self.unreadable([i for b in buckets for i in b])
+        for bucket in buckets:
+            for asset_id in hidden & set(bucket):
+                del bucket[asset_id]
+        return len(hidden)
 
     def bucket(self, kind: str) -> dict[int, Affected]:
         if kind == "model_version":

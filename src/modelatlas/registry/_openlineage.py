@@ -31,11 +31,13 @@ from sqlalchemy.exc import IntegrityError
 
 from modelatlas.errors import Conflict, PayloadTooLarge
 from modelatlas.events import Action
+from modelatlas.governance.principal import Principal
 from modelatlas.jsonsafe import DEFAULT_MAX_DEPTH, check_tree
 from modelatlas.kinds import SPECS, read_metadata, validate_metadata
 from modelatlas.lineage.openlineage import OpenLineageInvalid, Plan, fold, validate_event
 from modelatlas.refs import Ref
 from modelatlas.registry._group_commit import GroupCommit
+from modelatlas.registry._read_guard import is_local
 from modelatlas.registry._rows import content_digest
 from modelatlas.registry._tx import WriteTx, check_custom, relation_payload, snapshot_of
 from modelatlas.registry.types import AssetCreate
@@ -72,17 +74,32 @@ class OpenLineageService:
         settings: Settings
         _write: Callable[[str | None], AbstractContextManager[WriteTx]]
 
+        def authorize(self, principal: Principal | None, action: str, namespace: str,
+                      **attributes: Any) -> Any: ...
+
+        @staticmethod
+        def acting(principal: Principal | None, actor: str | None) -> str | None: ...
+
     def ingest_openlineage(self, events: Any, *, actor: str | None = None,
-                           grouped: bool = False) -> OpenLineageIngest:
+                           grouped: bool = False,
+                           principal: Principal | None = None) -> OpenLineageIngest:
         """Ingest one OpenLineage event (a JSON object) or a batch (a JSON array of them),
         exactly as the OpenLineage HTTP transport sends them; see docs/openlineage.md.
 
         ``grouped``: a single event shares its transaction and commit with concurrent
         grouped calls (:mod:`modelatlas.registry._group_commit`), each still all or
-        nothing and answered after its commit; the HTTP route sets it."""
+        nothing and answered after its commit; the HTTP route sets it.
+
+        The caller needs ``asset.create`` in every namespace the events write assets in
+        and ``relation.add`` in every namespace their edges start from; one missing right
+        refuses the whole request (403) before anything is written."""
+        actor = self.acting(principal, actor)
         if grouped and not isinstance(events, list):
-            return self._openlineage_group().submit(lambda: _work(_plan(events)), actor)
-        plan = _plan(events)
+            # planned and authorised here, in the caller's thread, before joining a group:
+            # a refused request never enters one, so it cannot fail the others
+            return self._openlineage_group().submit(
+                lambda: _work(self._authorized_plan(events, principal)), actor)
+        plan = self._authorized_plan(events, principal)
         for _attempt in range(3):
             try:
                 with self._write(actor) as tx:
@@ -90,6 +107,19 @@ class OpenLineageService:
             except (IntegrityError, _Stale):
                 continue  # a concurrent request wrote the same assets: read them again
         raise Conflict("the assets of this batch are being written concurrently; retry")
+
+    def _authorized_plan(self, events: Any, principal: Principal | None) -> Plan:
+        """The request's plan, once the caller may write all of it. Creating and updating
+        an asset both need contributor (``asset.create`` names the pair: an event cannot
+        tell which it will be until the transaction reads the store)."""
+        plan = _plan(events)
+        if is_local(principal):
+            return plan
+        for namespace in sorted({ref.namespace for ref in plan.refs.values()}):
+            self.authorize(principal, "asset.create", namespace)
+        for namespace in sorted({plan.refs[source].namespace for source, _, _ in plan.edges}):
+            self.authorize(principal, "relation.add", namespace)
+        return plan
 
     def _openlineage_group(self) -> GroupCommit[OpenLineageIngest]:
         group: GroupCommit[OpenLineageIngest] | None = self.__dict__.get("_ol_group")

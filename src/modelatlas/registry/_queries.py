@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from modelatlas.errors import FieldError, NotFound
+from modelatlas.governance.grants import Readable, readable_clause
 from modelatlas.refs import Ref
 from modelatlas.registry._rows import (
     asset_from_row,
@@ -30,7 +33,11 @@ __all__ = [
     "list_versions",
     "relations_of",
     "require_id",
+    "visible_events",
 ]
+
+# A WHERE condition keeping what the caller may read; None: no condition (the local user).
+Visible = ColumnElement[bool] | None
 
 
 def _by_ref(*columns: Any) -> sa.Select[Any]:
@@ -87,8 +94,11 @@ def list_assets(
     tag: str | None,
     cursor: str | None,
     limit: int,
+    visible: Visible = None,
 ) -> Page[Asset]:
     stmt = sa.select(assets)
+    if visible is not None:
+        stmt = stmt.where(visible)
     if tag is not None:
         stmt = stmt.join(asset_tags, asset_tags.c.asset_id == assets.c.id).where(
             asset_tags.c.tag == tag
@@ -104,12 +114,15 @@ def list_assets(
     return _page(rows, limit, "id", asset_from_row)
 
 
-def list_versions(conn: Connection, model: Ref, *, cursor: str | None, limit: int) -> Page[Asset]:
+def list_versions(conn: Connection, model: Ref, *, cursor: str | None, limit: int,
+                  visible: Visible = None) -> Page[Asset]:
     stmt = sa.select(assets).where(
         assets.c.kind == "model_version",
         assets.c.namespace == model.namespace,
         assets.c.name == model.name,
     )
+    if visible is not None:
+        stmt = stmt.where(visible)
     after = decode_cursor(cursor)
     if after is not None:
         stmt = stmt.where(assets.c.version_number > after)
@@ -125,7 +138,9 @@ def relations_of(
     relation: str | None,
     cursor: str | None,
     limit: int,
+    visible: Callable[[Any], Visible] | None = None,
 ) -> Page[Relation]:
+    """``visible(alias)`` is the read condition over one end's ``assets`` alias."""
     source = assets.alias("s")
     target = assets.alias("t")
     stmt = sa.select(
@@ -157,6 +172,10 @@ def relations_of(
         )
     if relation is not None:
         stmt = stmt.where(relations.c.relation == relation)
+    for end in (source, target):
+        condition = visible(end) if visible is not None else None
+        if condition is not None:
+            stmt = stmt.where(condition)
     after = decode_cursor(cursor)
     if after is not None:
         stmt = stmt.where(relations.c.id > after)
@@ -173,8 +192,30 @@ def history(conn: Connection, asset_id: int, *, cursor: str | None, limit: int) 
     return _page(rows, limit, "seq", event_from_row)
 
 
-def events_after(conn: Connection, *, after: int, limit: int) -> Page[Event]:
+def visible_events(readable: Readable, *, audited: Iterable[str]) -> Visible:
+    """Events of assets the caller may read, and events about no stored asset (grants,
+    policies, schemas, denials) in the ``audited`` namespaces; refs name their namespace
+    as ``kind:namespace/...`` or ``namespace:namespace``."""
+    if readable.everything:
+        return None
+    about_asset = sa.and_(events.c.asset_id.is_not(None), readable_clause(readable, assets))
+    audit = [
+        sa.or_(events.c.ref == f"namespace:{ns}",
+               events.c.ref.contains(f":{ns}/", autoescape=True))
+        for ns in sorted(audited)
+    ]
+    if not audit:
+        return about_asset
+    return sa.or_(about_asset, sa.and_(events.c.asset_id.is_(None), sa.or_(*audit)))
+
+
+def events_after(conn: Connection, *, after: int, limit: int,
+                 visible: Visible = None) -> Page[Event]:
     stmt = sa.select(events).where(events.c.seq > after).order_by(events.c.seq).limit(limit + 1)
+    if visible is not None:
+        # outer: events about no asset have no row to join, and may still be visible
+        stmt = (stmt.select_from(events.outerjoin(assets, assets.c.id == events.c.asset_id))
+                .where(visible))
     rows = list(conn.execute(stmt))
     page = _page(rows, limit, "seq", event_from_row)
     return page

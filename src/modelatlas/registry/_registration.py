@@ -7,6 +7,7 @@ from modelatlas.events import Action
 from modelatlas.kinds import SPECS, check_version_policy
 from modelatlas.refs import Ref
 from modelatlas.registry._deps_store import relink, write_requirements
+from modelatlas.registry._guards import Guard
 from modelatlas.registry._manifests import parse_manifest, write_manifest
 from modelatlas.registry._tx import WriteTx
 from modelatlas.registry._withdrawal import refuse_withdrawn
@@ -23,14 +24,17 @@ Node = tuple[int, Ref]
 
 
 def _resolve(tx: WriteTx, item: AssetInput, path: str, kinds: tuple[str, ...],
-             created: list[str]) -> Node:
-    """Find a referenced asset, creating it from its inline description when missing."""
+             created: list[str], guard: Guard | None = None) -> Node:
+    """Find a referenced asset, creating it from its inline description when missing;
+    ``guard`` decides whether the caller may read it, or create it (access control)."""
     ref_text = item if isinstance(item, str) else item.ref
     ref = Ref.parse(ref_text, path=path if isinstance(item, str) else f"{path}/ref")
     if ref.kind not in kinds:
         raise InvalidInput.at(path, f"expected a ref of kind {' or '.join(kinds)}, got {ref.kind}")
     asset_id = tx.find_id(ref)
     if asset_id is not None:
+        if guard is not None:
+            guard(ref, asset_id, path)
         return asset_id, ref
     if isinstance(item, str):
         raise NotFound(
@@ -41,6 +45,8 @@ def _resolve(tx: WriteTx, item: AssetInput, path: str, kinds: tuple[str, ...],
     if SPECS[ref.kind].version_policy == "assigned":
         raise NotFound(f"{ref} does not exist", errors=[FieldError(path, "no such version")])
     check_version_policy(ref, f"{path}/ref")
+    if guard is not None:
+        guard(ref, None, path)
     asset_id, _ = tx.insert_asset(ref, item.as_create(), path=path)
     created.append(str(ref))
     return asset_id, ref
@@ -61,7 +67,8 @@ def _has_inputs(reg: VersionRegistration) -> bool:
     return bool(reg.run or reg.datasets or reg.features or reg.code or reg.environment)
 
 
-def register_version(tx: WriteTx, model: Ref, reg: VersionRegistration) -> Registration:
+def register_version(tx: WriteTx, model: Ref, reg: VersionRegistration, *,
+                     guard: Guard | None = None) -> Registration:
     created: list[str] = []
     links: list[Relation] = []
     # Take the version number first: its counter row lock queues registrations of the same
@@ -81,18 +88,19 @@ def register_version(tx: WriteTx, model: Ref, reg: VersionRegistration) -> Regis
     version_node = (version_id, version_ref)
     links.append(tx.link_new(version_node, "version_of", model_node))
 
-    datasets = [_resolve(tx, d, f"/datasets/{i}", ("dataset",), created)
+    datasets = [_resolve(tx, d, f"/datasets/{i}", ("dataset",), created, guard)
                 for i, d in enumerate(reg.datasets)]
-    features = [_resolve(tx, f, f"/features/{i}", ("feature",), created)
+    features = [_resolve(tx, f, f"/features/{i}", ("feature",), created, guard)
                 for i, f in enumerate(reg.features)]
     extras = [
-        _resolve(tx, item, f"/{field}", (kind,), created)
+        _resolve(tx, item, f"/{field}", (kind,), created, guard)
         for field, kind, item in (("code", "code", reg.code),
                                   ("environment", "environment", reg.environment))
         if item is not None
     ]
     requires = [
-        _resolve(tx, r, f"/requires/{i}", ("feature", "schema", "environment", "dataset"), created)
+        _resolve(tx, r, f"/requires/{i}", ("feature", "schema", "environment", "dataset"),
+                 created, guard)
         for i, r in enumerate(reg.requires)
     ]
     if not reg.allow_withdrawn:
@@ -127,6 +135,8 @@ def register_version(tx: WriteTx, model: Ref, reg: VersionRegistration) -> Regis
     for i, parent in enumerate(reg.derived_from):
         parent_ref = Ref.parse(parent, path=f"/derived_from/{i}")
         parent_id = tx.require_id(parent_ref, f"/derived_from/{i}")
+        if guard is not None:
+            guard(parent_ref, parent_id, f"/derived_from/{i}")
         links.append(tx.link_new(version_node, "derived_from", (parent_id, parent_ref)))
     return Registration(
         model_version=tx.written(version_id), run=run_asset, created=created, relations=links,

@@ -10,19 +10,26 @@ successful one: ``trained_on:`` style questions about a dataset find its failed 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
+from sqlalchemy.engine import Connection
 
 from modelatlas.errors import InvalidInput
+from modelatlas.governance.policy import Decision, Target
+from modelatlas.governance.principal import Principal
 from modelatlas.jsonsafe import check_tree
 from modelatlas.kinds import check_version_policy
 from modelatlas.refs import Ref
+from modelatlas.registry._guards import Guard, hidden_as_missing, input_guard
 from modelatlas.registry._registration import _resolve
 from modelatlas.registry._tx import WriteTx
 from modelatlas.registry._withdrawal import refuse_withdrawn
 from modelatlas.registry.run_types import RunRecord, RunRecorded
 from modelatlas.registry.types import AssetCreate, Relation
+
+if TYPE_CHECKING:
+    from contextlib import _GeneratorContextManager
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -35,33 +42,54 @@ class RunService:
                         result_type: type[R], actor: str | None,
                         work: Callable[[WriteTx], R]) -> R: ...
 
+        def authorize(self, principal: Principal | None, action: str, namespace: str,
+                      **attributes: Any) -> Decision: ...
+
+        def check_access(self, conn: Connection, principal: Principal | None, action: str,
+                         namespace: str, target: Target | None = None) -> Decision: ...
+
+        def denials_recorded(self) -> _GeneratorContextManager[None, None, None]: ...
+
+        @staticmethod
+        def acting(principal: Principal | None, actor: str | None) -> str | None: ...
+
     def record_run(self, record: RunRecord, *, actor: str | None = None,
-                   idempotency_key: str | None = None) -> RunRecorded:
+                   idempotency_key: str | None = None,
+                   principal: Principal | None = None) -> RunRecorded:
         """Create run ``record.ref`` and link it ``used`` to each input (created from its
         inline description when missing), all or nothing. With ``idempotency_key`` a retry
-        answers the first result instead of recording twice."""
+        answers the first result instead of recording twice.
+
+        Needs ``asset.create`` in the run's namespace, not ``version.register``: the run
+        registers no version (a contributor may record a failed run, as they may register
+        a successful one). Inputs must be readable, or creatable where described inline."""
         ref = Ref.parse(record.ref)
         if ref.kind != "run":
             raise InvalidInput.at("/ref", f"a run ref (run:namespace/name), got a {ref.kind}")
         check_version_policy(ref, "/ref")
         check_tree(record.model_dump(mode="python", exclude_defaults=True))
-        return self._idempotent(
-            key=idempotency_key, operation="record_run", request=record,
-            result_type=RunRecorded, actor=actor,
-            work=lambda tx: _record(tx, ref, record),
-        )
+        self.authorize(principal, "asset.create", ref.namespace, ref=str(ref), kind="run")
+
+        def work(tx: WriteTx) -> RunRecorded:
+            return _record(tx, ref, record, input_guard(self.check_access, tx.conn, principal))
+
+        with hidden_as_missing(), self.denials_recorded():
+            return self._idempotent(
+                key=idempotency_key, operation="record_run", request=record,
+                result_type=RunRecorded, actor=self.acting(principal, actor), work=work,
+            )
 
 
-def _record(tx: WriteTx, ref: Ref, record: RunRecord) -> RunRecorded:
+def _record(tx: WriteTx, ref: Ref, record: RunRecord, guard: Guard | None) -> RunRecorded:
     created: list[str] = []
     # Inputs first, so a missing one is named by its path before anything is inserted
     # (the transaction would roll it back anyway).
-    datasets = [_resolve(tx, d, f"/datasets/{i}", ("dataset",), created)
+    datasets = [_resolve(tx, d, f"/datasets/{i}", ("dataset",), created, guard)
                 for i, d in enumerate(record.datasets)]
-    features = [_resolve(tx, f, f"/features/{i}", ("feature",), created)
+    features = [_resolve(tx, f, f"/features/{i}", ("feature",), created, guard)
                 for i, f in enumerate(record.features)]
     extras = [
-        _resolve(tx, item, f"/{field}", (field,), created)
+        _resolve(tx, item, f"/{field}", (field,), created, guard)
         for field, item in (("code", record.code), ("environment", record.environment))
         if item is not None
     ]

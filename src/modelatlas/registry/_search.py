@@ -6,13 +6,16 @@ from typing import TYPE_CHECKING
 
 from modelatlas.errors import InvalidInput
 from modelatlas.registry._rows import asset_from_row, check_limit
+from modelatlas.registry._visibility import readable_in, visible_to
 from modelatlas.registry.types import FacetValue, SearchResult
 from modelatlas.search import engine
 from modelatlas.search.parser import parse
 
 if TYPE_CHECKING:
     from modelatlas.config import Settings
+    from modelatlas.governance.principal import Principal
     from modelatlas.search.ast import Node
+    from modelatlas.search.visibility import Visible
     from modelatlas.store.engine import Database
 
 
@@ -25,7 +28,7 @@ class SearchService:
     settings: Settings
 
     if TYPE_CHECKING:
-        def note_search(self, tree: Node) -> None: ...
+        def note_search(self, tree: Node, visible: Visible | None = None) -> None: ...
 
     def search(
         self,
@@ -35,17 +38,21 @@ class SearchService:
         sort: str = "relevance",
         cursor: str | None = None,
         limit: int = 50,
+        principal: Principal | None = None,
     ) -> SearchResult:
-        """Assets matching ``q`` (docs/query-language.md), one keyset page at a time."""
+        """Assets matching ``q`` (docs/query-language.md), one keyset page at a time. Only
+        assets the caller may read are hits, counted in facets or named by a predicate:
+        the filter is part of the query (the local user's adds nothing)."""
         if not isinstance(q, str):
             raise InvalidInput.at("/q", "a query is a string")
         check_limit(limit, self.settings.page_limit_max)
         tree = parse(q)
         with self.db.read() as conn:
+            visible = visible_to(readable_in(conn, principal))
             hits = engine.search(conn, q, facets=facets, sort=sort, cursor=cursor,
-                                 limit=limit, tree=tree)
+                                 limit=limit, tree=tree, visible=visible)
         if cursor is None:  # a search is one signal, however many pages are read
-            self.note_search(tree)
+            self.note_search(tree, visible)
         return SearchResult(
             query=q,
             items=[asset_from_row(row) for row in hits.rows],

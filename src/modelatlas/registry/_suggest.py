@@ -5,37 +5,50 @@ Usage signals are not events: they change no asset, and one per page view would 
 audit log. They are stored in the database (``asset_usage``, ``term_usage``) in their own
 short write transaction. A signal a read triggers (an asset opened, a search run) never
 fails that read: a failure to record it is logged and the read goes on.
+
+Access: completions and related assets come only from assets the caller may read (the
+filter is in each statement); usage is learned only about readable assets, so a caller
+cannot push an asset they may not see up anyone's rankings, nor probe for it.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Literal
 
+import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 
-from modelatlas.errors import InvalidInput, ModelAtlasError
+from modelatlas.errors import FieldError, InvalidInput, ModelAtlasError, NotFound
 from modelatlas.refs import Ref
 from modelatlas.registry import _queries as q
 from modelatlas.registry._rows import asset_from_row, check_limit
 from modelatlas.registry._usage_queue import UsageQueue
+from modelatlas.registry._visibility import (
+    bound_visibility,
+    readable_in,
+    visible_to,
+)
 from modelatlas.registry.types import Asset
 from modelatlas.search import related as related_domain
 from modelatlas.search import suggest as suggest_domain
 from modelatlas.search import usage
 from modelatlas.search.parser import MAX_LENGTH
 from modelatlas.search.suggest import MAX_TOKEN, Suggestion
-from modelatlas.store.tables import assets
+from modelatlas.store.tables import asset_tags, assets
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from modelatlas.config import Settings
+    from modelatlas.governance.grants import Readable
+    from modelatlas.governance.principal import Principal
     from modelatlas.registry._tx import WriteTx
     from modelatlas.search.ast import Node
+    from modelatlas.search.visibility import Visible
     from modelatlas.store.engine import Database
 
 _QUEUE_LOCK = threading.Lock()
@@ -67,8 +80,13 @@ class SuggestService:
 
         def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
 
-    def suggest(self, q: str, *, limit: int = 10, now: float | None = None) -> list[Suggestion]:
-        """Completions of the last token of ``q``, best first (docs/query-language.md)."""
+        def authorize_read(self, principal: Principal | None, ref: str, namespace: str,
+                           kind: str, tags: Iterable[str] = ()) -> None: ...
+
+    def suggest(self, q: str, *, limit: int = 10, now: float | None = None,
+                principal: Principal | None = None) -> list[Suggestion]:
+        """Completions of the last token of ``q``, best first (docs/query-language.md),
+        from the assets the caller may read."""
         if not isinstance(q, str) or len(q) > MAX_LENGTH:
             raise InvalidInput.at("/q", f"a string of at most {MAX_LENGTH} characters")
         if len(suggest_domain.last_token(q)) > MAX_TOKEN:
@@ -82,6 +100,7 @@ class SuggestService:
                 conn, q, limit=limit, now=time.time() if now is None else now,
                 half_life_days=self.settings.usage_half_life_days,
                 recent=self._recent_values(),
+                visible=bound_visibility(readable_in(conn, principal)),
             )
 
     def _recent_values(self) -> suggest_domain.RecentValues:
@@ -91,29 +110,51 @@ class SuggestService:
                 recent = self._recent = suggest_domain.RecentValues()
         return recent
 
-    def related(self, ref: str | Ref, *, limit: int = 10) -> list[RelatedAsset]:
-        """Assets sharing datasets, features, tags or lineage with ``ref``, best first."""
+    def related(self, ref: str | Ref, *, limit: int = 10,
+                principal: Principal | None = None) -> list[RelatedAsset]:
+        """Assets sharing datasets, features, tags or lineage with ``ref``, best first;
+        only those the caller may read (404, recorded, for a ``ref`` they may not)."""
         parsed = ref if isinstance(ref, Ref) else Ref.parse(ref, path="/ref")
         check_limit(limit, MAX_SUGGEST)
         self.flush_usage()
         with self.db.read() as conn:
             asset_id = q.require_id(conn, parsed)
-            found = related_domain.related(conn, asset_id, limit=limit)
+            readable = readable_in(conn, principal)
+            allowed = _may_read(conn, readable, parsed, asset_id)
+            found = related_domain.related(conn, asset_id, limit=limit,
+                                           visible=visible_to(readable)) if allowed else []
             rows = {row.id: row for row in conn.execute(
                 assets.select().where(assets.c.id.in_([f.asset_id for f in found])))}
+        if not allowed:
+            self._refuse_read(principal, parsed, asset_id)
         return [RelatedAsset(asset=asset_from_row(rows[f.asset_id]), score=f.score,
                              reasons=f.reasons) for f in found]
 
+    def _refuse_read(self, principal: Principal | None, ref: Ref, asset_id: int) -> None:
+        """Record the denied read and answer as for a missing asset (``authorize_read``
+        decides again, from the grants: it raises; the NotFound is its twin, kept for the
+        case the two ever disagree, so an unreadable asset is never served)."""
+        with self.db.read() as conn:
+            tags = _tags(conn, asset_id)
+        self.authorize_read(principal, str(ref), ref.namespace, ref.kind, tags)
+        raise NotFound(f"{ref} does not exist", errors=[FieldError("/ref", "no such asset")])
+
     # usage ------------------------------------------------------------------------------
-    def record_usage(self, signal: str, ref: str | Ref, *, at: float | None = None) -> None:
-        """Record that ``ref`` was opened, pulled or deployed (404 for an unknown asset).
-        ``at`` (epoch seconds, default now) lets imports and tests date a signal."""
+    def record_usage(self, signal: str, ref: str | Ref, *, at: float | None = None,
+                     principal: Principal | None = None) -> None:
+        """Record that ``ref`` was opened, pulled or deployed (404 for an unknown asset,
+        or one the caller may not read). ``at`` (epoch seconds, default now) lets imports
+        and tests date a signal."""
         if signal not in usage.CLIENT_SIGNALS:
             raise InvalidInput.at("/signal", f"one of {', '.join(usage.CLIENT_SIGNALS)}")
         parsed = ref if isinstance(ref, Ref) else Ref.parse(ref, path="/ref")
         with self._write(None) as tx:
             asset_id = q.require_id(tx.conn, parsed, "/ref")
-            self._add_usage(tx.conn, {asset_id: usage.WEIGHTS[signal]}, {}, at)
+            allowed = _may_read(tx.conn, readable_in(tx.conn, principal), parsed, asset_id)
+            if allowed:
+                self._add_usage(tx.conn, {asset_id: usage.WEIGHTS[signal]}, {}, at)
+        if not allowed:
+            self._refuse_read(principal, parsed, asset_id)
 
     def _add_usage(self, conn: Connection, by_id: dict[int, float], terms: dict[str, float],
                    at: float | None) -> None:
@@ -121,10 +162,11 @@ class SuggestService:
                      half_life_days=self.settings.usage_half_life_days)
 
     def note_usage(self, signal: str, refs: Sequence[str | Ref] = (),
-                   terms: Sequence[str] = ()) -> None:
+                   terms: Sequence[str] = (), *, visible: Visible | None = None) -> None:
         """Record a signal a read or a write triggered, never failing or slowing it: it is
-        queued and written behind (see ``_usage_queue``); unknown refs are skipped."""
-        self._usage_queue().put((signal, tuple(refs), tuple(terms), time.time()))
+        queued and written behind (see ``_usage_queue``); unknown refs are skipped, and so
+        are those ``visible`` (the caller's read rights; None: all) does not keep."""
+        self._usage_queue().put((signal, tuple(refs), tuple(terms), time.time(), visible))
 
     def flush_usage(self) -> None:
         """Wait until every triggered signal so far is in the database."""
@@ -143,17 +185,17 @@ class SuggestService:
     def _write_usage(self, signals: list[tuple[Any, ...]]) -> None:
         """One transaction for a batch of queued signals."""
         with self._write(None) as tx:
-            for signal, refs, terms, at in signals:
+            for signal, refs, terms, at, visible in signals:
                 ids = {}
                 for ref in refs:
                     parsed = ref if isinstance(ref, Ref) else Ref.parse(ref)
                     found = q.find_id(tx.conn, parsed)
-                    if found is not None:
+                    if found is not None and _visible(tx.conn, visible, found):
                         ids[found] = usage.WEIGHTS[signal]
                 if ids or terms:
                     self._add_usage(tx.conn, ids, usage.weights(terms, signal), at)
 
-    def note_search(self, tree: Node) -> None:
+    def note_search(self, tree: Node, visible: Visible | None = None) -> None:
         terms, named = usage.query_terms(tree)
         refs = []
         for kind, ns, name, version in named:
@@ -162,4 +204,24 @@ class SuggestService:
             except ModelAtlasError:
                 continue  # "any version" of a kind that is always versioned: no one asset
         if terms or refs:
-            self.note_usage("searched", refs, terms)
+            self.note_usage("searched", refs, terms, visible=visible)
+
+
+def _tags(conn: Connection, asset_id: int) -> list[str]:
+    return list(conn.scalars(sa.select(asset_tags.c.tag).where(
+        asset_tags.c.asset_id == asset_id)))
+
+
+def _may_read(conn: Connection, readable: Readable, ref: Ref, asset_id: int) -> bool:
+    """The caller may read this one asset (``Readable.allows``, the Python twin of the
+    SQL filter); the local user costs no query."""
+    if readable.everything:
+        return True
+    return readable.allows(ref.namespace, ref.kind, _tags(conn, asset_id))
+
+
+def _visible(conn: Connection, visible: Visible | None, asset_id: int) -> bool:
+    if visible is None:
+        return True
+    return conn.scalar(sa.select(assets.c.id).where(
+        assets.c.id == asset_id, visible(assets))) is not None

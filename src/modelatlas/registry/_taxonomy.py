@@ -3,6 +3,10 @@
 Every change to the vocabulary runs in one write transaction and appends one event
 (``taxonomy.*``, with ``ref`` = ``taxonomy:<term>``, or ``taxonomy`` for a whole
 document), so the vocabulary's history is in the same log as the assets'.
+
+Access: the vocabulary is the registry's, not a namespace's. Any authenticated caller
+reads it (the API authenticates every route); changing it is ``taxonomy.manage``, which
+only a registry-wide grant (namespace ``*``, maintainer or above) gives.
 """
 
 from __future__ import annotations
@@ -24,10 +28,13 @@ from modelatlas.search.vocabulary import MAX_SYNONYMS
 
 if TYPE_CHECKING:
     from modelatlas.config import Settings
+    from modelatlas.governance.policy import Decision
+    from modelatlas.governance.principal import Principal
     from modelatlas.registry._tx import WriteTx
     from modelatlas.store.engine import Database
 
 MAX_DESCRIPTION = 2000
+VOCABULARY_NAMESPACE = "*"  # whose grants decide a change: the registry-wide ones
 VocabularyInput = Vocabulary | Mapping[str, Any] | str | bytes
 
 
@@ -56,11 +63,26 @@ class TaxonomyService:
 
         def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
 
+        def authorize(self, principal: Principal | None, action: str, namespace: str,
+                      **attributes: Any) -> Decision: ...
+
+        @staticmethod
+        def acting(principal: Principal | None, actor: str | None) -> str | None: ...
+
+    def _may_manage(self, principal: Principal | None, ref: str, actor: str | None) -> str | None:
+        """Allow a vocabulary change (or record the refusal and raise 403); whom its event
+        names."""
+        self.authorize(principal, "taxonomy.manage", VOCABULARY_NAMESPACE, ref=ref)
+        return self.acting(principal, actor)
+
     # reads -----------------------------------------------------------------------------
     def taxonomy_terms(
-        self, *, under: str | None = None, cursor: str | None = None, limit: int = 100
+        self, *, under: str | None = None, cursor: str | None = None, limit: int = 100,
+        principal: Principal | None = None,
     ) -> Page[Term]:
-        """Terms in name order, optionally only ``under`` a term (itself included)."""
+        """Terms in name order, optionally only ``under`` a term (itself included). Open to
+        every caller, as the other vocabulary reads are (``principal`` is not checked)."""
+        del principal
         check_limit(limit, self.settings.page_limit_max)
         if under is not None:
             under = tx_domain.check_label(under, "/under")
@@ -70,8 +92,9 @@ class TaxonomyService:
             )
         return Page[Term](items=items, next_cursor=next_cursor)
 
-    def get_term(self, term: str) -> Term:
+    def get_term(self, term: str, *, principal: Principal | None = None) -> Term:
         """A term by name or through one of its synonyms."""
+        del principal  # open to every caller
         label = tx_domain.check_label(term, "/term")
         with self.db.read() as conn:
             found = tx_domain.get_term(conn, label)
@@ -80,9 +103,10 @@ class TaxonomyService:
                            errors=[FieldError("/term", "not in the vocabulary")])
         return found
 
-    def expand_tag(self, tag: str) -> Expansion:
+    def expand_tag(self, tag: str, *, principal: Principal | None = None) -> Expansion:
         """What a search for ``tag`` matches: its canonical term, every narrower term and
         every synonym of each; a tag outside the vocabulary matches only itself."""
+        del principal  # open to every caller
         tx_domain.check_label(tag, "/tag")
         with self.db.read() as conn:
             return tx_domain.expansion(conn, tag.strip())
@@ -101,6 +125,7 @@ class TaxonomyService:
         description: str = "",
         synonyms: Sequence[str] | None = None,
         actor: str | None = None,
+        principal: Principal | None = None,
     ) -> Term:
         """Create or update ``term``: parent and description become what is given;
         synonyms are replaced when given and kept when None."""
@@ -117,6 +142,7 @@ class TaxonomyService:
                 raise InvalidInput.at("/synonyms", f"at most {MAX_SYNONYMS}")
             found = [tx_domain.check_label(s, f"/synonyms/{i}") for i, s in enumerate(synonyms)]
             labels = list(dict.fromkeys(found))
+        actor = self._may_manage(principal, f"taxonomy:{name}", actor)
         with _retry_hint(), self._write(actor) as tx:
             stored, created = tx_domain.write_term(
                 tx.conn, name, parent=parent_name, description=description, synonyms=labels,
@@ -126,18 +152,22 @@ class TaxonomyService:
                     _term_event(stored, created=created), None)
         return stored
 
-    def remove_term(self, term: str, *, actor: str | None = None) -> Term:
+    def remove_term(self, term: str, *, actor: str | None = None,
+                    principal: Principal | None = None) -> Term:
         """Remove a term and its synonyms (409 while it has narrower terms)."""
         name = tx_domain.check_label(term, "/term")
+        actor = self._may_manage(principal, f"taxonomy:{name}", actor)
         with self._write(actor) as tx:
             removed = tx_domain.delete_term(tx.conn, name)
             tx.emit(Action.TAXONOMY_TERM_REMOVED, f"taxonomy:{name}", _term_event(removed), None)
         return removed
 
-    def add_synonym(self, term: str, synonym: str, *, actor: str | None = None) -> Term:
+    def add_synonym(self, term: str, synonym: str, *, actor: str | None = None,
+                    principal: Principal | None = None) -> Term:
         """Make ``synonym`` resolve to ``term`` (no change, no event, when it already does)."""
         name = tx_domain.check_label(term, "/term")
         label = tx_domain.check_label(synonym, "/synonym")
+        actor = self._may_manage(principal, f"taxonomy:{name}", actor)
         with _retry_hint(), self._write(actor) as tx:
             stamp = {"updated_at": tx.now, "updated_by": tx.actor}
             if tx_domain.add_synonym(tx.conn, name, label, stamp):
@@ -147,9 +177,11 @@ class TaxonomyService:
         assert stored is not None
         return stored
 
-    def remove_synonym(self, synonym: str, *, actor: str | None = None) -> Term:
+    def remove_synonym(self, synonym: str, *, actor: str | None = None,
+                       principal: Principal | None = None) -> Term:
         """Remove a synonym; the term it belonged to, as it is now."""
         label = tx_domain.check_label(synonym, "/synonym")
+        actor = self._may_manage(principal, "taxonomy", actor)
         with self._write(actor) as tx:
             stamp = {"updated_at": tx.now, "updated_by": tx.actor}
             owner = tx_domain.delete_synonym(tx.conn, label, stamp)
@@ -160,12 +192,14 @@ class TaxonomyService:
         return stored
 
     def load_vocabulary(
-        self, document: VocabularyInput, *, replace: bool = False, actor: str | None = None
+        self, document: VocabularyInput, *, replace: bool = False, actor: str | None = None,
+        principal: Principal | None = None,
     ) -> LoadSummary:
         """Load a vocabulary document (YAML text, a mapping, or a :class:`Vocabulary`) in
         one transaction with one ``taxonomy.loaded`` event. Its terms are created or
         updated as it states them; with ``replace`` every other term is removed."""
         vocab = tx_domain.parse_vocabulary(document)
+        actor = self._may_manage(principal, "taxonomy", actor)
         with _retry_hint(), self._write(actor) as tx:
             return _load(tx, vocab, replace=replace)
 

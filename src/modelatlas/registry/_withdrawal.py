@@ -25,12 +25,17 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from modelatlas import lineage
 from modelatlas.errors import FieldError, InvalidInput, NotFound
 from modelatlas.events import Action
+from modelatlas.governance.grants import Readable, readable_clause
+from modelatlas.governance.policy import Decision, Target
+from modelatlas.governance.principal import Principal
 from modelatlas.refs import Ref
 from modelatlas.registry import _queries as q
+from modelatlas.registry._guards import check_read, hidden_as_missing
 from modelatlas.registry._impact_graph import NODE_COLUMNS, Node, node_of
 from modelatlas.registry._revalidation import mark
 from modelatlas.registry._rows import (
@@ -51,6 +56,8 @@ from modelatlas.registry.withdrawal_types import (
 from modelatlas.store.tables import assets, events, revalidation_marks
 
 if TYPE_CHECKING:
+    from contextlib import _GeneratorContextManager
+
     from modelatlas.config import Settings
     from modelatlas.store.engine import Database
 
@@ -142,9 +149,10 @@ def _counts(counter: Counter[str]) -> list[KindCount]:
     return [KindCount(kind=k, count=n) for k, n in sorted(counter.items())]
 
 
-def _page(conn: Connection, cause: str, cursor: str | None,
-          limit: int) -> tuple[list[WithdrawnAsset], str | None]:
-    """The marks whose cause is ``cause``, in the order they were made (nearest first)."""
+def _page(conn: Connection, cause: str, cursor: str | None, limit: int,
+          visible: ColumnElement[bool] | None = None) -> tuple[list[WithdrawnAsset], str | None]:
+    """The marks whose cause is ``cause``, in the order they were made (nearest first),
+    on assets the caller may read (``visible``)."""
     after = decode_cursor(cursor)
     stmt = (
         sa.select(revalidation_marks.c.event_seq, *NODE_COLUMNS)
@@ -154,6 +162,8 @@ def _page(conn: Connection, cause: str, cursor: str | None,
     )
     if after is not None:
         stmt = stmt.where(revalidation_marks.c.event_seq > after)
+    if visible is not None:
+        stmt = stmt.where(visible)
     rows = conn.execute(stmt).all()
     items = [WithdrawnAsset(ref=node_of(r).ref, kind=r.kind, state=r.state,
                             event_seq=int(r.event_seq)) for r in rows[:limit]]
@@ -162,9 +172,9 @@ def _page(conn: Connection, cause: str, cursor: str | None,
 
 
 def _answer(conn: Connection, ref: Ref, stored: Any, *, cursor: str | None, limit: int,
-            already: bool) -> Withdrawal:
+            already: bool, visible: ColumnElement[bool] | None = None) -> Withdrawal:
     payload = json.loads(stored.payload)
-    items, next_cursor = _page(conn, str(ref), cursor, limit)
+    items, next_cursor = _page(conn, str(ref), cursor, limit, visible)
     return Withdrawal(
         ref=str(ref), reason=payload["reason"], category=payload["category"],
         depth=payload["depth"], withdrawn_at=stored.time, withdrawn_by=stored.actor,
@@ -212,6 +222,19 @@ class WithdrawalService:
 
         def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
 
+        def check_access(self, conn: Connection, principal: Principal | None, action: str,
+                         namespace: str, target: Target | None = None) -> Decision: ...
+
+        def denials_recorded(self) -> _GeneratorContextManager[None, None, None]: ...
+
+        def authorize_read(self, principal: Principal | None, ref: str, namespace: str,
+                           kind: str, tags: Any = ()) -> None: ...
+
+        def readable(self, principal: Principal | None) -> Readable: ...
+
+        @staticmethod
+        def acting(principal: Principal | None, actor: str | None) -> str | None: ...
+
     def withdraw(
         self,
         ref: str | Ref,
@@ -220,25 +243,44 @@ class WithdrawalService:
         category: Category = "other",
         depth: int = 10,
         actor: str | None = None,
+        principal: Principal | None = None,
     ) -> Withdrawal:
         """Withdraw a dataset version and mark what depends on it, in one transaction
         (see the module docstring). Anything but a dataset is refused (422 at ``/ref``);
-        a version withdrawn before answers its first withdrawal and changes nothing."""
+        a version withdrawn before answers its first withdrawal and changes nothing.
+        Needs ``dataset.withdraw`` (maintainer) in the dataset's namespace; what it marks
+        downstream is marked in every namespace, since the flag is the point."""
         parsed = _dataset_ref(ref)
         request = _parse(reason, category, depth)
-        with self._write(actor) as tx:
+        with (hidden_as_missing(), self.denials_recorded(),
+              self._write(self.acting(principal, actor)) as tx):
+            if principal is not None and not principal.is_local:
+                stored = q.get_asset(tx.conn, parsed)
+                check_read(self.check_access, tx.conn, principal, parsed,
+                           frozenset(stored.tags))
+                self.check_access(tx.conn, principal, "dataset.withdraw", parsed.namespace,
+                                  Target(ref=str(parsed), kind=parsed.kind))
             return _withdraw(tx, parsed, request)
 
     def withdrawal(
-        self, ref: str | Ref, *, cursor: str | None = None, limit: int = FIRST_PAGE
+        self, ref: str | Ref, *, cursor: str | None = None, limit: int = FIRST_PAGE,
+        principal: Principal | None = None,
     ) -> Withdrawal:
         """How a dataset version was withdrawn and one page of the assets it marked that
-        are still marked (404 when it was not withdrawn)."""
+        are still marked and the caller may read (404 when it was not withdrawn, or the
+        caller may not read the dataset). The counts are the withdrawal's own record."""
         parsed = _dataset_ref(ref)
         check_limit(limit, self.settings.page_limit_max)
+        visible = None
+        if principal is not None and not principal.is_local:
+            visible = readable_clause(self.readable(principal), assets)
+        with self.db.read() as conn:
+            asset = q.get_asset(conn, parsed)
+        self.authorize_read(principal, asset.ref, asset.namespace, asset.kind, asset.tags)
         with self.db.read() as conn:
             stored = _stored(conn, q.require_id(conn, parsed))
             if stored is None:
                 raise NotFound(f"{parsed} was not withdrawn",
                                errors=[FieldError("/ref", "not withdrawn")])
-            return _answer(conn, parsed, stored, cursor=cursor, limit=limit, already=False)
+            return _answer(conn, parsed, stored, cursor=cursor, limit=limit, already=False,
+                           visible=visible)

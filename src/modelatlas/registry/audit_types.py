@@ -45,10 +45,13 @@ class CosignRequest(BaseModel):
 
 
 class InclusionProof(BaseModel):
+    """``leaf`` (the event's fields) is withheld (None) from a caller who may not read the
+    event: the proof then stands on ``leaf_hash`` alone, which reveals nothing."""
+
     seq: int
     leaf_index: int
     tree_size: int
-    leaf: str
+    leaf: str | None
     leaf_hash: str
     root: str
     proof: list[str]
@@ -56,9 +59,11 @@ class InclusionProof(BaseModel):
 
     def verify(self) -> None:
         """Raise :class:`~modelatlas.integrity.errors.ProofInvalid` unless the proof ties
-        ``leaf`` to ``root`` (pair with :meth:`AuditCheckpoint.verify` for the root)."""
-        merkle.verify_inclusion(index=self.leaf_index, size=self.tree_size,
-                                leaf=merkle.leaf_hash(self.leaf.encode()),
+        ``leaf`` (or, withheld, ``leaf_hash``) to ``root`` (pair with
+        :meth:`AuditCheckpoint.verify` for the root)."""
+        leaf = (unb64(self.leaf_hash) if self.leaf is None
+                else merkle.leaf_hash(self.leaf.encode()))
+        merkle.verify_inclusion(index=self.leaf_index, size=self.tree_size, leaf=leaf,
                                 proof=[unb64(p) for p in self.proof], root=unb64(self.root))
 
 

@@ -77,6 +77,11 @@ class ImpactReport(BaseModel):
         description="features and datasets the change travels through (derived or conforming)",
     )
     truncated: bool = False
+    hidden: int = Field(
+        default=0,
+        description="affected assets the caller may not read: counted here, not listed, "
+                    "so the report does not claim less breaks than does",
+    )
 
 
 class RevalidationMark(BaseModel):

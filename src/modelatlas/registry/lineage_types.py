@@ -38,9 +38,17 @@ class LineageQuery(BaseModel):
     limit: int = Field(default=DEFAULT_NODE_LIMIT, ge=1, le=MAX_NODE_LIMIT)
 
 
+REDACTED_STATE = "redacted"
+
+
 class LineageNode(BaseModel):
     """An asset reached by the walk, light enough to return thousands of: fetch the whole
-    asset by ``ref`` when it is needed. ``depth`` is the fewest hops from the root."""
+    asset by ``ref`` when it is needed. ``depth`` is the fewest hops from the root.
+
+    ``redacted``: the caller may not read this asset. It keeps its place (depth, direction,
+    edges) and its kind, so the graph does not pretend to be smaller than it is, but its
+    ``ref`` is an opaque token (``redacted:<n>``, stable within one answer only), its
+    ``state`` is ``redacted`` and ``created_at`` is empty."""
 
     ref: str
     kind: str
@@ -48,6 +56,7 @@ class LineageNode(BaseModel):
     created_at: str
     depth: int
     direction: Literal["upstream", "downstream", "root"]
+    redacted: bool = False
 
 
 class LineageEdge(BaseModel):

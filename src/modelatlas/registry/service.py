@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from modelatlas.config import Settings
 from modelatlas.errors import (
@@ -25,6 +26,9 @@ from modelatlas.errors import (
     Unavailable,
 )
 from modelatlas.events import Action
+from modelatlas.governance.grants import readable_clause
+from modelatlas.governance.policy import Target
+from modelatlas.governance.principal import Principal
 from modelatlas.jsonsafe import canonical, check_tree
 from modelatlas.kinds import SPECS, check_version_policy, validate_metadata
 from modelatlas.refs import Ref, check_kind, check_namespace
@@ -33,6 +37,16 @@ from modelatlas.registry._access import AccessService
 from modelatlas.registry._attestations import AttestationService
 from modelatlas.registry._audit import AuditService
 from modelatlas.registry._deps import DepsService
+from modelatlas.registry._guards import (
+    VERSION_KINDS,
+    audited_namespaces,
+    check_read,
+    hidden_as_missing,
+    input_guard,
+    promotes,
+    really_changed,
+    tags_of,
+)
 from modelatlas.registry._impact import ImpactService
 from modelatlas.registry._lineage import LineageService
 from modelatlas.registry._openlineage import OpenLineageService
@@ -166,12 +180,19 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
 
     # assets -----------------------------------------------------------------------------
     def create_asset(
-        self, spec: AssetCreate, *, actor: str | None = None, idempotency_key: str | None = None
+        self, spec: AssetCreate, *, actor: str | None = None,
+        idempotency_key: str | None = None, principal: Principal | None = None,
     ) -> Asset:
         ref = Ref.parse(spec.ref)
         check_version_policy(ref, "/ref")
         check_state_write(ref.kind, None, spec.state or "")  # withdrawn: only by withdraw
         _check_values(spec)
+        # a model version made by hand is a registration, whatever the route
+        action = "version.register" if ref.kind in VERSION_KINDS else "asset.create"
+        self.authorize(principal, action, ref.namespace, ref=str(ref), kind=ref.kind)
+        if promotes(ref.kind, [], spec.tags):
+            self.authorize(principal, "stage.change", ref.namespace, ref=str(ref),
+                           kind=ref.kind)
 
         def work(tx: WriteTx) -> Asset:
             asset_id, _ = tx.insert_asset(ref, spec)
@@ -180,13 +201,15 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
 
         return self._idempotent(
             key=idempotency_key, operation="create_asset", request=spec,
-            result_type=Asset, actor=actor, work=work,
+            result_type=Asset, actor=self.acting(principal, actor), work=work,
         )
 
-    def get_asset(self, ref: str | Ref) -> Asset:
+    def get_asset(self, ref: str | Ref, *, principal: Principal | None = None) -> Asset:
         parsed = _as_ref(ref)
         with self.db.read() as conn:
-            return q.get_asset(conn, parsed)
+            asset = q.get_asset(conn, parsed)
+        self.authorize_read(principal, asset.ref, asset.namespace, asset.kind, asset.tags)
+        return asset
 
     def update_asset(
         self,
@@ -195,11 +218,16 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
         *,
         expected_revision: int,
         actor: str | None = None,
+        principal: Principal | None = None,
     ) -> Asset:
-        """Apply ``patch`` if the asset is still at ``expected_revision`` (else 412)."""
+        """Apply ``patch`` if the asset is still at ``expected_revision`` (else 412).
+        Needs ``asset.update``; the fields it really changes decide (a registered version's
+        metadata and digests never change) and so do the stored tags (an unreadable asset
+        is a missing one; setting or clearing ``promoted`` on a version is a promotion)."""
         parsed = _as_ref(ref)
         _check_values(patch)
-        with self._write(actor) as tx:
+        with (hidden_as_missing(), self.denials_recorded(),
+              self._write(self.acting(principal, actor)) as tx):
             # FOR UPDATE: a concurrent writer of the same asset waits here and then sees the
             # new revision, instead of passing this check with a stale read.
             row = tx.conn.execute(
@@ -208,12 +236,14 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
                 .with_for_update()
             ).one()
             current = q.asset_from_row(row)
+            check_read(self.check_access, tx.conn, principal, parsed, frozenset(current.tags))
             if current.revision != expected_revision:
                 raise PreconditionFailed(
                     f"{parsed} is at revision {current.revision}, not {expected_revision}",
                     errors=[FieldError("/revision", f"current revision is {current.revision}")],
                 )
             values = _updated_values(tx, current, patch)
+            self._check_update(tx, principal, current, values)
             changed = sorted(k for k, v in patch.model_dump(exclude_unset=True).items())
             updated = tx.conn.execute(
                 assets.update()
@@ -238,6 +268,17 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
             after_update(tx, current, values)  # revalidation marks set or cleared
             return tx.load(row.id)
 
+    def _check_update(self, tx: WriteTx, principal: Principal | None, current: Asset,
+                      values: dict[str, Any]) -> None:
+        """``asset.update`` on the stored row, inside the update's transaction; checked for
+        the embedded user too, since immutability binds everyone."""
+        target = Target(ref=current.ref, kind=current.kind, tags=frozenset(current.tags),
+                        registered=current.kind in VERSION_KINDS,
+                        fields=really_changed(current, values))
+        self.check_access(tx.conn, principal, "asset.update", current.namespace, target)
+        if promotes(current.kind, current.tags, values["tags"]):
+            self.check_access(tx.conn, principal, "stage.change", current.namespace, target)
+
     def list_assets(
         self,
         *,
@@ -246,15 +287,27 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
         tag: str | None = None,
         cursor: str | None = None,
         limit: int = 50,
+        principal: Principal | None = None,
     ) -> Page[Asset]:
+        """A page of the assets the caller may read (filtered in the query, so pages stay
+        full and cursors right)."""
         if kind is not None:
             check_kind(kind, path="/kind")
         if namespace is not None:
             check_namespace(namespace, path="/namespace")
         check_limit(limit, self.settings.page_limit_max)
+        visible = self._visible(principal)
         with self.db.read() as conn:
             return q.list_assets(conn, kind=kind, namespace=namespace, tag=tag,
-                                 cursor=cursor, limit=limit)
+                                 cursor=cursor, limit=limit, visible=visible)
+
+    def _visible(self, principal: Principal | None,
+                 table: Any = assets) -> ColumnElement[bool] | None:
+        """The WHERE condition keeping what the caller may read; ``None`` (no condition,
+        the query unchanged) for the embedded user."""
+        if principal is None or principal.is_local:
+            return None
+        return readable_clause(self.readable(principal), table)
 
     # model versions ---------------------------------------------------------------------
     def register_version(
@@ -265,64 +318,92 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
         *,
         actor: str | None = None,
         idempotency_key: str | None = None,
+        principal: Principal | None = None,
     ) -> Registration:
-        """Register the next version of a model with its inputs, in one transaction."""
+        """Register the next version of a model with its inputs, in one transaction.
+        Needs ``version.register`` in the model's namespace; inputs it names must be
+        readable, and those it describes inline are created where their refs say (with
+        ``asset.create`` there)."""
         model = Ref.of("model", namespace, name)
         _check_values(registration)
-        result = self._idempotent(
-            key=idempotency_key,
-            operation=f"register_version:{model}",
-            request=registration,
-            result_type=Registration,
-            actor=actor,
-            work=lambda tx: self._attest_registered(tx, register_version(tx, model,
-                                                                         registration)),
-        )
+        self.authorize(principal, "version.register", namespace, ref=str(model),
+                       kind="model_version")
+        if promotes("model_version", [], registration.tags):
+            self.authorize(principal, "stage.change", namespace, ref=str(model),
+                           kind="model_version")
+
+        def work(tx: WriteTx) -> Registration:
+            guard = input_guard(self.check_access, tx.conn, principal)
+            return self._attest_registered(tx, register_version(tx, model, registration,
+                                                                guard=guard))
+
+        with hidden_as_missing(), self.denials_recorded():
+            result = self._idempotent(
+                key=idempotency_key,
+                operation=f"register_version:{model}",
+                request=registration,
+                result_type=Registration,
+                actor=self.acting(principal, actor),
+                work=work,
+            )
         if registration.derived_from:
             self.note_usage("derived", registration.derived_from)
         return result
 
     def list_versions(
-        self, namespace: str, name: str, *, cursor: str | None = None, limit: int = 50
+        self, namespace: str, name: str, *, cursor: str | None = None, limit: int = 50,
+        principal: Principal | None = None,
     ) -> Page[Asset]:
+        """The model's versions the caller may read (in a promoted-only namespace, readers
+        below maintainer see the promoted ones)."""
         model = Ref.of("model", namespace, name)
         check_limit(limit, self.settings.page_limit_max)
+        self.get_asset(model, principal=principal)  # 404 for an unknown or unreadable model
+        visible = self._visible(principal)
         with self.db.read() as conn:
-            q.get_asset(conn, model)  # 404 for an unknown model, not an empty list
-            return q.list_versions(conn, model, cursor=cursor, limit=limit)
+            return q.list_versions(conn, model, cursor=cursor, limit=limit, visible=visible)
 
     # relations --------------------------------------------------------------------------
     def add_relation(
-        self, spec: RelationCreate, *, actor: str | None = None, idempotency_key: str | None = None
+        self, spec: RelationCreate, *, actor: str | None = None,
+        idempotency_key: str | None = None, principal: Principal | None = None,
     ) -> Relation:
+        """Link two assets: ``relation.add`` in the source's namespace, and both ends must
+        be readable (an unreadable end is answered as a missing one)."""
         source = Ref.parse(spec.source, path="/source")
         target = Ref.parse(spec.target, path="/target")
         _check_values(spec)
 
         def work(tx: WriteTx) -> Relation:
-            source_id = tx.require_id(source, "/source")
-            target_id = tx.require_id(target, "/target")
+            source_id, target_id = self._edge_ends(tx, principal, source, target)
+            self.check_access(tx.conn, principal, "relation.add", source.namespace,
+                              Target(ref=str(source), kind=source.kind))
             linked = tx.link((source_id, source), spec.relation, (target_id, target),
                              spec.properties)
             after_link(tx, source_id, source)  # an evaluation's evidence may clear marks
             return linked
 
-        added = self._idempotent(
-            key=idempotency_key, operation="add_relation", request=spec,
-            result_type=Relation, actor=actor, work=work,
-        )
+        with hidden_as_missing(), self.denials_recorded():
+            added = self._idempotent(
+                key=idempotency_key, operation="add_relation", request=spec,
+                result_type=Relation, actor=self.acting(principal, actor), work=work,
+            )
         if spec.relation == "serves":
             self.note_usage("deployed", [target])
         return added
 
     def remove_relation(
-        self, source: str, relation: str, target: str, *, actor: str | None = None
+        self, source: str, relation: str, target: str, *, actor: str | None = None,
+        principal: Principal | None = None,
     ) -> None:
+        """Remove a link: ``relation.remove`` in the source's namespace."""
         source_ref = Ref.parse(source, path="/source")
         target_ref = Ref.parse(target, path="/target")
-        with self._write(actor) as tx:
-            source_id = tx.require_id(source_ref, "/source")
-            target_id = tx.require_id(target_ref, "/target")
+        with (hidden_as_missing(), self.denials_recorded(),
+              self._write(self.acting(principal, actor)) as tx):
+            source_id, target_id = self._edge_ends(tx, principal, source_ref, target_ref)
+            self.check_access(tx.conn, principal, "relation.remove", source_ref.namespace,
+                              Target(ref=str(source_ref), kind=source_ref.kind))
             deleted = tx.conn.execute(
                 relations_table.delete().where(
                     relations_table.c.source_id == source_id,
@@ -335,6 +416,18 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
             payload = {"source": str(source_ref), "relation": relation, "target": str(target_ref)}
             tx.emit(Action.RELATION_REMOVED, str(source_ref), payload, source_id)
 
+    def _edge_ends(self, tx: WriteTx, principal: Principal | None, source: Ref,
+                   target: Ref) -> tuple[int, int]:
+        """The ids of an edge's ends, each readable by the caller (else 404 at its path)."""
+        found = []
+        for ref, path in ((source, "/source"), (target, "/target")):
+            asset_id = tx.require_id(ref, path)
+            if principal is not None and not principal.is_local:
+                check_read(self.check_access, tx.conn, principal, ref,
+                           tags_of(tx.conn, asset_id), path)
+            found.append(asset_id)
+        return found[0], found[1]
+
     def relations(
         self,
         ref: str | Ref,
@@ -343,40 +436,65 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
         relation: str | None = None,
         cursor: str | None = None,
         limit: int = 100,
+        principal: Principal | None = None,
     ) -> Page[Relation]:
+        """The asset's edges whose other end the caller may read too (filtered in the
+        query, so pages and cursors stay right)."""
         parsed = _as_ref(ref)
         if direction not in ("out", "in", "both"):
             raise InvalidInput.at("/direction", "one of out, in, both")
         check_limit(limit, self.settings.page_limit_max)
+        self.get_asset(parsed, principal=principal)  # 404 for a missing or unreadable one
         with self.db.read() as conn:
             asset_id = q.require_id(conn, parsed)
             return q.relations_of(conn, asset_id, direction=direction, relation=relation,
-                               cursor=cursor, limit=limit)
+                                  cursor=cursor, limit=limit,
+                                  visible=lambda end: self._visible(principal, end))
 
     # history and events -----------------------------------------------------------------
     def history(
-        self, ref: str | Ref, *, cursor: str | None = None, limit: int = 100
+        self, ref: str | Ref, *, cursor: str | None = None, limit: int = 100,
+        principal: Principal | None = None,
     ) -> Page[Event]:
         parsed = _as_ref(ref)
         check_limit(limit, self.settings.page_limit_max)
+        self.get_asset(parsed, principal=principal)  # 404 for a missing or unreadable one
         with self.db.read() as conn:
             asset_id = q.require_id(conn, parsed)
             return q.history(conn, asset_id, cursor=cursor, limit=limit)
 
-    def events(self, *, after: int = 0, limit: int = 100) -> Page[Event]:
+    def events(self, *, after: int = 0, limit: int = 100,
+               principal: Principal | None = None) -> Page[Event]:
+        """The feed, filtered in the query to what the caller may see.
+
+        An event about an asset is shown to whoever may read that asset now (the feed is a
+        view of the graph, like search). An event about no stored asset (grants, policies,
+        schemas, denied attempts) is audit material: it is shown where the caller holds
+        ``audit.read`` (maintainer) in the namespace its ref names. So a viewer follows the
+        changes to what they can see without learning who tried what, or who holds which
+        role; the local user and registry-wide maintainers see everything.
+        """
         if after < 0:
             raise InvalidInput.at("/after", "must be >= 0")
         check_limit(limit, self.settings.page_limit_max)
+        visible = None
+        if principal is not None and not principal.is_local:
+            readable = self.readable(principal)
+            visible = q.visible_events(readable, audited=audited_namespaces(readable,
+                                                                           principal))
         with self.db.read() as conn:
-            return q.events_after(conn, after=after, limit=limit)
+            return q.events_after(conn, after=after, limit=limit, visible=visible)
 
     # namespace custom-field schemas -----------------------------------------------------
     def set_namespace_schema(
-        self, namespace: str, kind: str, json_schema: dict[str, Any], *, actor: str | None = None
+        self, namespace: str, kind: str, json_schema: dict[str, Any], *,
+        actor: str | None = None, principal: Principal | None = None,
     ) -> NamespaceSchema:
-        """Let a namespace validate the ``custom`` fields of one kind with a JSON Schema."""
+        """Let a namespace validate the ``custom`` fields of one kind with a JSON Schema
+        (``schema.manage``, maintainer)."""
         check_namespace(namespace)
         check_kind(kind)
+        self.authorize(principal, "schema.manage", namespace, ref=f"namespace:{namespace}")
         check_tree(json_schema, path="/json_schema")
         try:
             jsonschema.Draft202012Validator.check_schema(json_schema)
@@ -385,7 +503,7 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
                 "/json_schema", f"not a valid JSON Schema: {exc.message}"
             ) from None
         _refuse_remote_refs(json_schema)
-        with self._write(actor) as tx:
+        with self._write(self.acting(principal, actor)) as tx:
             table = namespace_schemas
             key = (table.c.namespace == namespace) & (table.c.kind == kind)
             values = {"json_schema": json_schema, "updated_at": tx.now, "updated_by": tx.actor}
@@ -397,7 +515,12 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
                     {"kind": kind, "json_schema": json_schema}, None)
             return NamespaceSchema(namespace=namespace, kind=kind, **values)
 
-    def get_namespace_schema(self, namespace: str, kind: str) -> NamespaceSchema:
+    def get_namespace_schema(self, namespace: str, kind: str, *,
+                             principal: Principal | None = None) -> NamespaceSchema:
+        """Anyone who may read the namespace (``asset.read``, viewer) may read its schemas:
+        they say what its assets' custom fields hold."""
+        check_namespace(namespace)
+        self.authorize(principal, "asset.read", namespace, ref=f"namespace:{namespace}")
         with self.db.read() as conn:
             row = conn.execute(
                 sa.select(namespace_schemas).where(

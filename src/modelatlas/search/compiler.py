@@ -35,6 +35,7 @@ from modelatlas.search.ast import (
 from modelatlas.search.dialects import JsonFunctions, json_functions
 from modelatlas.search.fields import QueryError
 from modelatlas.search.graph import graph_condition
+from modelatlas.search.visibility import Visible
 from modelatlas.specifiers import overlaps
 from modelatlas.store.tables import asset_metrics, assets, requirements
 
@@ -67,10 +68,12 @@ def _starts_with(column: Any, prefix: str, dialect: str) -> ColumnElement[bool]:
 @dataclass
 class Compiler:
     """Compiles one query against one connection (tags are expanded by reading the
-    vocabulary in the same snapshot)."""
+    vocabulary in the same snapshot). ``visible`` (None: everything) limits the assets a
+    graph predicate may name; the hits themselves are filtered by :func:`engine.search`."""
 
     conn: Connection
     dialect: str
+    visible: Visible | None = None
     unknown_tags: list[str] = field(default_factory=list)
     walks: int = 0  # transitive predicates compiled so far: each CTE needs its own name
 
@@ -103,7 +106,7 @@ class Compiler:
             return _date_condition(node)
         if isinstance(node, Graph):
             self.walks += 1
-            return graph_condition(node, walk=f"reach_{self.walks}")
+            return graph_condition(node, walk=f"reach_{self.walks}", visible=self.visible)
         if isinstance(node, RequiresPackage):
             return self._requires_package(node)
         raise TypeError(f"not a term: {node!r}")

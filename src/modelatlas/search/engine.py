@@ -21,6 +21,7 @@ from modelatlas.search.sorting import (
     row_values,
     sort_keys,
 )
+from modelatlas.search.visibility import Visible
 from modelatlas.store.tables import assets
 
 
@@ -43,13 +44,19 @@ def search(
     cursor: str | None,
     limit: int,
     tree: Node | None = None,
+    visible: Visible | None = None,
 ) -> Hits:
-    """One page of ``q``'s hits; ``tree`` is ``q`` already parsed, when the caller has it."""
+    """One page of ``q``'s hits; ``tree`` is ``q`` already parsed, when the caller has it.
+    ``visible`` keeps the assets the caller may read (None: all, and no SQL added): it is
+    part of the one condition, so the page, the cursor and every facet count cover only
+    those."""
     config = facet_config()
     wanted = check_facets(facets, config)
     tree = tree if tree is not None else parse(q)
-    compiler = Compiler(conn, conn.dialect.name)
+    compiler = Compiler(conn, conn.dialect.name, visible=visible)
     condition = compiler.condition(tree)
+    if visible is not None:
+        condition = sa.and_(condition, visible(assets))
     terms = ranked_terms(tree) if sort == "relevance" else []
     ranks = compiler.ranks(terms) if terms else None
     rank = sa.func.coalesce(ranks.c.rank, NO_RANK) if ranks is not None else None
@@ -65,7 +72,7 @@ def search(
     rows = list(conn.execute(stmt.order_by(*order_by(keys, labels)).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    counter = FacetCounter(conn, compiler.json, condition, config.top)
+    counter = FacetCounter(conn, compiler.json, condition, config.top, visible)
     return Hits(
         rows=rows,
         facets=counter.count({name: config.facets[name] for name in wanted}),

@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from modelatlas.errors import InvalidInput
 from modelatlas.search._aliases import aliased
 from modelatlas.search.dialects import JsonFunctions
+from modelatlas.search.visibility import Visible
 from modelatlas.store.tables import assets, run_inputs
 
 MAX_FACETS = 20
@@ -67,12 +68,15 @@ class FacetCounter:
     statement: the matching assets are found once (a materialised CTE holding the id and
     every per-row facet value), then each facet groups that set, and a window keeps the
     ``top`` most frequent values of each. Counting per facet with its own statement
-    re-ran the filter once per facet."""
+    re-ran the filter once per facet. ``condition`` already keeps only the assets the
+    caller may read; ``visible`` (None: everything) also limits the values that name
+    other assets (the datasets facet)."""
 
     conn: Connection
     json: JsonFunctions
     condition: ColumnElement[bool]
     top: int
+    visible: Visible | None = None
 
     def count(self, specs: dict[str, FacetSpec]) -> dict[str, list[tuple[str, int]]]:
         if not specs:
@@ -130,8 +134,7 @@ class FacetCounter:
             return _grouped(facet, owners.c.value, sa.func.count(), hits.join(owners, sa.true()))
         return self._datasets(facet, index, hits)
 
-    @staticmethod
-    def _datasets(facet: Any, index: int, hits: Any) -> sa.Select[Any]:
+    def _datasets(self, facet: Any, index: int, hits: Any) -> sa.Select[Any]:
         """Dataset versions used by the runs that produced the hits: ``run_inputs`` is
         grouped first, walking from the hits through its (output_id, input_id) index, and
         only the grouped ids are looked up as assets. Joined to the datasets before
@@ -146,9 +149,11 @@ class FacetCounter:
         # || on both backends (SQLite before 3.44 has no concat())
         ref = sa.literal("dataset:", sa.String) + dataset.c.namespace + sa.literal(
             "/", sa.String) + dataset.c.name + sa.literal("@", sa.String) + dataset.c.version
+        joined = sa.and_(dataset.c.id == grouped.c.dataset_id, dataset.c.kind == "dataset")
+        if self.visible is not None:  # a readable version's unreadable dataset goes unnamed
+            joined = sa.and_(joined, self.visible(dataset))
         return sa.select(facet, sa.cast(ref, sa.String).label("value"), grouped.c.n
-                         ).select_from(grouped.join(dataset, sa.and_(
-                             dataset.c.id == grouped.c.dataset_id, dataset.c.kind == "dataset")))
+                         ).select_from(grouped.join(dataset, joined))
 
 
 def _grouped(facet: Any, value: Any, count: Any, source: Any) -> sa.Select[Any]:

@@ -18,13 +18,15 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from modelatlas.search._aliases import aliased
 from modelatlas.search.ast import Graph
+from modelatlas.search.visibility import Visible
 from modelatlas.store.tables import assets, run_inputs
 
 MAX_HOPS = 10
 
 
-def _targets(node: Graph) -> sa.Select[Any]:
-    """The ids the ref names: one version, or every version when the ref has none."""
+def _targets(node: Graph, visible: Visible | None) -> sa.Select[Any]:
+    """The ids the ref names: one version, or every version when the ref has none; only
+    those the caller may read (see :func:`graph_condition`)."""
     target = aliased("assets", "target")
     stmt = sa.select(target.c.id).where(
         target.c.kind == sa.bindparam(None, node.kind, sa.String),
@@ -33,7 +35,7 @@ def _targets(node: Graph) -> sa.Select[Any]:
     )
     if node.version is not None:
         stmt = stmt.where(target.c.version == sa.bindparam(None, node.version, sa.String))
-    return stmt
+    return stmt if visible is None else stmt.where(visible(target))
 
 
 def _run_used(subject: Any, targets: sa.Select[Any]) -> ColumnElement[bool]:
@@ -93,10 +95,17 @@ _WALKS: dict[str, tuple[tuple[str, ...], bool]] = {
 
 
 def graph_condition(node: Graph, subject: Any = assets.c.id, *,
-                    walk: str = "reach") -> ColumnElement[bool]:
+                    walk: str = "reach", visible: Visible | None = None) -> ColumnElement[bool]:
     """The condition on ``subject`` (an asset id column) that ``node`` asks for. ``walk``
-    names a transitive predicate's recursive CTE: unique per predicate of one query."""
-    targets = _targets(node)
+    names a transitive predicate's recursive CTE: unique per predicate of one query.
+
+    With ``visible``, the named target counts only if the caller may read it: otherwise
+    ``trained_on:dataset:secret/x@1`` answering with hits would confirm that the secret
+    dataset exists (and what it fed), so it answers as for a ref that does not exist.
+    The assets a transitive walk passes *through* are not filtered: a hit then says only
+    that some path leads from a readable asset to a readable one, which lineage shows
+    too (as a redacted node), without naming what lies between."""
+    targets = _targets(node, visible)
     if node.transitive:
         edges, through_runs = _WALKS[node.predicate]
         reached = subject.in_(_downstream(targets, edges, through_runs=through_runs,

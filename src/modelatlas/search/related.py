@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from modelatlas.search.visibility import Visible
 from modelatlas.store.tables import asset_tags, assets, relations
 
 # What one piece of evidence is worth.
@@ -107,22 +108,40 @@ def _capped(leg: sa.Select[Any], index: int) -> sa.Select[Any]:
     return sa.select(*inner.c)
 
 
-def related(conn: Connection, asset_id: int, *, limit: int) -> list[Related]:
-    """The ``limit`` assets with most evidence of a relation to ``asset_id``, best first."""
+def _top(evidence: Any, limit: int, visible: Visible | None) -> Any:
+    """The ``limit`` best-scored assets; only readable ones, filtered before the limit so
+    a caller still gets ``limit`` of them."""
+    scored = (sa.select(evidence.c.asset_id, sa.func.sum(evidence.c.weight).label("score"))
+              .group_by(evidence.c.asset_id)
+              .order_by(sa.func.sum(evidence.c.weight).desc(), evidence.c.asset_id))
+    if visible is not None:  # one primary-key probe per evidence row, never a scan
+        shown = assets.alias("shown")
+        scored = scored.select_from(evidence.join(shown, shown.c.id == evidence.c.asset_id)
+                                    ).where(visible(shown))
+    return scored.limit(limit).subquery("top")
+
+
+def related(conn: Connection, asset_id: int, *, limit: int,
+            visible: Visible | None = None) -> list[Related]:
+    """The ``limit`` assets with most evidence of a relation to ``asset_id``, best first.
+    With ``visible`` (None: everything), only assets the caller may read are returned,
+    and a reason does not name an asset they may not read (the evidence still counts:
+    a shared input the caller cannot see is said to be "restricted", as lineage redacts
+    a node rather than leave a gap)."""
     legs = [_shared_inputs(asset_id), _shared_requirements(asset_id),
             *_lineage(asset_id), _shared_tags(asset_id)]
     evidence = sa.union_all(*(_capped(leg, i) for i, leg in enumerate(legs))).cte(
         "evidence").prefix_with("MATERIALIZED")
-    top = (sa.select(evidence.c.asset_id, sa.func.sum(evidence.c.weight).label("score"))
-           .group_by(evidence.c.asset_id)
-           .order_by(sa.func.sum(evidence.c.weight).desc(), evidence.c.asset_id)
-           .limit(limit).subquery("top"))
+    top = _top(evidence, limit, visible)
     via = assets.alias("via")
+    named = via.c.id == evidence.c.via_id
+    if visible is not None:
+        named = sa.and_(named, visible(via))
     rows = conn.execute(
         sa.select(top.c.asset_id, top.c.score, evidence.c.reason, via.c.kind, via.c.namespace,
-                  via.c.name, via.c.version)
+                  via.c.name, via.c.version, evidence.c.via_id)
         .select_from(top.join(evidence, evidence.c.asset_id == top.c.asset_id)
-                     .outerjoin(via, via.c.id == evidence.c.via_id))
+                     .outerjoin(via, named))
         .order_by(top.c.score.desc(), top.c.asset_id, evidence.c.reason)
     )
     found: dict[int, Related] = {}
@@ -136,6 +155,9 @@ def related(conn: Connection, asset_id: int, *, limit: int) -> list[Related]:
                 reason = f"lineage: {ref} {reason[3:]} this"
             else:
                 reason += f" {ref}"
+        elif visible is not None and row.via_id is not None:  # one the caller cannot read
+            reason = "lineage: a restricted asset" if reason.startswith("in:") else (
+                f"{reason} a restricted asset")
         if reason not in item.reasons:
             item.reasons.append(reason)
     return list(found.values())

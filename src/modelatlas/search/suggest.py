@@ -6,6 +6,11 @@ Prefixes are matched as a range on the column (``col >= p AND col < p + U+10FFFF
 index narrows it on both backends) and confirmed with ``substr(col, 1, len(p)) = p``; no
 user text reaches a LIKE pattern, so ``%`` and ``_`` are ordinary characters. Matching is
 case-sensitive, as refs and tags are. Each source reads at most :data:`CANDIDATES` rows.
+
+A caller who may not read everything gets completions from the assets they may read only
+(:class:`~modelatlas.search.visibility.BoundVisibility`): refs, names, tags in use (and
+their counts), namespaces and metadata values. The vocabulary's terms and the query
+language's fields are open to every caller.
 """
 
 from __future__ import annotations
@@ -22,9 +27,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from modelatlas.kinds import SPECS
 from modelatlas.search import usage
+from modelatlas.search._aliases import aliased
 from modelatlas.search.dialects import json_functions
 from modelatlas.search.facets import facet_config
 from modelatlas.search.fields import DATE_FIELDS, GRAPH_PREDICATES, PLAIN_FIELDS, TRANSITIVE
+from modelatlas.search.visibility import BoundRule, BoundVisibility
 from modelatlas.store.tables import (
     asset_tags,
     asset_usage,
@@ -41,6 +48,7 @@ CANDIDATES = 200
 RECENT = 5000  # facet values of JSON metadata are read from this many newest assets
 MAX_TOKEN = 300
 USES_CAP = 100
+MAX_CACHED = 1024  # (metadata path, readable set) pairs whose recent values are kept
 _TOP = "\U0010ffff"
 
 
@@ -59,6 +67,16 @@ class Context:
     now: float
     half_life_days: float
     recent: RecentValues
+    visible: BoundVisibility | None = None
+
+    @property
+    def rule(self) -> BoundRule | None:
+        """What the prebuilt statements are keyed by (None: no filter)."""
+        return self.visible.rule if self.visible is not None else None
+
+    def params(self, values: dict[str, Any]) -> dict[str, Any]:
+        """``values`` with the caller's visibility parameters."""
+        return values if self.visible is None else {**values, **self.visible.params}
 
     def weight(self, table: sa.Table) -> ColumnElement[float]:
         return usage.decayed(table, now=self.now, half_life_days=self.half_life_days)
@@ -111,11 +129,15 @@ def _fields(ctx: Context, token: str) -> list[Ranked]:
             for k, n in keys.items()]
 
 
+def _visible(rule: BoundRule | None, table: Any) -> list[ColumnElement[bool]]:
+    return [] if rule is None else [rule.assets(table)]
+
+
 @cache
-def _names_statement() -> sa.Select[Any]:
+def _names_statement(rule: BoundRule | None) -> sa.Select[Any]:
     inner = (sa.select(assets.c.id, assets.c.kind, assets.c.namespace, assets.c.name)
-             .where(_bound_prefixed(assets.c.name)).order_by(assets.c.name)
-             .limit(CANDIDATES).subquery())
+             .where(_bound_prefixed(assets.c.name), *_visible(rule, assets))
+             .order_by(assets.c.name).limit(CANDIDATES).subquery())
     weight = sa.func.max(usage.decayed_bound(asset_usage))
     return (sa.select(inner.c.kind, inner.c.namespace, inner.c.name, weight.label("w"),
                       sa.func.count().label("n"))
@@ -126,10 +148,10 @@ def _names_statement() -> sa.Select[Any]:
 def _names(ctx: Context, prefix: str, field: str = "") -> list[Ranked]:
     if not prefix:
         return []
-    params = {**_prefix_params(prefix),
-              **usage.decay_params(now=ctx.now, half_life_days=ctx.half_life_days)}
+    params = ctx.params({**_prefix_params(prefix),
+                         **usage.decay_params(now=ctx.now, half_life_days=ctx.half_life_days)})
     out = []
-    for row in ctx.conn.execute(_names_statement(), params):
+    for row in ctx.conn.execute(_names_statement(ctx.rule), params):
         kind = "model" if row.kind == "model_version" else row.kind
         out.append((Suggestion(text=field + row.name, kind="name", score=row.w,
                                ref=f"{kind}:{row.namespace}/{row.name}"), float(row.n)))
@@ -141,11 +163,11 @@ def _refs(ctx: Context, kind: str, rest: str, field: str = "") -> list[Ranked]:
     space, slash, tail = rest.partition("/")
     name, at, version = tail.partition("@")
     typed = version if at else name if slash else space
-    params = {**_prefix_params(typed), "ref_kind": kind, "ref_namespace": space,
-              "ref_name": name,
-              **usage.decay_params(now=ctx.now, half_life_days=ctx.half_life_days)}
+    params = ctx.params({**_prefix_params(typed), "ref_kind": kind, "ref_namespace": space,
+                         "ref_name": name,
+                         **usage.decay_params(now=ctx.now, half_life_days=ctx.half_life_days)})
     out = []
-    for row in ctx.conn.execute(_refs_statement(bool(slash), bool(at)), params):
+    for row in ctx.conn.execute(_refs_statement(bool(slash), bool(at), ctx.rule), params):
         ref = f"{kind}:{row.namespace}/{row.name}" + (f"@{row.version}" if row.version else "")
         out.append((Suggestion(text=field + ref, kind="ref", ref=ref, score=row.w),
                     float(row.n)))
@@ -153,9 +175,12 @@ def _refs(ctx: Context, kind: str, rest: str, field: str = "") -> list[Ranked]:
 
 
 @cache
-def _refs_statement(slash: bool, at: bool) -> sa.Select[Any]:
-    """The statement of one shape of typed ref (see :func:`_refs`), built once."""
-    cond = [assets.c.kind == sa.bindparam("ref_kind", type_=sa.String)]
+def _refs_statement(slash: bool, at: bool, rule: BoundRule | None) -> sa.Select[Any]:
+    """The statement of one shape of typed ref (see :func:`_refs`), built once. The
+    popularity of a readable candidate counts every edge into it (an ordering hint, not
+    shown): filtering the edges' sources too would cost a lookup per edge."""
+    cond = [assets.c.kind == sa.bindparam("ref_kind", type_=sa.String),
+            *_visible(rule, assets)]
     space = sa.bindparam("ref_namespace", type_=sa.String)
     if not slash:
         cond.append(_bound_prefixed(assets.c.namespace))
@@ -186,12 +211,20 @@ def _learned(ctx: Context, keys: dict[str, SuggestionKind]) -> dict[str, float]:
     return {term: float(w) for term, w in rows}
 
 
+def _tags_in_use(rule: BoundRule | None) -> sa.Select[Any]:
+    """The tags on assets with their counts; only the assets the caller may read."""
+    counted = sa.select(asset_tags.c.tag, sa.func.count().label("n"))
+    if rule is not None:
+        tagged = aliased("assets", "tagged")
+        counted = counted.select_from(asset_tags.join(
+            tagged, tagged.c.id == asset_tags.c.asset_id)).where(rule.assets(tagged))
+    return counted.group_by(asset_tags.c.tag).order_by(asset_tags.c.tag).limit(CANDIDATES)
+
+
 @cache
-def _tag_statements() -> tuple[sa.Select[Any], ...]:
+def _tag_statements(rule: BoundRule | None) -> tuple[sa.Select[Any], ...]:
     """The tags in use (with their counts), then the vocabulary's terms and synonyms."""
-    counted = (sa.select(asset_tags.c.tag, sa.func.count().label("n"))
-               .where(_bound_prefixed(asset_tags.c.tag)).group_by(asset_tags.c.tag)
-               .order_by(asset_tags.c.tag).limit(CANDIDATES))
+    counted = _tags_in_use(rule).where(_bound_prefixed(asset_tags.c.tag))
     labels = [sa.select(column, sa.literal(0).label("n")).where(_bound_prefixed(column))
               .order_by(column).limit(CANDIDATES)
               for column in (taxonomy_terms.c.term, taxonomy_synonyms.c.synonym)]
@@ -202,16 +235,15 @@ def _tags(ctx: Context, prefix: str) -> list[Ranked]:
     if not prefix:  # every tag: the unbounded range the bound statements cannot say
         return _all_tags(ctx)
     found: dict[str, float] = {}
-    for stmt in _tag_statements():
-        for label, n in ctx.conn.execute(stmt, _prefix_params(prefix)):
+    for stmt in _tag_statements(ctx.rule):
+        for label, n in ctx.conn.execute(stmt, ctx.params(_prefix_params(prefix))):
             found.setdefault(label, float(n))
     return _ranked_tags(ctx, found)
 
 
 def _all_tags(ctx: Context) -> list[Ranked]:
-    counted = (sa.select(asset_tags.c.tag, sa.func.count().label("n"))
-               .group_by(asset_tags.c.tag).order_by(asset_tags.c.tag).limit(CANDIDATES))
-    found: dict[str, float] = {row.tag: float(row.n) for row in ctx.conn.execute(counted)}
+    counted = _tags_in_use(ctx.rule)
+    found = {row.tag: float(row.n) for row in ctx.conn.execute(counted, ctx.params({}))}
     for column in (taxonomy_terms.c.term, taxonomy_synonyms.c.synonym):
         stmt = sa.select(column).order_by(column)
         for (label,) in ctx.conn.execute(stmt.limit(CANDIDATES)):
@@ -226,18 +258,19 @@ def _ranked_tags(ctx: Context, found: dict[str, float]) -> list[Ranked]:
 
 
 def _namespaces(ctx: Context, prefix: str) -> list[Ranked]:
-    found = _distinct_namespaces()
-    names = [row.namespace for row in ctx.conn.execute(found, _prefix_params(prefix))]
+    found = _distinct_namespaces(ctx.rule)
+    names = [row.namespace for row in ctx.conn.execute(found, ctx.params(_prefix_params(prefix)))]
     return _values(ctx, {f"namespace:{ns}": 0.0 for ns in names})
 
 
 @cache
-def _distinct_namespaces() -> sa.Select[Any]:
+def _distinct_namespaces(rule: BoundRule | None) -> sa.Select[Any]:
     """The namespaces starting with ``prefix``, by a skip scan of the ``(kind, namespace,
     ...)`` index: per kind, from one namespace straight to the next, so the cost is the
     number of namespaces, not of assets (a GROUP BY read every asset of ``team-1``,
     ``team-10`` ... ``team-19``: a million rows at scale). Popularity is left out for the
-    same reason: counting is what cost."""
+    same reason: counting is what cost. A caller who may not read everything sees the
+    namespaces they may read something in (a namespace-level test, for the same reason)."""
     # a UNION of literals: SQLite names no columns of a VALUES list in FROM
     kinds = sa.union_all(*(sa.select(sa.literal(k, sa.String).label("kind")) for k in SPECS)
                          ).subquery("suggest_kinds")
@@ -256,7 +289,8 @@ def _distinct_namespaces() -> sa.Select[Any]:
         later.c.namespace < high).scalar_subquery()
     walk = start.union_all(sa.select(start.c.kind, following, start.c.step + 1).where(
         start.c.namespace.is_not(None), start.c.step < CANDIDATES))
-    return (sa.select(walk.c.namespace).where(_bound_prefixed(walk.c.namespace))
+    readable = [] if rule is None else [rule.namespaces(walk.c.namespace)]
+    return (sa.select(walk.c.namespace).where(_bound_prefixed(walk.c.namespace), *readable)
             .distinct().order_by(walk.c.namespace).limit(CANDIDATES))
 
 
@@ -269,7 +303,7 @@ def _values(ctx: Context, counted: dict[str, float]) -> list[Ranked]:
 def _json_values(ctx: Context, path: tuple[str, ...], prefix: str) -> list[Ranked]:
     """Values of a metadata path among the newest :data:`RECENT` assets."""
     field = "meta." + ".".join(path)
-    counted = ctx.recent.values(ctx.conn, path)
+    counted = ctx.recent.values(ctx.conn, path, ctx.visible)
     found = [(v, n) for v, n in counted if v.startswith(prefix)][:CANDIDATES]
     return _values(ctx, {f"{field}:{v}": n for v, n in found})
 
@@ -279,34 +313,45 @@ class RecentValues:
     their counts: read once, then again only when the event sequence has moved. Reading
     them cost a scan of thousands of metadata documents per keystroke. One per registry
     and process, derived from the database and invalidated by it, so processes never
-    need to agree on it."""
+    need to agree on it. A caller who may not read everything gets the values of the
+    newest assets they may read, cached under their readable set (at most
+    :data:`MAX_CACHED` paths and sets between two writes)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._seq: int | None = None
-        self._values: dict[tuple[str, ...], list[tuple[str, float]]] = {}
+        self._values: dict[tuple[Any, ...], list[tuple[str, float]]] = {}
 
-    def values(self, conn: Connection, path: tuple[str, ...]) -> list[tuple[str, float]]:
+    def values(self, conn: Connection, path: tuple[str, ...],
+               visible: BoundVisibility | None = None) -> list[tuple[str, float]]:
         """``(value, count)`` of ``path``, in value order."""
         seq = conn.scalar(sa.select(sa.func.max(events.c.seq))) or 0
+        key = (path, None if visible is None else visible.key)
         with self._lock:
             if seq != self._seq:
                 self._seq, self._values = seq, {}
-            cached = self._values.get(path)
+            cached = self._values.get(key)
         if cached is None:
-            cached = _read_recent(conn, path)
+            cached = _read_recent(conn, path, visible)
             with self._lock:
+                if len(self._values) >= MAX_CACHED:
+                    self._values = {}
                 if self._seq == seq:
-                    self._values[path] = cached
+                    self._values[key] = cached
         return cached
 
 
-def _read_recent(conn: Connection, path: tuple[str, ...]) -> list[tuple[str, float]]:
-    recent = sa.select(assets.c.meta).order_by(assets.c.id.desc()).limit(RECENT).subquery()
+def _read_recent(conn: Connection, path: tuple[str, ...],
+                 visible: BoundVisibility | None = None) -> list[tuple[str, float]]:
+    newest = sa.select(assets.c.meta).order_by(assets.c.id.desc()).limit(RECENT)
+    if visible is not None:
+        newest = newest.where(visible.rule.assets(assets))
+    recent = newest.subquery()
     value = json_functions(conn.dialect.name).text(recent.c.meta, path)
     stmt = (sa.select(value.label("v"), sa.func.count().label("n")).select_from(recent)
             .where(value.is_not(None)).group_by(value).order_by(value))
-    return [(str(row.v), float(row.n)) for row in conn.execute(stmt)]
+    params = {} if visible is None else dict(visible.params)
+    return [(str(row.v), float(row.n)) for row in conn.execute(stmt, params)]
 
 
 def _json_facets() -> list[tuple[str, ...]]:
@@ -355,10 +400,12 @@ def last_token(q: str) -> str:
 
 
 def suggest(conn: Connection, q: str, *, limit: int, now: float, half_life_days: float,
-            recent: RecentValues | None = None) -> list[Suggestion]:
+            recent: RecentValues | None = None,
+            visible: BoundVisibility | None = None) -> list[Suggestion]:
     """Completions of the last token of ``q``; ``recent`` keeps metadata values between
-    calls (a caller that suggests often should hold one)."""
-    ctx = Context(conn, now, half_life_days, recent or RecentValues())
+    calls (a caller that suggests often should hold one); ``visible`` limits them to what
+    the caller may read (None: everything)."""
+    ctx = Context(conn, now, half_life_days, recent or RecentValues(), visible)
     token = last_token(q)
     head, colon, rest = token.partition(":")
     if colon:
