@@ -29,8 +29,8 @@ from modelatlas.integrity import dsse, intoto
 from modelatlas.jsonsafe import canonical
 from modelatlas.refs import Ref, check_namespace
 from modelatlas.registry import _queries as q
+from modelatlas.registry._guards import require_readable
 from modelatlas.registry._manifests import load_manifest
-from modelatlas.registry._read_guard import require_readable
 from modelatlas.registry.attestation_types import (
     ArtifactManifest,
     Attestation,

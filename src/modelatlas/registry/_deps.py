@@ -34,7 +34,7 @@ from modelatlas.registry._deps_store import (
     satisfying_version,
     write_requirements,
 )
-from modelatlas.registry._read_guard import is_local, require_readable
+from modelatlas.registry._guards import is_local, require_readable
 from modelatlas.registry.deps_types import (
     CheckResult,
     ConflictOut,

@@ -1,30 +1,40 @@
-"""Access checks that need what only a write transaction reads: the stored row's tags,
-whether a version is registered, which fields a patch really changes, and the inputs a
-registration or a run names. Used by the core operations of :class:`Registry`.
+"""Access checks on named assets, in one place.
 
-A read refused inside a write is answered as a missing asset (404), like
-:meth:`AccessService.authorize_read`: raise :class:`HiddenDenied` in the transaction and
-wrap it, outermost first, in ``hidden_as_missing()`` then ``self.denials_recorded()``, so
-the denial is recorded once the refused transaction is gone and then turned into the 404.
+An asset the caller may not read is answered exactly as a missing one: a 404 naming the
+same field, so the refusal does not confirm it exists; the attempt is still recorded
+(:meth:`AccessService.authorize_read`). The local user (``principal`` None or local) costs
+nothing: no query, as before access control.
+
+- Before an operation's own read (its requirements, attestations, manifest, provenance,
+  what a change to it breaks): :func:`require_readable`; many at once: :func:`unreadable_ids`.
+- Inside a write transaction, when the check needs the stored row (its tags, whether a
+  version is registered, which fields a patch really changes, the inputs a registration or
+  a run names): raise :class:`HiddenDenied` in the transaction and wrap it, outermost
+  first, in ``hidden_as_missing()`` then ``self.denials_recorded()``, so the denial is
+  recorded once the refused transaction is gone and then turned into the 404.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from modelatlas.errors import FieldError, NotFound
-from modelatlas.governance.grants import EVERYWHERE, Readable
+from modelatlas.governance.grants import EVERYWHERE, Readable, readable_clause
 from modelatlas.governance.policy import PROMOTED_TAG, AccessDenied, Target
 from modelatlas.governance.principal import Principal
 from modelatlas.governance.roles import Scope, action, scope_allows
 from modelatlas.refs import Ref
+from modelatlas.registry import _queries as q
 from modelatlas.registry.types import Asset
-from modelatlas.store.tables import asset_tags
+from modelatlas.store.tables import asset_tags, assets
+
+if TYPE_CHECKING:
+    from modelatlas.store.engine import Database
 
 # check(conn, principal, action, namespace, target): raises AccessDenied (AccessService)
 Check = Callable[[Connection, Principal | None, str, str, Target], Any]
@@ -51,9 +61,7 @@ def hidden_as_missing() -> Iterator[None]:
     try:
         yield
     except HiddenDenied as denied:
-        ref = denied.target.ref or "the asset"
-        raise NotFound(f"{ref} does not exist",
-                       errors=[FieldError(denied.path, "no such asset")]) from None
+        raise missing(denied.target.ref or "the asset", denied.path) from None
 
 
 def tags_of(conn: Connection, asset_id: int) -> frozenset[str]:
@@ -117,3 +125,57 @@ def audited_namespaces(readable: Readable, principal: Principal) -> frozenset[st
         return frozenset()
     return frozenset(ns for ns, role in readable.roles.items()
                      if ns != EVERYWHERE and role.covers(spec.role))
+
+
+_TAGS_BY_REF = q._by_ref(assets.c.tags)
+_CHUNK = 500
+
+
+class Guarded(Protocol):
+    """What the check needs of the service (the :class:`Registry` is one)."""
+
+    @property
+    def db(self) -> Database: ...
+
+    def authorize_read(self, principal: Principal | None, ref: str, namespace: str,
+                       kind: str, tags: Iterable[str] = ()) -> None: ...
+
+
+def is_local(principal: Principal | None) -> bool:
+    return principal is None or principal.is_local
+
+
+def missing(ref: Ref | str, path: str) -> NotFound:
+    """The 404 of an asset that does not exist, which an unreadable one also gets."""
+    return NotFound(f"{ref} does not exist", errors=[FieldError(path, "no such asset")])
+
+
+def require_readable(service: Guarded, principal: Principal | None, ref: Ref,
+                     path: str = "/ref") -> None:
+    """Pass when the caller may read ``ref``; else 404 (missing or unreadable alike). Runs
+    in a read of its own before the operation's (the operation then reads the asset by
+    its key as it did; only a concurrent delete falls between, and it answers 404)."""
+    if is_local(principal):
+        return
+    with service.db.read() as conn:
+        tags = conn.execute(_TAGS_BY_REF, q.ref_params(ref)).first()
+    if tags is None:
+        raise missing(ref, path)
+    try:
+        service.authorize_read(principal, str(ref), ref.namespace, ref.kind, tags[0] or ())
+    except NotFound:
+        raise missing(ref, path) from None
+
+
+def unreadable_ids(conn: Connection, readable: Readable, ids: Iterable[int]) -> set[int]:
+    """Which of ``ids`` the caller may not read, asked of the database in chunks (the same
+    predicate as search and lineage: :func:`readable_clause`)."""
+    wanted = sorted(set(ids))
+    if readable.everything or not wanted:
+        return set()
+    seen: set[int] = set()
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start:start + _CHUNK]
+        seen.update(conn.execute(sa.select(assets.c.id).where(
+            assets.c.id.in_(chunk), readable_clause(readable, assets))).scalars())
+    return set(wanted) - seen

@@ -20,14 +20,14 @@ from modelatlas.governance.grants import Readable, readable_clause
 from modelatlas.governance.principal import Principal
 from modelatlas.refs import Ref
 from modelatlas.registry import _queries as q
-from modelatlas.registry._impact_analysis import asset_impact, package_impact, schema_impact
-from modelatlas.registry._impact_graph import NODE_COLUMNS, Collector, node_of
-from modelatlas.registry._read_guard import (
+from modelatlas.registry._guards import (
     is_local,
     missing,
     require_readable,
     unreadable_ids,
 )
+from modelatlas.registry._impact_analysis import asset_impact, package_impact, schema_impact
+from modelatlas.registry._impact_graph import NODE_COLUMNS, Collector, node_of
 from modelatlas.registry._rows import check_limit, decode_cursor, encode_cursor
 from modelatlas.registry.impact_types import ImpactChange, ImpactReport, RevalidationMark
 from modelatlas.registry.types import Page

@@ -29,7 +29,7 @@ from modelatlas.governance.policy import PROMOTED_TAG
 from modelatlas.governance.principal import Principal
 from modelatlas.refs import Ref, check_kind
 from modelatlas.registry import _queries as q
-from modelatlas.registry._read_guard import missing, require_readable
+from modelatlas.registry._guards import missing, require_readable
 from modelatlas.registry._rows import (
     check_limit,
     decode_cursor,

@@ -37,7 +37,7 @@ from modelatlas.kinds import SPECS, read_metadata, validate_metadata
 from modelatlas.lineage.openlineage import OpenLineageInvalid, Plan, fold, validate_event
 from modelatlas.refs import Ref
 from modelatlas.registry._group_commit import GroupCommit
-from modelatlas.registry._read_guard import is_local
+from modelatlas.registry._guards import is_local
 from modelatlas.registry._rows import content_digest
 from modelatlas.registry._tx import WriteTx, check_custom, relation_payload, snapshot_of
 from modelatlas.registry.types import AssetCreate

@@ -17,7 +17,7 @@ from modelatlas.lineage.metrics import ProvenanceMetrics, provenance_metrics
 from modelatlas.lineage.prov import RedactedAsset, build_document, check_format, write_prov
 from modelatlas.lineage.report import ProvenanceReport, provenance_report
 from modelatlas.refs import Ref, check_namespace
-from modelatlas.registry._read_guard import is_local, require_readable
+from modelatlas.registry._guards import is_local, require_readable
 from modelatlas.registry._rows import asset_from_row
 from modelatlas.registry.lineage_types import LineageGraph, LineageQuery
 from modelatlas.registry.types import Asset
