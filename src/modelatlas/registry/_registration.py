@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from modelatlas.errors import FieldError, InvalidInput, NotFound
 from modelatlas.events import Action
 from modelatlas.kinds import SPECS, check_version_policy
@@ -63,6 +65,31 @@ def _model(tx: WriteTx, model: Ref, registration: VersionRegistration,
     return asset_id, model
 
 
+class RunInputs(Protocol):
+    """What a registration's run and a recorded run both name as their inputs."""
+
+    datasets: list[AssetInput]
+    features: list[AssetInput]
+    code: AssetInput | None
+    environment: AssetInput | None
+
+
+def resolve_run_inputs(tx: WriteTx, spec: RunInputs, created: list[str],
+                       guard: Guard | None) -> tuple[list[Node], list[Node], list[Node]]:
+    """The run's datasets, features, and code and environment (``extras``), found or
+    created inline, each named by its path when it is refused."""
+    datasets = [_resolve(tx, d, f"/datasets/{i}", ("dataset",), created, guard)
+                for i, d in enumerate(spec.datasets)]
+    features = [_resolve(tx, f, f"/features/{i}", ("feature",), created, guard)
+                for i, f in enumerate(spec.features)]
+    extras = [
+        _resolve(tx, item, f"/{field}", (field,), created, guard)
+        for field, item in (("code", spec.code), ("environment", spec.environment))
+        if item is not None
+    ]
+    return datasets, features, extras
+
+
 def _has_inputs(reg: VersionRegistration) -> bool:
     return bool(reg.run or reg.datasets or reg.features or reg.code or reg.environment)
 
@@ -88,16 +115,7 @@ def register_version(tx: WriteTx, model: Ref, reg: VersionRegistration, *,
     version_node = (version_id, version_ref)
     links.append(tx.link_new(version_node, "version_of", model_node))
 
-    datasets = [_resolve(tx, d, f"/datasets/{i}", ("dataset",), created, guard)
-                for i, d in enumerate(reg.datasets)]
-    features = [_resolve(tx, f, f"/features/{i}", ("feature",), created, guard)
-                for i, f in enumerate(reg.features)]
-    extras = [
-        _resolve(tx, item, f"/{field}", (kind,), created, guard)
-        for field, kind, item in (("code", "code", reg.code),
-                                  ("environment", "environment", reg.environment))
-        if item is not None
-    ]
+    datasets, features, extras = resolve_run_inputs(tx, reg, created, guard)
     requires = [
         _resolve(tx, r, f"/requires/{i}", ("feature", "schema", "environment", "dataset"),
                  created, guard)

@@ -22,7 +22,7 @@ from modelatlas.jsonsafe import check_tree
 from modelatlas.kinds import check_version_policy
 from modelatlas.refs import Ref
 from modelatlas.registry._guards import Guard, hidden_as_missing, input_guard
-from modelatlas.registry._registration import _resolve
+from modelatlas.registry._registration import resolve_run_inputs
 from modelatlas.registry._tx import WriteTx
 from modelatlas.registry._withdrawal import refuse_withdrawn
 from modelatlas.registry.run_types import RunRecord, RunRecorded
@@ -84,15 +84,7 @@ def _record(tx: WriteTx, ref: Ref, record: RunRecord, guard: Guard | None) -> Ru
     created: list[str] = []
     # Inputs first, so a missing one is named by its path before anything is inserted
     # (the transaction would roll it back anyway).
-    datasets = [_resolve(tx, d, f"/datasets/{i}", ("dataset",), created, guard)
-                for i, d in enumerate(record.datasets)]
-    features = [_resolve(tx, f, f"/features/{i}", ("feature",), created, guard)
-                for i, f in enumerate(record.features)]
-    extras = [
-        _resolve(tx, item, f"/{field}", (field,), created, guard)
-        for field, item in (("code", record.code), ("environment", record.environment))
-        if item is not None
-    ]
+    datasets, features, extras = resolve_run_inputs(tx, record, created, guard)
     if not record.allow_withdrawn:
         refuse_withdrawn(tx, [(f"/datasets/{i}", n[0]) for i, n in enumerate(datasets)])
     spec = AssetCreate(ref=str(ref), description=record.description, owners=record.owners,
