@@ -34,6 +34,12 @@ class PostgresDatabases:
         self._admin = sa.create_engine(self.server_url, isolation_level="AUTOCOMMIT")
         self.template = f"ma_tpl_{uuid.uuid4().hex[:10]}"
         self._created: list[str] = []
+        with self._admin.connect() as conn:
+            version = int(conn.execute(sa.text("SHOW server_version_num")).scalar_one())
+        # PostgreSQL 15 copies a template block by block through the WAL by default: over a
+        # second for each small test database. A file copy (two checkpoints, cheap on a
+        # throwaway cluster) takes about a tenth of that.
+        self._strategy = " STRATEGY = FILE_COPY" if version >= 150000 else ""
         self._exec(f'CREATE DATABASE "{self.template}"')
         db = Database(self.url_for(self.template))
         upgrade(db)
@@ -46,11 +52,21 @@ class PostgresDatabases:
     def url_for(self, database: str) -> str:
         return self.server_url.set(database=database).render_as_string(hide_password=False)
 
-    def create(self) -> str:
+    def create(self, template: str | None = None) -> str:
+        """A new database copied from ``template`` (the name of a database nobody is
+        connected to), by default the migrated, empty one."""
         name = f"ma_t_{os.getpid()}_{next(_counter)}_{uuid.uuid4().hex[:6]}"
-        self._exec(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        self._exec(f'CREATE DATABASE "{name}" TEMPLATE "{template or self.template}"'
+                   f"{self._strategy}")
         self._created.append(name)
         return self.url_for(name)
+
+    def replace(self, url: str, template: str) -> None:
+        """Make the database at ``url`` a fresh copy of ``template``, under the same name
+        (whoever created it still drops it)."""
+        name = sa.make_url(url).database
+        self._exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self._exec(f'CREATE DATABASE "{name}" TEMPLATE "{template}"{self._strategy}')
 
     def drop(self, url: str) -> None:
         name = sa.make_url(url).database

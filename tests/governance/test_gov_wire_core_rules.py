@@ -6,6 +6,8 @@ the caller may read, and a registration's inputs are checked where they live."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from modelatlas.errors import Forbidden, NotFound
@@ -20,14 +22,17 @@ MAE = Principal(kind="user", person="mae")  # maintainer in fraud
 OTTO = Principal(kind="user", person="otto")  # admin in other only
 
 
-@pytest.fixture
-def reg(registry: Registry) -> Registry:
+def _build_reg(registry: Registry) -> None:
     for name, role in (("vic", "viewer"), ("carl", "contributor"), ("mae", "maintainer")):
         registry.grant_role("fraud", {"principal_type": "user", "principal_name": name,
                                       "role": role})
     registry.grant_role("other", {"principal_type": "user", "principal_name": "otto",
                                   "role": "admin"})
-    return registry
+
+
+@pytest.fixture
+def reg(worlds: Callable[..., tuple[Registry, None]]) -> Registry:
+    return worlds(_build_reg)[0]
 
 
 def _version(registry: Registry, **changes: object) -> str:

@@ -10,6 +10,7 @@ may read the asset the event is about; the export (every event) needs ``audit.re
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -52,8 +53,7 @@ EXPORTS = {"auditor", "auditor-read-token"}
 COSIGNS = {"witness", "wide-viewer", "auditor"}  # viewer on * with a credential that writes
 
 
-@pytest.fixture
-def world(registry: Registry) -> Registry:
+def _build_world(registry: Registry) -> None:
     for ref in (RAW, MID, AGG):
         registry.create_asset(AssetCreate(ref=ref))
     registry.add_relation(RelationCreate(source=MID, relation="derived_from", target=RAW))
@@ -61,7 +61,11 @@ def world(registry: Registry) -> Registry:
     for namespace, name, role in GRANTS:
         registry.grant_role(namespace, {"principal_type": "user", "principal_name": name,
                                         "role": role})
-    return registry
+
+
+@pytest.fixture
+def world(worlds: Callable[..., tuple[Registry, None]]) -> Registry:
+    return worlds(_build_world)[0]
 
 
 def _seq(registry: Registry, action: str, ref: str) -> int:

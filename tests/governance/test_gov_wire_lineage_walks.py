@@ -11,6 +11,8 @@ redacted nodes, with their place, kind and edges, never dropped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from modelatlas.errors import NotFound
@@ -54,8 +56,7 @@ def _link(registry: Registry, source: str, relation: str, target: str) -> None:
     registry.add_relation(RelationCreate(source=source, relation=relation, target=target))
 
 
-@pytest.fixture
-def world(registry: Registry) -> Registry:
+def _build(registry: Registry) -> None:
     for ref in (RAW, MID, AGG, API):
         registry.create_asset(AssetCreate(ref=ref))
     _link(registry, MID, "derived_from", RAW)
@@ -67,7 +68,11 @@ def world(registry: Registry) -> Registry:
     for namespace, kind, name, role in GRANTS:
         registry.grant_role(namespace, {"principal_type": kind, "principal_name": name,
                                         "role": role})
-    return registry
+
+
+@pytest.fixture
+def world(worlds: Callable[..., tuple[Registry, None]]) -> Registry:
+    return worlds(_build)[0]
 
 
 def _denials(registry: Registry) -> list[tuple[str, str, str]]:

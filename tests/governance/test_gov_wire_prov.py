@@ -5,6 +5,7 @@ namespace appear nowhere."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 
@@ -17,15 +18,18 @@ VIEWER = Principal(kind="user", person="alice")
 OUTSIDER = Principal(kind="user", person="nora")
 
 
-@pytest.fixture
-def chain(registry: Registry) -> Registry:
+def _build_chain(registry: Registry) -> None:
     for ref in (RAW, MID, AGG):
         registry.create_asset(AssetCreate(ref=ref))
     registry.add_relation(RelationCreate(source=MID, relation="derived_from", target=RAW))
     registry.add_relation(RelationCreate(source=AGG, relation="derived_from", target=MID))
     registry.grant_role("fraud", {"principal_type": "user", "principal_name": "alice",
                                   "role": "viewer"})
-    return registry
+
+
+@pytest.fixture
+def chain(worlds: Callable[..., tuple[Registry, None]]) -> Registry:
+    return worlds(_build_chain)[0]
 
 
 def _entities(text: str) -> dict[str, dict[str, object]]:

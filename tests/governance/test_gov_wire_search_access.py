@@ -15,6 +15,7 @@ to read and changed only with a registry-wide role.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -62,8 +63,7 @@ GRANTS = [("fraud", "user", "vic", "viewer"), ("fraud", "user", "cora", "contrib
           ("*", "user", "tess", "maintainer")]
 
 
-@pytest.fixture
-def org(registry: Registry) -> Registry:
+def _build_org(registry: Registry) -> None:
     registry.create_asset(AssetCreate(ref="dataset:fraud/txns@1", tags=["pii"]))
     registry.create_asset(AssetCreate(ref=LEAK, tags=["pii"]))
     for namespace, name, dataset, tags, framework in [
@@ -75,7 +75,11 @@ def org(registry: Registry) -> Registry:
     for namespace, kind, name, role in GRANTS:
         registry.grant_role(namespace, {"principal_type": kind, "principal_name": name,
                                         "role": role})
-    return registry
+
+
+@pytest.fixture
+def org(worlds: Callable[..., tuple[Registry, None]]) -> Registry:
+    return worlds(_build_org)[0]
 
 
 def _promoted_only(registry: Registry) -> None:

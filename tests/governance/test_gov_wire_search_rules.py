@@ -6,6 +6,8 @@ no condition at all."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import sqlalchemy as sa
 
@@ -35,8 +37,7 @@ SHAPES = {
 }
 
 
-@pytest.fixture
-def mixed(registry: Registry) -> Registry:
+def _build_mixed(registry: Registry) -> None:
     for ref, tags in ASSETS:
         kind, rest = ref.split(":", 1)
         if kind == "model_version":
@@ -44,7 +45,11 @@ def mixed(registry: Registry) -> Registry:
             registry.register_version(namespace, name, VersionRegistration(tags=tags))
         else:
             registry.create_asset(AssetCreate(ref=ref, tags=tags))
-    return registry
+
+
+@pytest.fixture
+def mixed(worlds: Callable[..., tuple[Registry, None]]) -> Registry:
+    return worlds(_build_mixed)[0]
 
 
 def _kept(registry: Registry, condition: sa.ColumnElement[bool],

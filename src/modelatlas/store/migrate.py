@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -20,6 +21,7 @@ def alembic_config() -> Config:
     return cfg
 
 
+@cache  # the shipped scripts do not change while a process runs; reading them costs ~80 ms
 def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
