@@ -3,12 +3,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# MLflow for the import tests only, in its own venv: ModelAtlas does not depend on it
+MLFLOW_VENV := .venv-mlflow
+MLFLOW_STAMP := $(MLFLOW_VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8080
 export MODELATLAS_HOME ?= $(CURDIR)/.modelatlas
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-only lint bench docs clean
+.PHONY: install mlflow-venv run test test-only lint bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +20,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(MLFLOW_STAMP):
+	$(PYTHON) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/pip install --quiet 'mlflow>=2.16,<4'
+	touch $(MLFLOW_STAMP)
+
+mlflow-venv: $(MLFLOW_STAMP)
 
 run: install
 	$(BIN)/modelatlas init
@@ -29,14 +39,16 @@ lint: install
 	$(BIN)/lint-imports
 
 # Starts a throwaway PostgreSQL cluster and runs the whole suite on SQLite and PostgreSQL.
-test: install lint
+test: install lint $(MLFLOW_STAMP)
 	@set -e; \
 	url=$$(scripts/pg-throwaway start); \
 	trap 'scripts/pg-throwaway stop' EXIT; \
-	MODELATLAS_TEST_POSTGRES_URL=$$url $(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	MODELATLAS_TEST_POSTGRES_URL=$$url \
+	MODELATLAS_TEST_MLFLOW_PYTHON=$(CURDIR)/$(MLFLOW_VENV)/bin/python \
+	$(BIN)/pytest -n 2 --durations=25 $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .modelatlas .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(MLFLOW_VENV) .modelatlas .pytest_cache .mypy_cache .ruff_cache

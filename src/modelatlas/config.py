@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import getpass
+import re
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Object stores, files, web, MLflow and model hubs, OCI images, git; and the dataset
+# namespaces OpenLineage producers send (postgres://host:5432, kafka://broker ...).
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*$")
+DEFAULT_URI_SCHEMES = (
+    "s3,s3a,s3n,gs,gcs,az,abfs,abfss,wasb,wasbs,adl,hdfs,webhdfs,dbfs,file,https,http,"
+    "runs,models,mlflow-artifacts,hf,oci,docker,git,git+https,git+ssh,ssh,"
+    "postgres,postgresql,mysql,sqlserver,oracle,db2,teradata,redshift,snowflake,bigquery,"
+    "trino,hive,kafka,mongodb,cassandra,azurecosmos,kusto,spanner,bigtable,databricks"
+)
 
 
 def _default_actor() -> str:
@@ -66,6 +77,64 @@ class Settings(BaseSettings):
     auth_failures_per_minute: int = Field(
         default=10, ge=1, le=10_000, description="failed authentications per client address "
         "per minute before it is refused outright")
+
+    # hardening: URIs, stored artifacts, browser-facing headers (docs/operations.md) -----
+    uri_schemes: str = Field(
+        default=DEFAULT_URI_SCHEMES, description="comma-separated URI schemes metadata may "
+        "record (artifacts[].uri, location, repository, endpoint)")
+    artifact_dir: Path | None = Field(
+        default=None, description="where uploaded artifact bytes are kept, by SHA-256; "
+        "default MODELATLAS_HOME/artifacts")
+    max_artifact_bytes: int = Field(
+        default=2 * 1024**3, ge=1, description="largest artifact upload (bytes)")
+    cors_origins: str = Field(
+        default="", description="comma-separated exact origins a browser may call the API "
+        "from; empty: no CORS headers at all")
+    hsts: bool = Field(
+        default=False, description="send Strict-Transport-Security on every response (set "
+        "behind a TLS-terminating proxy; requests over https get it anyway)")
+
+    @field_validator("uri_schemes")
+    @classmethod
+    def _schemes(cls, value: str) -> str:
+        # a typo must stop start-up, not fail every later write
+        bad = [s for s in value.split(",") if s.strip() and not _SCHEME.match(s.strip().lower())]
+        if bad:
+            raise ValueError(f"not URI schemes: {', '.join(bad)}")
+        return value
+
+    def resolved_artifact_dir(self) -> Path:
+        return self.artifact_dir or self.home / "artifacts"
+
+    # encryption at rest of sensitive fields (governance/crypto.py) -------------------
+    encryption_key: SecretStr | None = Field(
+        default=None, description="data encryption keys as [id:]base64 (32 bytes), comma-"
+        "separated, the first current; when set, the key file is not used")
+    encryption_key_file: Path | None = Field(
+        default=None, description="data encryption keyring; default "
+        "MODELATLAS_HOME/keys/data.key, generated (0600) on first need")
+
+    # webhooks (notify/, registry/_webhook_worker.py) ----------------------------------
+    webhook_worker: bool = Field(
+        default=True, description="`modelatlas serve` runs the webhook worker in a "
+        "background thread (several servers may: deliveries are leased)")
+    webhook_allow_private: bool = Field(
+        default=False, description="let webhooks created with allow_private call loopback "
+        "and private addresses (tests, labs); never on a shared server")
+    webhook_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="time a receiver has to answer a delivery")
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, le=50, description="attempts before a delivery is dead")
+    webhook_retry_seconds: str = Field(
+        default="10,30,120,600,3600,10800,21600", description="comma-separated delays "
+        "before attempts 2, 3, ... (the last repeats), each plus up to 20% jitter")
+    webhook_poll_seconds: float = Field(
+        default=2.0, gt=0, le=300, description="how often the worker looks for new events")
+
+    # integrations: model cards (integrations/modelcards.py) ---------------------------
+    hf_namespace: str = Field(
+        default="hf", pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="namespace of the "
+        "datasets and base models a Hugging Face card names by Hub id")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -37,6 +37,31 @@ class Action(StrEnum):
     ROLE_GRANTED = "role.granted"
     ROLE_REVOKED = "role.revoked"
     NAMESPACE_POLICY_CHANGED = "namespace.policy_changed"
+    # lifecycle and approvals (issue 7 item 3)
+    STAGE_CHANGED = "version.stage_changed"
+    PROMOTION_POLICY_CHANGED = "namespace.promotion_policy_changed"
+    APPROVAL_REQUESTED = "approval.requested"
+    APPROVAL_GIVEN = "approval.given"
+    APPROVAL_REJECTED = "approval.rejected"
+    REVIEW_COMMENTED = "review.commented"
+    ALIAS_SET = "alias.set"
+    ALIAS_REMOVED = "alias.removed"
+    LINEAGE_CHANGE_REQUESTED = "lineage_change.requested"
+    LINEAGE_CHANGE_APPLIED = "lineage_change.applied"
+    LINEAGE_CHANGE_REJECTED = "lineage_change.rejected"
+    # deprecation (item 4)
+    VERSION_DEPRECATED = "version.deprecated"
+    DEPRECATION_NOTICE = "deprecation.notice"
+    DEPRECATION_WITHDRAWN = "version.undeprecated"
+    # notifications (item 5)
+    WEBHOOK_CREATED = "webhook.created"
+    WEBHOOK_UPDATED = "webhook.updated"
+    WEBHOOK_DELETED = "webhook.deleted"
+    # encryption at rest (item 6)
+    SENSITIVE_FIELDS_SET = "namespace.sensitive_fields_set"
+    KEYS_ROTATED = "keys.rotated"
+    # artifacts (item 7)
+    ARTIFACT_STORED = "artifact.stored"
 
 
 @dataclass(frozen=True)

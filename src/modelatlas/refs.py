@@ -63,6 +63,12 @@ def normalise_name(name: str, *, path: str = "/name") -> str:
             f"name must be 1-{MAX_NAME} characters",
             errors=[FieldError(path, f"1-{MAX_NAME} characters")],
         )
+    if not name.strip("."):
+        # "." and ".." are path steps to every URL, file system and HTTP client that meets
+        # them: an asset so named could only be reached by escaping, and is a traversal
+        # attempt more often than a name
+        raise InvalidRef(
+            f"name {name!r} is only dots", errors=[FieldError(path, "not only dots")])
     for index, ch in enumerate(name):
         if ch in _NAME_PUNCTUATION:
             continue

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from modelatlas.client import Client, quote_ref
-from modelatlas.errors import Unavailable
+from modelatlas.errors import InvalidRef, Unavailable
 
 
 def test_post_with_idempotency_key_is_retried_once_after_a_lost_response(
@@ -49,8 +49,10 @@ def test_refs_are_written_whole_in_paths(ref: str, path: str) -> None:
 
 def test_dot_names_survive_the_url(base_url: str) -> None:
     with Client(base_url) as client:
-        created = client.assets.create("model:fin/..")
-        assert client.assets.get("model:fin/..") == created
-        assert [e.action for e in client.assets.history("model:fin/..").items] == [
+        created = client.assets.create("model:fin/..a..")
+        assert client.assets.get("model:fin/..a..") == created
+        assert [e.action for e in client.assets.history("model:fin/..a..").items] == [
             "asset.created"
         ]
+        with pytest.raises(InvalidRef, match="only dots"):
+            client.assets.create("model:fin/..")

@@ -69,8 +69,7 @@ def test_a_second_upgrade_replaces_the_mark(world: Registry) -> None:
 
 
 def test_new_feature_version_marks_deployed_versions_that_move_to_it(world: Registry) -> None:
-    world.update_asset("model_version:fraud/churn@2", AssetUpdate(state="staging"),
-                       expected_revision=1)
+    world.set_stage("fraud", "churn", 2, {"stage": "staging"})  # stages move by set_stage
     create(world, f"{FEATURE}@3")
     cause = f"{FEATURE}@3"
     got = marks(world)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +23,7 @@ from modelatlas.config import Settings
 from modelatlas.errors import InvalidInput, Unauthenticated, Unavailable
 from modelatlas.governance import Principal
 from modelatlas.registry import Registry
+from routes import walk_routes
 
 ADA = Principal(kind="user", person="ada")
 FILLERS = {"ref": "model:fraud/churn", "namespace": "fraud", "name": "churn"}
@@ -52,23 +52,9 @@ def _concrete(path: str) -> str:
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: FILLERS.get(m[1], "x"), path)
 
 
-def _walk(routes: list[Any]) -> Iterator[tuple[str, str]]:
-    """(method, path) of every route the app would dispatch to. FastAPI 0.16x keeps an
-    included router as one entry whose ``effective_candidates()`` are its routes with the
-    prefix applied: walk into them, so nothing included is missed."""
-    for route in routes:
-        nested = getattr(route, "effective_candidates", None)
-        if nested is not None:
-            yield from _walk(nested())
-            continue
-        path, methods = getattr(route, "path", None), getattr(route, "methods", None)
-        if path and methods:
-            yield from ((m, path) for m in sorted(methods) if m != "HEAD")
-
-
 def _routes(settings: Settings, registry: Registry) -> list[tuple[str, str]]:
     app = create_app(settings.model_copy(update={"auth_required": True}), registry)
-    found = list(_walk(app.routes))
+    found = list(walk_routes(app.routes))
     assert len(found) > 40  # the sweep sees the whole API, not a handful
     return found
 

@@ -22,7 +22,6 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from test_gov_auth_http import _walk
 
 from modelatlas.api import create_app
 from modelatlas.api.testing import running_server
@@ -30,6 +29,7 @@ from modelatlas.config import Settings
 from modelatlas.governance.principal import Principal
 from modelatlas.registry import AssetCreate, Registry, RelationCreate
 from modelatlas.registry.types import VersionRegistration
+from routes import walk_routes
 
 API = "/api/v1"
 VERSION = "model_version:fraud/churn@1"
@@ -50,7 +50,9 @@ BODY: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/relations"): {"source": "dataset:fraud/raw@1", "relation": "derived_from",
                              "target": "dataset:fraud/txns@1"},
     ("PUT", "/namespaces/{namespace}/schemas/{kind}"): {"json_schema": {"type": "object"}},
+    ("PUT", "/namespaces/{namespace}/sensitive-fields/{kind}"): {"fields": ["custom.contact"]},
     ("POST", "/datasets/{ref:path}/withdraw"): {"reason": "corrupt"},
+    ("POST", "/deprecations/{ref:ref}"): {"sunset": "2099-01-01", "reason": "superseded"},
     ("POST", "/runs"): {"ref": "run:fraud/failed", "datasets": ["dataset:fraud/txns@1"]},
     ("POST", "/namespaces/{namespace}/grants"): {"principal_type": "user",
                                                  "principal_name": "zed", "role": "viewer"},
@@ -64,13 +66,40 @@ BODY: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/deps/why"): {"ref": VERSION, "package": "numpy"},
     ("POST", "/deps/impact"): {"asset": "dataset:fraud/txns@1"},
     ("POST", "/usage"): {"signal": "opened", "ref": VERSION},
+    ("POST", "/namespaces/{namespace}/webhooks"): {"url": "https://93.184.216.34/hook"},
+    ("PATCH", "/webhooks/{webhook_id}"): {"description": "changed"},
+    # aliases and lineage changes (helper B)
+    ("PUT", "/models/{namespace}/{name}/aliases/{alias}"): {"version": 1},
+    ("POST", "/lineage-changes/{change_id}/approve"): {},
+    ("POST", "/lineage-changes/{change_id}/reject"): {},
+    # lifecycle (helper A)
+    ("POST", "/models/{namespace}/{name}/versions/{version}/stage"): {"stage": "staging"},
+    ("POST", "/models/{namespace}/{name}/versions/{version}/approvals"): {"decision": "reject"},
+    ("POST", "/models/{namespace}/{name}/versions/{version}/comments"): {"body": "hi"},
+    ("PUT", "/namespaces/{namespace}/promotion-policy"): {"required_approvals": 0},
+    # integrations (helper H): sync of a catalog dataset fraud has needs asset.create there
+    ("POST", "/reconcile/catalog"): {"export": {"datasets": [{"id": {"namespace": "fraud",
+                                                                     "name": "txns"}}]},
+                                     "sync": True},
+    ("POST", "/policy-check"): {"ref": VERSION},
+    # model cards and deployment manifests (helper G2)
+    ("POST", "/models/{namespace}/{name}/card"): {"card": "---\nlicense: mit\n---\n# churn\n"},
+    ("POST", "/deployments/import"): {"namespace": "fraud", "manifests": [
+        "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n"
+        "  name: churn\nspec:\n  predictor:\n    model:\n      storageUri: s3://m/churn\n"]},
 }
 HEADERS: dict[tuple[str, str], dict[str, str]] = {
     ("PATCH", "/assets/{ref:path}"): {"If-Match": '"1"'},
 }
 QUERY: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/lineage-changes"): {"namespace": "fraud"},
+    ("GET", "/lineage-changes/{change_id}"): {},  # the request names its version's team
     ("GET", "/deps/why"): {"ref": VERSION, "package": "numpy"},
     ("GET", "/lineage-paths"): {"source": "dataset:fraud/txns@1", "target": VERSION},
+    # a webhook of fraud, seeded first (id 1); DELETE is the router's last route
+    ("GET", "/webhooks/{webhook_id}"): {},
+    ("GET", "/webhooks/{webhook_id}/deliveries"): {},
+    ("DELETE", "/webhooks/{webhook_id}"): {},
     ("DELETE", "/relations"): {"source": "dataset:fraud/clean@1", "relation": "derived_from",
                                "target": "dataset:fraud/txns@1"},
 }
@@ -82,6 +111,8 @@ FILTERED: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/suggest"): {"q": "tx"},
     ("GET", "/deps/revalidation"): {},
     ("GET", "/metrics/provenance"): {},
+    ("GET", "/events/stream"): {"after": "0", "max_seconds": "0.3"},
+    ("GET", "/reports/deprecated-deployments"): {},
 }
 # Routes that name no target: nothing of a team to refuse.
 NO_TARGET: dict[tuple[str, str], str] = {
@@ -127,6 +158,19 @@ INSIDER_404: dict[tuple[str, str], str] = {
     ("DELETE", "/namespaces/{namespace}/grants/{principal_type}/{name}"):
         "the filler names a grant nobody holds",
     ("POST", "/namespaces/{namespace}/keys/{key_id}/revoke"): "the filler names no key",
+    ("GET", "/models/{namespace}/{name}/aliases/{alias}"): "alias x is set only once the "
+                                                          "sweep's PUT ran",
+    ("DELETE", "/models/{namespace}/{name}/aliases/{alias}"): "alias x is set only once the "
+                                                             "sweep's PUT ran",
+    ("GET", "/lineage-changes/{change_id}"): "the filler names no change request",
+    ("POST", "/lineage-changes/{change_id}/approve"): "the filler names no change request",
+    ("POST", "/lineage-changes/{change_id}/reject"): "the filler names no change request",
+    ("GET", "/deprecations/{ref:ref}"): "the seeded version is deprecated only once the "
+                                        "sweep's POST ran",
+    ("DELETE", "/deprecations/{ref:ref}"): "the seeded version is deprecated only once the "
+                                           "sweep's POST ran",
+    ("PUT", "/artifacts/{ref:ref}/{name}"): "the seeded version lists no artifacts",
+    ("GET", "/artifacts/{ref:ref}/{name}"): "the seeded version lists no artifacts",
 }
 
 
@@ -138,7 +182,8 @@ def _concrete(path: str) -> str:
     ref = "dataset:fraud/gone@1" if path.startswith(f"{API}/datasets/") else \
         "model_version:fraud/churn@1"
     fillers = {"ref": ref, "namespace": "fraud", "name": "churn", "kind": "dataset",
-               "principal_type": "user"}
+               "principal_type": "user", "version": "1",
+               "change_id": "1", "webhook_id": "1"}
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: fillers.get(m[1], "x"), path)
 
 
@@ -159,6 +204,15 @@ def seed(registry: Registry) -> None:
         datasets=["dataset:fraud/txns@1", "dataset:fraud/gone@1"]))
     registry.withdraw("dataset:fraud/gone@1", reason="corrupt rows")  # marks the version
     registry.set_namespace_schema("fraud", "dataset", {"type": "object"})
+    registry.create_webhook("fraud", {"url": "https://93.184.216.34/hook"})  # id 1
+    # a deployment serving a deprecated version, for the report (churn@1 is the sweep's own)
+    registry.register_version("fraud", "churn", VersionRegistration(
+        datasets=["dataset:fraud/txns@1"]))
+    registry.create_asset(AssetCreate(ref="deployment:fraud/api"))
+    registry.add_relation(RelationCreate(source="deployment:fraud/api", relation="serves",
+                                         target="model_version:fraud/churn@2"))
+    registry.deprecate("model_version:fraud/churn@2", {"sunset": "2099-01-01",
+                                                       "reason": "superseded"})
 
 
 @dataclass
@@ -240,7 +294,7 @@ def _insider_problem(http: httpx.Client, team: Team, call: Call, listing: bool) 
 def test_every_targeted_route_refuses_the_wrong_team(
         team: Team, settings: Settings, registry: Registry) -> None:
     app = create_app(settings.model_copy(update={"auth_required": True}), registry)
-    routes = list(_walk(app.routes))
+    routes = list(walk_routes(app.routes))
     assert len(routes) > 40
     targeted, listing = _classify(routes)
     problems, stale = [], []

@@ -14,13 +14,21 @@ from fastapi.responses import RedirectResponse
 
 from modelatlas.api import (
     access,
+    aliases,
+    artifacts,
     assets,
     attestations,
     audit,
+    cards,
+    deprecations,
     deps,
+    event_stream,
     events,
     impact,
+    integrations,
+    lifecycle,
     lineage,
+    lineage_changes,
     models,
     namespaces,
     openlineage,
@@ -29,9 +37,12 @@ from modelatlas.api import (
     relations,
     runs,
     search,
+    security,
+    sensitive,
     suggest,
     taxonomy,
     tokens,
+    webhooks,
     withdrawal,
 )
 from modelatlas.api._deps import API_PREFIX, AUTHENTICATED, RegistryDep, install_auth
@@ -53,10 +64,13 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     open_registry = registry
     check_settings(settings)
     registry.check_authentication()
+    registry.check_data_keys()  # sealed values and no key to open them: refuse to start
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        # `modelatlas serve` (an app that opened its registry) delivers webhooks too
+        with open_registry.webhooks_in_background(owned and settings.webhook_worker):
+            yield
         if owned:
             open_registry.close()
 
@@ -75,9 +89,15 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.state.settings = settings
     problems.install(app)
     install_auth(app)
-    for module in (suggest, assets, models, relations, events, namespaces, search, taxonomy,
-                   deps, impact, openlineage, provenance, lineage, withdrawal,
-                   attestations, audit, runs, tokens, access):
+    security.install(app, settings)  # outermost: every answer carries the headers
+    # suggest and cards before assets: its {ref:path} routes would take .../related, .../card
+    for module in (suggest, cards, assets, models, relations, events, namespaces, search,
+                   taxonomy, deps, impact, openlineage, provenance, lineage, withdrawal,
+                   attestations, audit, runs, tokens, access, artifacts, deprecations,
+                   webhooks, event_stream, sensitive,
+                   aliases, lineage_changes,
+                   lifecycle,
+                   integrations):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=AUTHENTICATED)
     _add_health(app)
     return app

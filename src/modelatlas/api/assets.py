@@ -15,6 +15,7 @@ from modelatlas.api._deps import (
     located,
     page_limit,
 )
+from modelatlas.api.deprecations import deprecation_headers
 from modelatlas.api.problems import PROBLEM_RESPONSES
 from modelatlas.api.strict import StrictJSONRoute
 from modelatlas.client import quote_ref
@@ -125,6 +126,7 @@ def get_asset(
     # learned ranking: counted after the answer is sent, so a read never waits on a write
     background.add_task(registry.note_usage, "opened", [asset.ref])
     response.headers["ETag"] = asset.etag
+    deprecation_headers(registry, asset, response)  # Deprecation, Sunset, successor Link
     return asset
 
 

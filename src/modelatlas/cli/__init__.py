@@ -3,15 +3,28 @@ layer over :class:`modelatlas.client.Client` (or the local registry for setup)."
 
 from modelatlas.cli import (
     access,
+    alias,
+    artifacts,
     attest,
     audit,
     browse,
     capture,
     demo,
+    deprecate,
     deps,
     deps_impact,
+    exports,
+    import_card,
+    import_catalog,
+    import_deployments,
+    import_mlflow,
+    imports,
+    keys,
+    lifecycle,
     lineage,
+    lineage_change,
     link,
+    policy_check,
     provenance,
     reconcile,
     register,
@@ -20,14 +33,22 @@ from modelatlas.cli import (
     suggest,
     taxonomy,
     tokens,
+    webhooks,
 )
 from modelatlas.cli._app import app
 
 __all__ = ["app", "main"]
 
 # imported for their @app.command()s
-_COMMANDS = (access, attest, audit, browse, capture, demo, deps, deps_impact, lineage, link,
-             provenance, reconcile, register, search, setup, suggest, taxonomy, tokens)
+_COMMANDS = (access, artifacts, attest, audit, browse, capture, demo, deprecate, deps, deps_impact,
+             lineage, link, provenance, reconcile, register, search, setup, suggest, taxonomy,
+             tokens, webhooks,
+             lifecycle,
+             alias, lineage_change,
+             keys,
+             imports, import_catalog, policy_check,
+             import_card, import_deployments, exports,
+             import_mlflow)
 
 
 def main() -> None:

@@ -29,7 +29,9 @@ from modelatlas.registry.attestation_types import Attestation, AttestationList, 
 __all__ = ["attest_app", "keys_app"]
 
 keys_app = typer.Typer(name="keys", no_args_is_help=True,
-                       help="Public keys a namespace signs attestations with.")
+                       help="Keys: the public keys a namespace signs attestations with "
+                       "(add, list, revoke) and the registry's data encryption keys of "
+                       "sensitive fields (status, rotate).")
 attest_app = typer.Typer(name="attest", no_args_is_help=True,
                          help="Attestations: DSSE-signed in-toto Statements about an artifact.")
 app.add_typer(keys_app)

@@ -15,6 +15,8 @@ from modelatlas.cli._common import (
     scalar,
     split_pairs,
 )
+from modelatlas.cli.lineage_change import describe
+from modelatlas.registry.alias_types import LineageChange
 
 
 @app.command()
@@ -33,11 +35,18 @@ def link(
     properties = {k: scalar(v) for k, v in split_pairs(prop, "--property")}
     with open_client(home, url) as client:
         if remove:
-            client.relations.remove(source, relation, target)
-            typer.echo(f"removed {source} -{relation}-> {target}")
+            requested = client.relations.remove(source, relation, target)
+            if requested is None:
+                typer.echo(f"removed {source} -{relation}-> {target}")
+            else:
+                typer.echo(f"requested {describe(requested)}: it awaits a maintainer's "
+                           "approval (modelatlas lineage-change approve)")
             return
         edge = client.relations.add(source, relation, target, properties=properties or None)
     if json_out:
         print_json(edge)
+    elif isinstance(edge, LineageChange):  # a production version's lineage: requested
+        typer.echo(f"requested {describe(edge)}: it awaits a maintainer's approval "
+                   "(modelatlas lineage-change approve)")
     else:
         typer.echo(f"linked {edge.source} -{edge.relation}-> {edge.target}")

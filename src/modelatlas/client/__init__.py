@@ -20,20 +20,31 @@ from types import TracebackType
 from typing import Any
 
 from modelatlas.client._access import AccessAPI
-from modelatlas.client._attestations import ArtifactsAPI, AttestationsAPI
+from modelatlas.client._aliases import AliasesAPI, LineageChangesAPI
+from modelatlas.client._artifacts import ArtifactsAPI
+from modelatlas.client._attestations import AttestationsAPI
 from modelatlas.client._audit import AuditAPI, AuditCheck
+from modelatlas.client._deprecations import (
+    DeprecationsAPI,
+    ModelAtlasDeprecationWarning,
+    ReportsAPI,
+)
 from modelatlas.client._deps import DepsAPI, environment_from_freeze, requirements_from_file
 from modelatlas.client._http import _HttpTransport
 from modelatlas.client._http import error_from_problem as error_from_problem
 from modelatlas.client._http import quote_ref as quote_ref
+from modelatlas.client._integrations import IntegrationsAPI
+from modelatlas.client._lifecycle import LifecycleAPI
 from modelatlas.client._lineage import LineageAPI
 from modelatlas.client._local import _LocalTransport
 from modelatlas.client._provenance import ProvenanceAPI
 from modelatlas.client._runs import RunsAPI
 from modelatlas.client._tokens import TokensAPI
 from modelatlas.client._transport import _given, _Transport, _validated
+from modelatlas.client._webhooks import WebhooksAPI
 from modelatlas.config import Settings
 from modelatlas.errors import InvalidInput
+from modelatlas.notify import SignatureInvalid, verify_signature
 from modelatlas.registry import (
     Asset,
     AssetCreate,
@@ -51,13 +62,16 @@ from modelatlas.registry import (
     UsageSignal,
     VersionRegistration,
 )
+from modelatlas.registry.alias_types import LineageChange
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term, parse_vocabulary
 
 __all__ = [
-    "AssetsAPI", "AuditAPI", "AuditCheck",
-    "Client", "DepsAPI", "LineageAPI", "ModelsAPI", "NamespacesAPI", "ProvenanceAPI",
-    "RelationsAPI", "RunsAPI", "TaxonomyAPI", "TokensAPI",
-    "environment_from_freeze", "requirements_from_file",
+    "AliasesAPI", "AssetsAPI", "AuditAPI", "AuditCheck",
+    "Client", "DeprecationsAPI", "DepsAPI", "LineageAPI", "LineageChangesAPI",
+    "ModelAtlasDeprecationWarning",
+    "ModelsAPI", "NamespacesAPI", "ProvenanceAPI", "RelationsAPI", "ReportsAPI", "RunsAPI",
+    "SignatureInvalid", "TaxonomyAPI", "TokensAPI", "WebhooksAPI",
+    "environment_from_freeze", "requirements_from_file", "verify_signature",
 ]
 
 
@@ -204,14 +218,17 @@ class RelationsAPI:
         *,
         properties: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
-    ) -> Relation:
+    ) -> Relation | LineageChange:
+        """The edge; or, for a lineage edge of a model version in production, the change
+        request a second maintainer approves (``client.lineage_changes``)."""
         spec = _validated(RelationCreate, _given(
             source=source, relation=relation, target=target, properties=properties,
         ))
         return self._t.add_relation(spec, idempotency_key)
 
-    def remove(self, source: str, relation: str, target: str) -> None:
-        self._t.remove_relation(source, relation, target)
+    def remove(self, source: str, relation: str, target: str) -> LineageChange | None:
+        """None once removed; a change request for a production version's lineage."""
+        return self._t.remove_relation(source, relation, target)
 
 
 class NamespacesAPI:
@@ -313,7 +330,14 @@ class Client:
         self.audit = AuditAPI(transport)
         self.runs = RunsAPI(transport)
         self.tokens = TokensAPI(transport)
+        self.lifecycle = LifecycleAPI(transport)
         self.access = AccessAPI(transport)
+        self.aliases = AliasesAPI(transport)
+        self.lineage_changes = LineageChangesAPI(transport)
+        self.webhooks = WebhooksAPI(transport)
+        self.deprecations = DeprecationsAPI(transport)
+        self.reports = ReportsAPI(transport)
+        self.integrations = IntegrationsAPI(transport)
 
     @classmethod
     def local(

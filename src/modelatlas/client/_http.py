@@ -4,12 +4,13 @@ exceptions they describe."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel
 
+from modelatlas.client._deprecations import warn_from_headers
 from modelatlas.errors import FieldError, ModelAtlasError, Unavailable
 from modelatlas.registry import (
     Asset,
@@ -41,6 +42,8 @@ from modelatlas.registry.access_types import (
     NamespacePolicyOut,
     RoleGrant,
 )
+from modelatlas.registry.alias_types import Alias, AliasSet, LineageChange, LineageDecision
+from modelatlas.registry.artifact_types import StoredArtifact
 from modelatlas.registry.attestation_types import (
     ArtifactManifest,
     Attestation,
@@ -56,7 +59,28 @@ from modelatlas.registry.audit_types import (
     CosignRequest,
     InclusionProof,
 )
+from modelatlas.registry.deprecation_types import (
+    DeprecatedDeployment,
+    Deprecation,
+    DeprecationPlan,
+)
 from modelatlas.registry.impact_types import ImpactChange, ImpactReport, RevalidationMark
+from modelatlas.registry.integration_types import (
+    CardImport,
+    CardImported,
+    DeploymentsImport,
+    DeploymentsImported,
+)
+from modelatlas.registry.lifecycle_types import (
+    ApprovalIn,
+    ApprovalResult,
+    CommentIn,
+    PromotionPolicyIn,
+    PromotionPolicyOut,
+    PromotionStatus,
+    Review,
+    StageChange,
+)
 from modelatlas.registry.lineage_types import (
     BlastRadius,
     LineageGraph,
@@ -64,8 +88,21 @@ from modelatlas.registry.lineage_types import (
     LineageQuery,
 )
 from modelatlas.registry.provenance_types import ProvenanceMetrics, ProvenanceReport
+from modelatlas.registry.reconcile_types import (
+    CatalogReconcileIn,
+    CatalogReconcileReport,
+    PolicyCheckIn,
+    PolicyCheckResult,
+)
 from modelatlas.registry.run_types import RunRecord, RunRecorded
 from modelatlas.registry.token_types import Token, TokenCreate, TokenCreated
+from modelatlas.registry.webhook_types import (
+    Webhook,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookDelivery,
+    WebhookUpdate,
+)
 from modelatlas.registry.withdrawal_types import Withdrawal, WithdrawalRequest
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term
 
@@ -166,7 +203,9 @@ class _HttpTransport:
             except ValueError:
                 document = None
             raise error_from_problem(response.status_code, document)
-        return response.json() if response.content else None
+        answer = response.json() if response.content else None
+        warn_from_headers(response.headers, answer, path)  # a deprecated version: warn
+        return answer
 
     def create_asset(self, spec: AssetCreate, idempotency_key: str | None) -> Asset:
         data = self._call("POST", "/assets", body=spec, idempotency_key=idempotency_key)
@@ -204,13 +243,18 @@ class _HttpTransport:
         path = f"/models/{quote(namespace, safe='')}/{quote(name, safe='')}/versions"
         return Page[Asset].model_validate(self._call("GET", path, params=query))
 
-    def add_relation(self, spec: RelationCreate, idempotency_key: str | None) -> Relation:
+    def add_relation(self, spec: RelationCreate,
+                     idempotency_key: str | None) -> Relation | LineageChange:
         data = self._call("POST", "/relations", body=spec, idempotency_key=idempotency_key)
+        if isinstance(data, dict) and "requested_by" in data:  # 202: a change request
+            return LineageChange.model_validate(data)
         return Relation.model_validate(data)
 
-    def remove_relation(self, source: str, relation: str, target: str) -> None:
+    def remove_relation(self, source: str, relation: str,
+                        target: str) -> LineageChange | None:
         params = {"source": source, "relation": relation, "target": target}
-        self._call("DELETE", "/relations", params=params)
+        data = self._call("DELETE", "/relations", params=params)
+        return None if data is None else LineageChange.model_validate(data)  # 204 or 202
 
     def events(self, after: int, limit: int) -> Page[Event]:
         data = self._call("GET", "/events", params={"after": after, "limit": limit})
@@ -484,6 +528,179 @@ class _HttpTransport:
 
     def revoke_token(self, token_id: str) -> Token:
         return Token.model_validate(self._call("DELETE", f"/tokens/{quote(token_id, safe='')}"))
+
+    # --- deprecation ---
+    def _deprecation_path(self, ref: str) -> str:
+        return f"/deprecations/{quote_ref(ref)}"
+
+    def deprecate(self, ref: str, body: DeprecationPlan) -> Deprecation:
+        return Deprecation.model_validate(
+            self._call("POST", self._deprecation_path(ref), body=body))
+
+    def deprecation(self, ref: str) -> Deprecation:
+        return Deprecation.model_validate(self._call("GET", self._deprecation_path(ref)))
+
+    def withdraw_deprecation(self, ref: str) -> Deprecation:
+        return Deprecation.model_validate(self._call("DELETE", self._deprecation_path(ref)))
+
+    def deprecated_deployments(self, query: dict[str, Any]) -> Page[DeprecatedDeployment]:
+        return Page[DeprecatedDeployment].model_validate(
+            self._call("GET", "/reports/deprecated-deployments", params=query))
+
+
+    # --- artifacts (bytes) ---
+    def _artifact_path(self, ref: str, name: str) -> str:
+        segment = quote(name, safe="")
+        segment = segment.replace(".", "%2E") if set(segment) == {"."} else segment
+        return f"/artifacts/{quote_ref(ref)}/{segment}"
+
+    def _raise_for(self, response: httpx.Response) -> None:
+        if response.status_code >= 400:
+            response.read()
+            try:
+                document = response.json()
+            except ValueError:
+                document = None
+            raise error_from_problem(response.status_code, document)
+
+    def upload_artifact(self, ref: str, name: str, source: BinaryIO) -> StoredArtifact:
+        chunks = iter(lambda: source.read(1024 * 1024), b"")
+        try:
+            response = self.http.put(self._artifact_path(ref, name), content=chunks,
+                                     headers={"content-type": "application/octet-stream"})
+        except httpx.TransportError as exc:
+            raise Unavailable(f"cannot reach the registry at {self.url}: {exc}") from exc
+        self._raise_for(response)
+        return StoredArtifact.model_validate(response.json())
+
+    def download_artifact(self, ref: str, name: str, sink: BinaryIO) -> str:
+        try:
+            with self.http.stream("GET", self._artifact_path(ref, name)) as response:
+                self._raise_for(response)
+                for chunk in response.iter_bytes(1024 * 1024):
+                    sink.write(chunk)
+                etag: str = response.headers.get("etag", "")
+                return etag.strip('"').removeprefix("sha256:")
+        except httpx.TransportError as exc:
+            raise Unavailable(f"cannot reach the registry at {self.url}: {exc}") from exc
+
+    # --- webhooks ---
+    def create_webhook(self, namespace: str, body: WebhookCreate) -> WebhookCreated:
+        path = f"/namespaces/{quote(namespace, safe='')}/webhooks"
+        return WebhookCreated.model_validate(self._call("POST", path, body=body))
+
+    def webhooks(self, namespace: str) -> list[Webhook]:
+        path = f"/namespaces/{quote(namespace, safe='')}/webhooks"
+        return [Webhook.model_validate(w) for w in self._call("GET", path)]
+
+    def get_webhook(self, webhook_id: int) -> Webhook:
+        return Webhook.model_validate(self._call("GET", f"/webhooks/{int(webhook_id)}"))
+
+    def update_webhook(self, webhook_id: int, body: WebhookUpdate) -> Webhook:
+        data = self._call("PATCH", f"/webhooks/{int(webhook_id)}", body=body)
+        return Webhook.model_validate(data)
+
+    def delete_webhook(self, webhook_id: int) -> Webhook:
+        return Webhook.model_validate(self._call("DELETE", f"/webhooks/{int(webhook_id)}"))
+
+    def webhook_deliveries(self, webhook_id: int,
+                           query: dict[str, Any]) -> Page[WebhookDelivery]:
+        data = self._call("GET", f"/webhooks/{int(webhook_id)}/deliveries", params=query)
+        return Page[WebhookDelivery].model_validate(data)
+
+    # --- aliases and lineage changes ---
+    def _alias_path(self, namespace: str, name: str, alias: str | None = None) -> str:
+        path = f"/models/{quote(namespace, safe='')}/{quote(name, safe='')}/aliases"
+        return path if alias is None else f"{path}/{quote(alias, safe='')}"
+
+    def set_alias(self, namespace: str, name: str, alias: str, body: AliasSet) -> Alias:
+        data = self._call("PUT", self._alias_path(namespace, name, alias), body=body)
+        return Alias.model_validate(data)
+
+    def get_alias(self, namespace: str, name: str, alias: str) -> Asset:
+        return Asset.model_validate(self._call("GET", self._alias_path(namespace, name, alias)))
+
+    def aliases(self, namespace: str, name: str) -> Page[Alias]:
+        return Page[Alias].model_validate(self._call("GET", self._alias_path(namespace, name)))
+
+    def remove_alias(self, namespace: str, name: str, alias: str) -> None:
+        self._call("DELETE", self._alias_path(namespace, name, alias))
+
+    def lineage_changes(self, query: dict[str, Any]) -> Page[LineageChange]:
+        data = self._call("GET", "/lineage-changes", params=query)
+        return Page[LineageChange].model_validate(data)
+
+    def lineage_change(self, change_id: int) -> LineageChange:
+        return LineageChange.model_validate(self._call("GET", f"/lineage-changes/{change_id}"))
+
+    def decide_lineage_change(self, change_id: int, verdict: str,
+                              body: LineageDecision) -> LineageChange:
+        data = self._call("POST", f"/lineage-changes/{change_id}/{verdict}", body=body)
+        return LineageChange.model_validate(data)
+
+    # --- lifecycle ---
+    def _version_path(self, namespace: str, name: str, version: str) -> str:
+        return (f"/models/{quote(namespace, safe='')}/{quote(name, safe='')}/versions/"
+                f"{quote(version, safe='')}")
+
+    def set_stage(self, namespace: str, name: str, version: str,
+                  body: StageChange) -> Asset:
+        path = self._version_path(namespace, name, version) + "/stage"
+        return Asset.model_validate(self._call("POST", path, body=body))
+
+    def review_version(self, namespace: str, name: str, version: str,
+                       body: ApprovalIn) -> ApprovalResult:
+        path = self._version_path(namespace, name, version) + "/approvals"
+        return ApprovalResult.model_validate(self._call("POST", path, body=body))
+
+    def comment_version(self, namespace: str, name: str, version: str,
+                        body: CommentIn) -> Review:
+        path = self._version_path(namespace, name, version) + "/comments"
+        return Review.model_validate(self._call("POST", path, body=body))
+
+    def version_reviews(self, namespace: str, name: str, version: str,
+                        query: dict[str, Any]) -> Page[Review]:
+        path = self._version_path(namespace, name, version) + "/reviews"
+        return Page[Review].model_validate(self._call("GET", path, params=query))
+
+    def promotion_status(self, namespace: str, name: str, version: str) -> PromotionStatus:
+        path = self._version_path(namespace, name, version) + "/promotion"
+        return PromotionStatus.model_validate(self._call("GET", path))
+
+    def promotion_policy(self, namespace: str) -> PromotionPolicyOut:
+        path = f"/namespaces/{quote(namespace, safe='')}/promotion-policy"
+        return PromotionPolicyOut.model_validate(self._call("GET", path))
+
+    def set_promotion_policy(self, namespace: str,
+                             body: PromotionPolicyIn) -> PromotionPolicyOut:
+        path = f"/namespaces/{quote(namespace, safe='')}/promotion-policy"
+        return PromotionPolicyOut.model_validate(self._call("PUT", path, body=body))
+
+    # --- integrations ---
+    def reconcile_catalog(self, body: CatalogReconcileIn) -> CatalogReconcileReport:
+        return CatalogReconcileReport.model_validate(
+            self._call("POST", "/reconcile/catalog", body=body))
+
+    def policy_check(self, body: PolicyCheckIn) -> PolicyCheckResult:
+        return PolicyCheckResult.model_validate(self._call("POST", "/policy-check", body=body))
+
+    # --- integrations (cards, manifests) ---
+    def import_card(self, namespace: str, name: str, body: CardImport) -> CardImported:
+        path = f"/models/{quote(namespace, safe='')}/{quote(name, safe='')}/card"
+        return CardImported.model_validate(self._call("POST", path, body=body))
+
+    def export_card(self, ref: str) -> str:
+        # the card is Markdown, not JSON: read the text; a problem document is still JSON
+        try:
+            response = self.http.get(f"/assets/{quote_ref(ref)}/card")
+        except httpx.TransportError as exc:
+            raise Unavailable(f"cannot reach the registry at {self.url}: {exc}") from exc
+        self._raise_for(response)
+        return response.text
+
+    def import_deployments(self, body: DeploymentsImport) -> DeploymentsImported:
+        return DeploymentsImported.model_validate(
+            self._call("POST", "/deployments/import", body=body))
 
 
 def _given_params(**params: int | None) -> dict[str, int]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+import shutil
+from typing import Any, BinaryIO
 
 from sqlalchemy.engine import make_url
 
+from modelatlas.client._deprecations import warn_plan
 from modelatlas.governance.principal import Principal
+from modelatlas.refs import Ref
 from modelatlas.registry import (
     Asset,
     AssetCreate,
@@ -38,6 +41,8 @@ from modelatlas.registry.access_types import (
     NamespacePolicyOut,
     RoleGrant,
 )
+from modelatlas.registry.alias_types import Alias, AliasSet, LineageChange, LineageDecision
+from modelatlas.registry.artifact_types import StoredArtifact
 from modelatlas.registry.attestation_types import (
     ArtifactManifest,
     Attestation,
@@ -53,7 +58,28 @@ from modelatlas.registry.audit_types import (
     CosignRequest,
     InclusionProof,
 )
+from modelatlas.registry.deprecation_types import (
+    DeprecatedDeployment,
+    Deprecation,
+    DeprecationPlan,
+)
 from modelatlas.registry.impact_types import ImpactChange, ImpactReport, RevalidationMark
+from modelatlas.registry.integration_types import (
+    CardImport,
+    CardImported,
+    DeploymentsImport,
+    DeploymentsImported,
+)
+from modelatlas.registry.lifecycle_types import (
+    ApprovalIn,
+    ApprovalResult,
+    CommentIn,
+    PromotionPolicyIn,
+    PromotionPolicyOut,
+    PromotionStatus,
+    Review,
+    StageChange,
+)
 from modelatlas.registry.lineage_types import (
     BlastRadius,
     LineageGraph,
@@ -61,8 +87,21 @@ from modelatlas.registry.lineage_types import (
     LineageQuery,
 )
 from modelatlas.registry.provenance_types import ProvenanceMetrics, ProvenanceReport
+from modelatlas.registry.reconcile_types import (
+    CatalogReconcileIn,
+    CatalogReconcileReport,
+    PolicyCheckIn,
+    PolicyCheckResult,
+)
 from modelatlas.registry.run_types import RunRecord, RunRecorded
 from modelatlas.registry.token_types import Token, TokenCreate, TokenCreated
+from modelatlas.registry.webhook_types import (
+    Webhook,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookDelivery,
+    WebhookUpdate,
+)
 from modelatlas.registry.withdrawal_types import Withdrawal, WithdrawalRequest
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term
 
@@ -80,7 +119,10 @@ class _LocalTransport:
         )
 
     def get_asset(self, ref: str) -> Asset:
-        return self.registry.get_asset(ref, principal=self._principal())
+        asset = self.registry.get_asset(ref, principal=self._principal())
+        if asset.kind == "model_version":  # warns as the HTTP transport does on its headers
+            warn_plan(self.registry.deprecation_notice(asset.ref))
+        return asset
 
     def update_asset(self, ref: str, patch: AssetUpdate, revision: int) -> Asset:
         return self.registry.update_asset(
@@ -107,13 +149,16 @@ class _LocalTransport:
         return self.registry.list_versions(namespace, name, **query,
                                            principal=self._principal())
 
-    def add_relation(self, spec: RelationCreate, idempotency_key: str | None) -> Relation:
+    def add_relation(self, spec: RelationCreate,
+                     idempotency_key: str | None) -> Relation | LineageChange:
         return self.registry.add_relation(
             spec, idempotency_key=idempotency_key, principal=self._principal()
         )
 
-    def remove_relation(self, source: str, relation: str, target: str) -> None:
-        self.registry.remove_relation(source, relation, target, principal=self._principal())
+    def remove_relation(self, source: str, relation: str,
+                        target: str) -> LineageChange | None:
+        return self.registry.remove_relation(source, relation, target,
+                                             principal=self._principal())
 
     def events(self, after: int, limit: int) -> Page[Event]:
         return self.registry.events(after=after, limit=limit, principal=self._principal())
@@ -315,3 +360,126 @@ class _LocalTransport:
 
     def revoke_token(self, token_id: str) -> Token:
         return self.registry.revoke_token(token_id, principal=self._principal())
+
+    # --- deprecation ---
+    def deprecate(self, ref: str, body: DeprecationPlan) -> Deprecation:
+        return self.registry.deprecate(ref, body, principal=self._principal())
+
+    def deprecation(self, ref: str) -> Deprecation:
+        return self.registry.deprecation(ref, principal=self._principal())
+
+    def withdraw_deprecation(self, ref: str) -> Deprecation:
+        return self.registry.withdraw_deprecation(ref, principal=self._principal())
+
+    def deprecated_deployments(self, query: dict[str, Any]) -> Page[DeprecatedDeployment]:
+        return self.registry.deprecated_deployments(**query, principal=self._principal())
+
+    # --- artifacts (bytes) ---
+    def upload_artifact(self, ref: str, name: str, source: BinaryIO) -> StoredArtifact:
+        return self.registry.store_artifact(ref, name, source, principal=self._principal())
+
+    def download_artifact(self, ref: str, name: str, sink: BinaryIO) -> str:
+        stored, path = self.registry.open_artifact(ref, name, principal=self._principal())
+        with path.open("rb") as handle:
+            shutil.copyfileobj(handle, sink, 1024 * 1024)
+        return stored.sha256
+
+    # --- webhooks ---
+    def create_webhook(self, namespace: str, body: WebhookCreate) -> WebhookCreated:
+        return self.registry.create_webhook(namespace, body, principal=self._principal())
+
+    def webhooks(self, namespace: str) -> list[Webhook]:
+        return self.registry.webhooks(namespace, principal=self._principal())
+
+    def get_webhook(self, webhook_id: int) -> Webhook:
+        return self.registry.get_webhook(webhook_id, principal=self._principal())
+
+    def update_webhook(self, webhook_id: int, body: WebhookUpdate) -> Webhook:
+        return self.registry.update_webhook(webhook_id, body, principal=self._principal())
+
+    def delete_webhook(self, webhook_id: int) -> Webhook:
+        return self.registry.delete_webhook(webhook_id, principal=self._principal())
+
+    def webhook_deliveries(self, webhook_id: int,
+                           query: dict[str, Any]) -> Page[WebhookDelivery]:
+        return self.registry.webhook_deliveries(webhook_id, **query,
+                                                principal=self._principal())
+
+    # --- aliases and lineage changes ---
+    def set_alias(self, namespace: str, name: str, alias: str, body: AliasSet) -> Alias:
+        return self.registry.set_alias(namespace, name, alias, body, principal=self._principal())
+
+    def get_alias(self, namespace: str, name: str, alias: str) -> Asset:
+        return self.registry.get_alias(namespace, name, alias, principal=self._principal())
+
+    def aliases(self, namespace: str, name: str) -> Page[Alias]:
+        return self.registry.aliases(namespace, name, principal=self._principal())
+
+    def remove_alias(self, namespace: str, name: str, alias: str) -> None:
+        self.registry.remove_alias(namespace, name, alias, principal=self._principal())
+
+    def lineage_changes(self, query: dict[str, Any]) -> Page[LineageChange]:
+        return self.registry.lineage_changes(**query, principal=self._principal())
+
+    def lineage_change(self, change_id: int) -> LineageChange:
+        return self.registry.lineage_change(change_id, principal=self._principal())
+
+    def decide_lineage_change(self, change_id: int, verdict: str,
+                              body: LineageDecision) -> LineageChange:
+        decide = (self.registry.approve_lineage_change if verdict == "approve"
+                  else self.registry.reject_lineage_change)
+        return decide(change_id, body, principal=self._principal())
+
+    # --- lifecycle ---
+    def set_stage(self, namespace: str, name: str, version: str,
+                  body: StageChange) -> Asset:
+        return self.registry.set_stage(namespace, name, version, body,
+                                       principal=self._principal())
+
+    def review_version(self, namespace: str, name: str, version: str,
+                       body: ApprovalIn) -> ApprovalResult:
+        return self.registry.review_version(namespace, name, version, body,
+                                            principal=self._principal())
+
+    def comment_version(self, namespace: str, name: str, version: str,
+                        body: CommentIn) -> Review:
+        return self.registry.comment_version(namespace, name, version, body,
+                                             principal=self._principal())
+
+    def version_reviews(self, namespace: str, name: str, version: str,
+                        query: dict[str, Any]) -> Page[Review]:
+        return self.registry.version_reviews(namespace, name, version, **query,
+                                             principal=self._principal())
+
+    def promotion_status(self, namespace: str, name: str, version: str) -> PromotionStatus:
+        return self.registry.promotion_status(namespace, name, version,
+                                              principal=self._principal())
+
+    def promotion_policy(self, namespace: str) -> PromotionPolicyOut:
+        return self.registry.promotion_policy(namespace, principal=self._principal())
+
+    def set_promotion_policy(self, namespace: str,
+                             body: PromotionPolicyIn) -> PromotionPolicyOut:
+        return self.registry.set_promotion_policy(namespace, body,
+                                                  principal=self._principal())
+
+    # --- integrations ---
+    def reconcile_catalog(self, body: CatalogReconcileIn) -> CatalogReconcileReport:
+        return self.registry.reconcile_catalog(body.export, format=body.format,
+                                               namespace=body.namespace, sync=body.sync,
+                                               principal=self._principal())
+
+    def policy_check(self, body: PolicyCheckIn) -> PolicyCheckResult:
+        return self.registry.policy_check(body.ref, environment=body.environment,
+                                          principal=self._principal())
+
+    # --- integrations (cards, manifests) ---
+    def import_card(self, namespace: str, name: str, body: CardImport) -> CardImported:
+        return self.registry.import_card(Ref.of("model", namespace, name), body,
+                                         principal=self._principal())
+
+    def export_card(self, ref: str) -> str:
+        return self.registry.export_card(ref, principal=self._principal())
+
+    def import_deployments(self, body: DeploymentsImport) -> DeploymentsImported:
+        return self.registry.import_deployments(body, principal=self._principal())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol, TypeVar
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -38,6 +38,8 @@ from modelatlas.registry.access_types import (
     NamespacePolicyOut,
     RoleGrant,
 )
+from modelatlas.registry.alias_types import Alias, AliasSet, LineageChange, LineageDecision
+from modelatlas.registry.artifact_types import StoredArtifact
 from modelatlas.registry.attestation_types import (
     ArtifactManifest,
     Attestation,
@@ -53,7 +55,28 @@ from modelatlas.registry.audit_types import (
     CosignRequest,
     InclusionProof,
 )
+from modelatlas.registry.deprecation_types import (
+    DeprecatedDeployment,
+    Deprecation,
+    DeprecationPlan,
+)
 from modelatlas.registry.impact_types import ImpactChange, ImpactReport, RevalidationMark
+from modelatlas.registry.integration_types import (
+    CardImport,
+    CardImported,
+    DeploymentsImport,
+    DeploymentsImported,
+)
+from modelatlas.registry.lifecycle_types import (
+    ApprovalIn,
+    ApprovalResult,
+    CommentIn,
+    PromotionPolicyIn,
+    PromotionPolicyOut,
+    PromotionStatus,
+    Review,
+    StageChange,
+)
 from modelatlas.registry.lineage_types import (
     BlastRadius,
     LineageGraph,
@@ -61,8 +84,21 @@ from modelatlas.registry.lineage_types import (
     LineageQuery,
 )
 from modelatlas.registry.provenance_types import ProvenanceMetrics, ProvenanceReport
+from modelatlas.registry.reconcile_types import (
+    CatalogReconcileIn,
+    CatalogReconcileReport,
+    PolicyCheckIn,
+    PolicyCheckResult,
+)
 from modelatlas.registry.run_types import RunRecord, RunRecorded
 from modelatlas.registry.token_types import Token, TokenCreate, TokenCreated
+from modelatlas.registry.webhook_types import (
+    Webhook,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookDelivery,
+    WebhookUpdate,
+)
 from modelatlas.registry.withdrawal_types import Withdrawal, WithdrawalRequest
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term
 
@@ -95,8 +131,10 @@ class _Transport(Protocol):
         self, namespace: str, name: str, reg: VersionRegistration, idempotency_key: str | None
     ) -> Registration: ...
     def list_versions(self, namespace: str, name: str, query: dict[str, Any]) -> Page[Asset]: ...
-    def add_relation(self, spec: RelationCreate, idempotency_key: str | None) -> Relation: ...
-    def remove_relation(self, source: str, relation: str, target: str) -> None: ...
+    def add_relation(self, spec: RelationCreate,
+                     idempotency_key: str | None) -> Relation | LineageChange: ...
+    def remove_relation(self, source: str, relation: str,
+                        target: str) -> LineageChange | None: ...
     def events(self, after: int, limit: int) -> Page[Event]: ...
     def set_schema(
         self, namespace: str, kind: str, json_schema: dict[str, Any]
@@ -176,3 +214,55 @@ class _Transport(Protocol):
     def namespace_policy(self, namespace: str) -> NamespacePolicyOut: ...
     def set_namespace_policy(self, namespace: str,
                              body: NamespacePolicyIn) -> NamespacePolicyOut: ...
+
+    # --- deprecation ---
+    def deprecate(self, ref: str, body: DeprecationPlan) -> Deprecation: ...
+    def deprecation(self, ref: str) -> Deprecation: ...
+    def withdraw_deprecation(self, ref: str) -> Deprecation: ...
+    def deprecated_deployments(self, query: dict[str, Any]) -> Page[DeprecatedDeployment]: ...
+
+    # --- artifacts (bytes) ---
+    def upload_artifact(self, ref: str, name: str, source: BinaryIO) -> StoredArtifact: ...
+    def download_artifact(self, ref: str, name: str, sink: BinaryIO) -> str: ...
+
+    # --- webhooks ---
+    def create_webhook(self, namespace: str, body: WebhookCreate) -> WebhookCreated: ...
+    def webhooks(self, namespace: str) -> list[Webhook]: ...
+    def get_webhook(self, webhook_id: int) -> Webhook: ...
+    def update_webhook(self, webhook_id: int, body: WebhookUpdate) -> Webhook: ...
+    def delete_webhook(self, webhook_id: int) -> Webhook: ...
+    def webhook_deliveries(self, webhook_id: int,
+                           query: dict[str, Any]) -> Page[WebhookDelivery]: ...
+
+    # --- aliases and lineage changes ---
+    def set_alias(self, namespace: str, name: str, alias: str, body: AliasSet) -> Alias: ...
+    def get_alias(self, namespace: str, name: str, alias: str) -> Asset: ...
+    def aliases(self, namespace: str, name: str) -> Page[Alias]: ...
+    def remove_alias(self, namespace: str, name: str, alias: str) -> None: ...
+    def lineage_changes(self, query: dict[str, Any]) -> Page[LineageChange]: ...
+    def lineage_change(self, change_id: int) -> LineageChange: ...
+    def decide_lineage_change(self, change_id: int, verdict: str,
+                              body: LineageDecision) -> LineageChange: ...
+
+    # --- lifecycle ---
+    def set_stage(self, namespace: str, name: str, version: str,
+                  body: StageChange) -> Asset: ...
+    def review_version(self, namespace: str, name: str, version: str,
+                       body: ApprovalIn) -> ApprovalResult: ...
+    def comment_version(self, namespace: str, name: str, version: str,
+                        body: CommentIn) -> Review: ...
+    def version_reviews(self, namespace: str, name: str, version: str,
+                        query: dict[str, Any]) -> Page[Review]: ...
+    def promotion_status(self, namespace: str, name: str, version: str) -> PromotionStatus: ...
+    def promotion_policy(self, namespace: str) -> PromotionPolicyOut: ...
+    def set_promotion_policy(self, namespace: str,
+                             body: PromotionPolicyIn) -> PromotionPolicyOut: ...
+
+    # --- integrations ---
+    def reconcile_catalog(self, body: CatalogReconcileIn) -> CatalogReconcileReport: ...
+    def policy_check(self, body: PolicyCheckIn) -> PolicyCheckResult: ...
+
+    # --- integrations (cards, manifests) ---
+    def import_card(self, namespace: str, name: str, body: CardImport) -> CardImported: ...
+    def export_card(self, ref: str) -> str: ...
+    def import_deployments(self, body: DeploymentsImport) -> DeploymentsImported: ...

@@ -13,15 +13,16 @@ from typing import Any, Literal
 from pydantic import Field
 
 from modelatlas.kinds._base import KindSpec, Metadata
+from modelatlas.kinds.uris import FileName, Uri
 
 Scalar = str | int | float | bool | None
 
 
 class Artifact(Metadata):
-    uri: str = Field(min_length=1, max_length=2000)
+    uri: Uri = Field(min_length=1, max_length=2000)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     size: int = Field(ge=0)
-    name: str | None = None
+    name: FileName | None = None
 
 
 class ModelMeta(Metadata):
@@ -45,7 +46,7 @@ class DatasetMeta(Metadata):
     """Schema version 2: ``rows`` became ``row_count`` and the bare ``sha256`` became an
     algorithm-prefixed ``digest`` (so other hash algorithms can follow)."""
 
-    location: str | None = None
+    location: Uri | None = None
     format: str | None = None
     row_count: int | None = Field(default=None, ge=0)
     size_bytes: int | None = Field(default=None, ge=0)
@@ -103,7 +104,7 @@ class EnvironmentMeta(Metadata):
 
 
 class CodeMeta(Metadata):
-    repository: str | None = None
+    repository: Uri | None = None
     commit: str | None = Field(default=None, pattern=r"^[0-9a-f]{7,64}$")
     path: str | None = None
     branch: str | None = None
@@ -154,7 +155,7 @@ class EvaluationMeta(Metadata):
 
 class DeploymentMeta(Metadata):
     target: str | None = Field(default=None, description="platform: kserve, sagemaker ...")
-    endpoint: str | None = None
+    endpoint: Uri | None = None
     environment: str | None = Field(default=None, description="prod, staging ...")
     replicas: int | None = Field(default=None, ge=0)
     traffic_percent: float | None = Field(default=None, ge=0, le=100)

@@ -35,6 +35,7 @@ from modelatlas.registry._deps_store import (
     write_requirements,
 )
 from modelatlas.registry._guards import is_local, require_readable
+from modelatlas.registry._lineage_changes import production_ends
 from modelatlas.registry.deps_types import (
     CheckResult,
     ConflictOut,
@@ -127,8 +128,11 @@ class DepsService:
                        kind=parsed.kind, fields=frozenset({"requirements"}))
         with self._write(self.acting(principal, actor)) as tx:
             node = (tx.require_id(parsed, "/ref"), parsed)
+            # the local user's lineage changes apply directly (no second person to approve)
+            frozen = not is_local(principal) and bool(
+                production_ends(tx.conn, [node[0]], lock=True))
             targets = write_requirements(tx, node, domain, path="", replace=True)
-            relink(tx, node, targets)
+            relink(tx, node, targets, frozen=frozen)
         return ModelRequirements.of(str(parsed), domain)
 
     # check -----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from modelatlas.deps.model import AssetRequirement, Origin, PackageRequirement, Requirements
 from modelatlas.deps.schemas import CompatibleWith, compatible_with
-from modelatlas.errors import FieldError, InvalidInput
+from modelatlas.errors import Conflict, FieldError, InvalidInput
 from modelatlas.events import Action
 from modelatlas.refs import Ref
 from modelatlas.registry._rows import format_ref
@@ -283,12 +283,15 @@ def write_requirements(
 
 
 def relink(
-    tx: WriteTx, version: Node, targets: Sequence[tuple[Node, str]], *, linked: Iterable[int] = ()
+    tx: WriteTx, version: Node, targets: Sequence[tuple[Node, str]], *,
+    linked: Iterable[int] = (), frozen: bool = False,
 ) -> list[Relation]:
     """Make the version's ``requires`` edges follow its requirements: add an edge to each
     target (marked with the requirement) and remove the edges earlier requirements made
     that no longer apply. Edges from registration's ``features``/``requires`` stay;
-    ``linked`` are targets this transaction links already (not yet written)."""
+    ``linked`` are targets this transaction links already (not yet written). ``frozen``:
+    the version's lineage may not change here (a production version's changes need an
+    approval), so a change of edges is refused, not made."""
     existing = tx.conn.execute(
         sa.select(relations.c.id, relations.c.target_id, relations.c.properties,
                   assets.c.kind, assets.c.namespace, assets.c.name, assets.c.version)
@@ -296,20 +299,28 @@ def relink(
         .where(relations.c.source_id == version[0], relations.c.relation == "requires")
     ).all()
     wanted = {node[0] for node, _ in targets}
-    for row in existing:
-        made_by_requirements = REQUIREMENT_PROPERTY in (row.properties or {})
-        if made_by_requirements and row.target_id not in wanted:
-            tx.conn.execute(relations.delete().where(relations.c.id == row.id))
-            target = format_ref(row.kind, row.namespace, row.name, row.version)
-            payload = {"source": str(version[1]), "relation": "requires", "target": target}
-            tx.emit(Action.RELATION_REMOVED, str(version[1]), payload, version[0])
+    stale = [row for row in existing
+             if REQUIREMENT_PROPERTY in (row.properties or {}) and row.target_id not in wanted]
     done = {row.target_id for row in existing} | set(linked)
-    added: list[Relation] = []
+    new: list[tuple[Node, str]] = []
     for node, text in targets:
         if node[0] not in done:
             done.add(node[0])
-            added.append(tx.link(version, "requires", node, {REQUIREMENT_PROPERTY: text}))
-    return added
+            new.append((node, text))
+    if frozen and (stale or new):
+        raise Conflict(
+            f"{version[1]} is in production: a change of its asset requirements changes its "
+            "lineage, which needs an approval (link or unlink the requires edges, which "
+            "makes a lineage-change request, or register a new version)",
+            errors=[FieldError("/requirements", "changes the requires edges of a "
+                                                "production version")])
+    for row in stale:
+        tx.conn.execute(relations.delete().where(relations.c.id == row.id))
+        target = format_ref(row.kind, row.namespace, row.name, row.version)
+        payload = {"source": str(version[1]), "relation": "requires", "target": target}
+        tx.emit(Action.RELATION_REMOVED, str(version[1]), payload, version[0])
+    return [tx.link(version, "requires", node, {REQUIREMENT_PROPERTY: text})
+            for node, text in new]
 
 
 def not_a_model_version(ref: Ref, path: str) -> InvalidInput:

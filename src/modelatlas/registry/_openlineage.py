@@ -283,7 +283,7 @@ def _apply(tx: WriteTx, plan: Plan) -> OpenLineageIngest:
             check_custom(tx.conn, ref.namespace, ref.kind, custom, "/custom")
         if row is None:
             values = tx.asset_values(ref, AssetCreate(ref=key, metadata=meta))
-            values["custom"] = custom
+            tx.sealing.stash_custom(values, custom)
             new_rows.append((ref, values))
             continue
         ids[key] = row.id
@@ -307,11 +307,18 @@ def _insert(tx: WriteTx, rows: list[tuple[Ref, dict[str, Any]]], ids: dict[str, 
         ids[str(ref)] = asset_id
         tx.emit(Action.ASSET_CREATED, str(ref), snapshot_of(str(ref), values), asset_id)
     _INSERT_ASSETS.executemany(tx.conn, [values for _, values in rows])
+    for _, values in rows:  # sensitive values, once their rows exist (no-op without any)
+        tx.sealing.store_new(values["id"], values)
 
 
 def _update(tx: WriteTx, ref: Ref, row: Any, meta: dict[str, Any],
             custom: dict[str, Any]) -> None:
     spec = SPECS[ref.kind]
+    # a facet may set a sensitive field: its value is sealed, the row keeps the marker
+    sealed = {"meta": meta, "custom": custom}
+    tx.sealing.reseal(row.id, ref.namespace, ref.kind, sealed,
+                      tx.sealing.unseal_row(row.id, row.meta, row.custom))
+    meta, custom = sealed["meta"], sealed["custom"]
     digests = dict(row.digests)
     if spec.digest_fields:
         digests["sha256"] = content_digest(meta, spec.digest_fields)

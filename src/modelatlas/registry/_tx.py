@@ -29,6 +29,7 @@ from modelatlas.registry._rows import (
     content_digest,
     utcnow,
 )
+from modelatlas.registry._sealing import KeyringSource, Sealing
 from modelatlas.registry.types import Asset, AssetCreate, Relation
 from modelatlas.relations import check_edge
 from modelatlas.store.backends import backend_for
@@ -66,8 +67,10 @@ def check_custom(
 
 
 class WriteTx:
-    def __init__(self, conn: Connection, actor: str) -> None:
+    def __init__(self, conn: Connection, actor: str,
+                 keyring: KeyringSource | None = None) -> None:
         self.conn = conn
+        self.sealing = Sealing(conn, keyring)  # encryption at rest of sensitive fields
         self.backend = backend_for(conn.dialect.name)
         self.actor = actor
         self.now = utcnow()
@@ -80,6 +83,7 @@ class WriteTx:
         self.pending.append((PendingEvent(action, ref, payload), asset_id))
 
     def flush_events(self) -> None:
+        self.sealing.check_stored()
         self._flush_new_links()
         if not self.pending:
             return
@@ -132,7 +136,7 @@ class WriteTx:
         if spec.digest_fields:
             digests.setdefault("sha256", content_digest(meta, spec.digest_fields))
         version = ref.version or ""
-        return {
+        values: dict[str, Any] = {
             "kind": ref.kind,
             "namespace": ref.namespace,
             "name": ref.name,
@@ -152,6 +156,8 @@ class WriteTx:
             "updated_at": self.now,
             "updated_by": self.actor,
         }
+        self.sealing.stash(values)  # after validation and digests, before anything stores it
+        return values
 
     def insert_asset(
         self,
@@ -170,6 +176,7 @@ class WriteTx:
                 f"{ref} already exists", errors=[FieldError(path or "/ref", "already exists")]
             )
         asset_id = int(inserted)
+        self.sealing.store_new(asset_id, values)
         if values["tags"]:
             _INSERT_TAGS.executemany(
                 self.conn, [{"asset_id": asset_id, "tag": t} for t in values["tags"]]

@@ -155,6 +155,8 @@ class _Loader:
                       else Action.ASSET_CREATED)
             tx.emit(action, str(ref), snapshot_of(str(ref), row), asset_id)
         _INSERT_ASSETS.executemany(tx.conn, rows)
+        for row in rows:  # sensitive values, sealed once their rows exist
+            tx.sealing.store_new(row["id"], row)
         _INSERT_TAGS.executemany(tx.conn, tags)
         _advance_counters(tx, refs)
         return {str(ref): (asset_id, ref) for asset_id, ref in zip(ids, refs, strict=True)}

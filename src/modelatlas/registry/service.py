@@ -30,12 +30,16 @@ from modelatlas.governance.grants import readable_clause
 from modelatlas.governance.policy import Target
 from modelatlas.governance.principal import Principal
 from modelatlas.jsonsafe import canonical, check_tree
-from modelatlas.kinds import SPECS, check_version_policy, validate_metadata
+from modelatlas.kinds import check_version_policy
+from modelatlas.kinds.uris import scheme_policy
 from modelatlas.refs import Ref, check_kind, check_namespace
 from modelatlas.registry import _queries as q
 from modelatlas.registry._access import AccessService
+from modelatlas.registry._aliases import AliasService, asset_or_alias
+from modelatlas.registry._artifacts import ArtifactService
 from modelatlas.registry._attestations import AttestationService
 from modelatlas.registry._audit import AuditService
+from modelatlas.registry._deprecation import DeprecationService
 from modelatlas.registry._deps import DepsService
 from modelatlas.registry._guards import (
     VERSION_KINDS,
@@ -48,25 +52,30 @@ from modelatlas.registry._guards import (
     tags_of,
 )
 from modelatlas.registry._impact import ImpactService
+from modelatlas.registry._integrations import IntegrationService
+from modelatlas.registry._lifecycle import LifecycleService
 from modelatlas.registry._lineage import LineageService
+from modelatlas.registry._lineage_changes import LineageChangeService
+from modelatlas.registry._mlflow_import import MlflowImportService
 from modelatlas.registry._openlineage import OpenLineageService
+from modelatlas.registry._policy_check import PolicyCheckService
 from modelatlas.registry._provenance import ProvenanceService
+from modelatlas.registry._reconcile import ReconcileService
 from modelatlas.registry._registration import register_version
 from modelatlas.registry._revalidation import after_create, after_link, after_update
-from modelatlas.registry._rows import (
-    check_limit,
-    clean_labels,
-    content_digest,
-    merge_patch,
-    utcnow,
-)
+from modelatlas.registry._rows import check_limit, utcnow
 from modelatlas.registry._runs import RunService
+from modelatlas.registry._sealing import with_plaintext
 from modelatlas.registry._search import SearchService
+from modelatlas.registry._sensitive import SensitiveService
 from modelatlas.registry._suggest import SuggestService
 from modelatlas.registry._taxonomy import TaxonomyService
 from modelatlas.registry._tokens import TokenService
-from modelatlas.registry._tx import WriteTx, check_custom, snapshot_of
+from modelatlas.registry._tx import WriteTx, snapshot_of
+from modelatlas.registry._updates import updated_values
+from modelatlas.registry._webhooks import WebhookService
 from modelatlas.registry._withdrawal import WithdrawalService, check_state_write
+from modelatlas.registry.alias_types import LineageChange
 from modelatlas.registry.types import (
     Asset,
     AssetCreate,
@@ -94,7 +103,16 @@ def _as_ref(ref: str | Ref, path: str = "/ref") -> Ref:
 
 class Registry(SearchService, SuggestService, TaxonomyService, DepsService, ImpactService,
                ProvenanceService, LineageService, OpenLineageService, WithdrawalService,
-               AttestationService, AuditService, RunService, TokenService, AccessService):
+               AttestationService, AuditService, RunService, TokenService, AccessService,
+               ArtifactService,
+               DeprecationService,
+               LifecycleService,
+               AliasService, LineageChangeService,
+               SensitiveService,
+               WebhookService,
+               ReconcileService, PolicyCheckService,
+               IntegrationService,
+               MlflowImportService):
     """ModelAtlas's service layer over one database."""
 
     def __init__(self, db: Database, settings: Settings | None = None) -> None:
@@ -129,8 +147,10 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
     # transactions -----------------------------------------------------------------------
     @contextmanager
     def _write(self, actor: str | None) -> Iterator[WriteTx]:
-        with self.db.write() as conn:
-            tx = WriteTx(conn, actor or self.settings.actor)
+        # metadata URIs written in this transaction are checked against this registry's
+        # allow-list (kinds/uris.py)
+        with self.db.write() as conn, scheme_policy(self.settings.uri_schemes):
+            tx = WriteTx(conn, actor or self.settings.actor, keyring=self.data_keyring)
             yield tx
             tx.flush_events()
 
@@ -199,17 +219,18 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
             after_create(tx, asset_id, ref)  # marks what a new dependency version affects
             return tx.load(asset_id)
 
-        return self._idempotent(
+        created = self._idempotent(
             key=idempotency_key, operation="create_asset", request=spec,
             result_type=Asset, actor=self.acting(principal, actor), work=work,
         )
+        return self.reveal_one(principal, created)  # stored (and kept for retries) redacted
 
     def get_asset(self, ref: str | Ref, *, principal: Principal | None = None) -> Asset:
         parsed = _as_ref(ref)
         with self.db.read() as conn:
-            asset = q.get_asset(conn, parsed)
+            asset = asset_or_alias(conn, parsed)  # model_version:ns/name@<alias> too
         self.authorize_read(principal, asset.ref, asset.namespace, asset.kind, asset.tags)
-        return asset
+        return self.reveal_one(principal, asset)  # sensitive fields: for sensitive.read
 
     def update_asset(
         self,
@@ -236,15 +257,18 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
                 .with_for_update()
             ).one()
             current = q.asset_from_row(row)
+            plain = tx.sealing.unseal(row.id, current)  # sensitive values, for the merge
+            current = with_plaintext(current, plain)
             check_read(self.check_access, tx.conn, principal, parsed, frozenset(current.tags))
             if current.revision != expected_revision:
                 raise PreconditionFailed(
                     f"{parsed} is at revision {current.revision}, not {expected_revision}",
                     errors=[FieldError("/revision", f"current revision is {current.revision}")],
                 )
-            values = _updated_values(tx, current, patch)
+            values = updated_values(tx, current, patch)
             self._check_update(tx, principal, current, values)
             changed = sorted(k for k, v in patch.model_dump(exclude_unset=True).items())
+            tx.sealing.reseal(row.id, current.namespace, current.kind, values, plain)
             updated = tx.conn.execute(
                 assets.update()
                 .where(assets.c.id == row.id, assets.c.revision == expected_revision)
@@ -266,7 +290,8 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
             payload["changed"] = changed
             tx.emit(Action.ASSET_UPDATED, str(parsed), payload, row.id)
             after_update(tx, current, values)  # revalidation marks set or cleared
-            return tx.load(row.id)
+            answer = tx.load(row.id)
+        return self.reveal_one(principal, answer)  # after the commit: it reads the seals
 
     def _check_update(self, tx: WriteTx, principal: Principal | None, current: Asset,
                       values: dict[str, Any]) -> None:
@@ -298,8 +323,9 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
         check_limit(limit, self.settings.page_limit_max)
         visible = self._visible(principal)
         with self.db.read() as conn:
-            return q.list_assets(conn, kind=kind, namespace=namespace, tag=tag,
+            page = q.list_assets(conn, kind=kind, namespace=namespace, tag=tag,
                                  cursor=cursor, limit=limit, visible=visible)
+        return self.reveal_page(principal, page)
 
     def _visible(self, principal: Principal | None,
                  table: Any = assets) -> ColumnElement[bool] | None:
@@ -328,6 +354,8 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
         _check_values(registration)
         self.authorize(principal, "version.register", namespace, ref=str(model),
                        kind="model_version")
+        self.check_initial_stage(namespace, registration.state, ref=str(model),
+                                 principal=principal)  # starting past registered
         if promotes("model_version", [], registration.tags):
             self.authorize(principal, "stage.change", namespace, ref=str(model),
                            kind="model_version")
@@ -361,23 +389,30 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
         self.get_asset(model, principal=principal)  # 404 for an unknown or unreadable model
         visible = self._visible(principal)
         with self.db.read() as conn:
-            return q.list_versions(conn, model, cursor=cursor, limit=limit, visible=visible)
+            page = q.list_versions(conn, model, cursor=cursor, limit=limit, visible=visible)
+        return self.reveal_page(principal, page)
 
     # relations --------------------------------------------------------------------------
     def add_relation(
         self, spec: RelationCreate, *, actor: str | None = None,
         idempotency_key: str | None = None, principal: Principal | None = None,
-    ) -> Relation:
+    ) -> Relation | LineageChange:
         """Link two assets: ``relation.add`` in the source's namespace, and both ends must
-        be readable (an unreadable end is answered as a missing one)."""
+        be readable (an unreadable end is answered as a missing one). A lineage edge of a
+        version in production is a change request instead (registry/_lineage_changes.py)."""
         source = Ref.parse(spec.source, path="/source")
         target = Ref.parse(spec.target, path="/target")
         _check_values(spec)
+        if self.lineage_gated(principal, spec.relation, source, target):
+            return self.request_lineage_change("add", source, spec.relation, target,
+                                               spec.properties, actor=actor, principal=principal)
 
         def work(tx: WriteTx) -> Relation:
             source_id, target_id = self._edge_ends(tx, principal, source, target)
             self.check_access(tx.conn, principal, "relation.add", source.namespace,
                               Target(ref=str(source), kind=source.kind))
+            self.check_ungated(tx, principal, spec.relation, ((source_id, source),
+                                                              (target_id, target)))
             linked = tx.link((source_id, source), spec.relation, (target_id, target),
                              spec.properties)
             after_link(tx, source_id, source)  # an evaluation's evidence may clear marks
@@ -395,15 +430,21 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
     def remove_relation(
         self, source: str, relation: str, target: str, *, actor: str | None = None,
         principal: Principal | None = None,
-    ) -> None:
-        """Remove a link: ``relation.remove`` in the source's namespace."""
+    ) -> LineageChange | None:
+        """Remove a link: ``relation.remove`` in the source's namespace (a lineage edge of a
+        version in production: a change request, answered)."""
         source_ref = Ref.parse(source, path="/source")
         target_ref = Ref.parse(target, path="/target")
+        if self.lineage_gated(principal, relation, source_ref, target_ref):
+            return self.request_lineage_change("remove", source_ref, relation, target_ref,
+                                               actor=actor, principal=principal)
         with (hidden_as_missing(), self.denials_recorded(),
               self._write(self.acting(principal, actor)) as tx):
             source_id, target_id = self._edge_ends(tx, principal, source_ref, target_ref)
             self.check_access(tx.conn, principal, "relation.remove", source_ref.namespace,
                               Target(ref=str(source_ref), kind=source_ref.kind))
+            self.check_ungated(tx, principal, relation, ((source_id, source_ref),
+                                                         (target_id, target_ref)))
             deleted = tx.conn.execute(
                 relations_table.delete().where(
                     relations_table.c.source_id == source_id,
@@ -415,6 +456,7 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
                 raise NotFound(f"{source} {relation} {target} does not exist")
             payload = {"source": str(source_ref), "relation": relation, "target": str(target_ref)}
             tx.emit(Action.RELATION_REMOVED, str(source_ref), payload, source_id)
+            return None
 
     def _edge_ends(self, tx: WriteTx, principal: Principal | None, source: Ref,
                    target: Ref) -> tuple[int, int]:
@@ -557,36 +599,3 @@ def _refuse_remote_refs(schema: Any, path: str = "/json_schema") -> None:
     elif isinstance(schema, list):
         for index, value in enumerate(schema):
             _refuse_remote_refs(value, f"{path}/{index}")
-
-
-def _updated_values(tx: WriteTx, current: Asset, patch: AssetUpdate) -> dict[str, Any]:
-    spec = SPECS[current.kind]
-    meta = current.metadata
-    if patch.metadata is not None:
-        meta = validate_metadata(current.kind, merge_patch(current.metadata, patch.metadata))
-    custom = current.custom
-    if patch.custom is not None:
-        custom = merge_patch(current.custom, patch.custom)
-        check_custom(tx.conn, current.namespace, current.kind, custom, "/custom")
-    state = patch.state if patch.state is not None else current.state
-    if state not in spec.states:
-        raise MetadataInvalid.at("/state", f"one of {', '.join(spec.states)}")
-    check_state_write(current.kind, current.state, state)
-    digests = dict(patch.digests) if patch.digests is not None else dict(current.digests)
-    if spec.digest_fields and patch.metadata is not None:
-        digests["sha256"] = content_digest(meta, spec.digest_fields)
-    return {
-        "description": patch.description if patch.description is not None
-        else current.description,
-        "owners": clean_labels(patch.owners, "/owners") if patch.owners is not None
-        else current.owners,
-        "tags": clean_labels(patch.tags, "/tags") if patch.tags is not None else current.tags,
-        "meta": meta,
-        "custom": custom,
-        "schema_version": spec.schema_version,
-        "state": state,
-        "digests": digests,
-        "revision": current.revision + 1,
-        "updated_at": tx.now,
-        "updated_by": tx.actor,
-    }

@@ -382,3 +382,189 @@ namespace_policies = sa.Table(
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("updated_by", sa.String(200), nullable=False),
 )
+
+# Lifecycle (governance: promotion). What promoting a version to production needs in a
+# namespace; a namespace without a row needs nothing.
+promotion_policies = sa.Table(
+    "promotion_policies",
+    metadata,
+    sa.Column("namespace", sa.String(64), primary_key=True),
+    sa.Column("required_approvals", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("require_passing_evaluation", sa.Boolean, nullable=False),
+    sa.Column("require_verified_attestation", sa.Boolean, nullable=False),
+    sa.Column("require_clean_deps", sa.Boolean, nullable=False),
+    sa.Column("deps_target", sa.String(500), nullable=True),  # the environment's ref
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False),
+)
+
+# Reviews of a model version: approval, rejection, comment, release_note, request. Each is
+# bound to the version's manifest root digest when it was written (an approval of other
+# bytes does not count); ``closed_at`` marks a request a stage change answered.
+reviews = sa.Table(
+    "reviews",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("asset_id", BigId, sa.ForeignKey("assets.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("person", sa.String(200), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("token_id", sa.String(64), nullable=True),
+    sa.Column("body", sa.Text, nullable=False, server_default=""),
+    sa.Column("manifest_sha256", sa.String(64), nullable=True),
+    sa.Column("stage", sa.String(32), nullable=True),
+    sa.Column("closed_at", Timestamp, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Index(None, "asset_id", "kind"),
+)
+
+# A model version's deprecation plan (issue 7 item 4; registry/_deprecation.py). One row per
+# deprecated version; withdrawing the plan deletes it. ``announced_*`` is the first
+# announcement (the ``Deprecation`` header's date), ``changed_*`` the latest; ``consumers``
+# counts by kind what the latest announcement found through lineage and notified.
+deprecations = sa.Table(
+    "deprecations",
+    metadata,
+    sa.Column("asset_id", BigId, sa.ForeignKey("assets.id"), primary_key=True),
+    sa.Column("announced_at", Timestamp, nullable=False),
+    sa.Column("announced_by", sa.String(200), nullable=False),
+    sa.Column("changed_at", Timestamp, nullable=False),
+    sa.Column("changed_by", sa.String(200), nullable=False),
+    sa.Column("sunset_at", Timestamp, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("replacement_id", BigId, sa.ForeignKey("assets.id"), nullable=True),
+    sa.Column("consumers", JSONType, nullable=False),
+    # the report of deployments serving deprecated versions pages in sunset order
+    sa.Index(None, "sunset_at", "asset_id"),
+)
+
+# Named pointers to model versions (``champion``, ``challenger``): one row per model and
+# alias (migration 0016). ``model_version:ns/name@champion`` resolves through it.
+model_aliases = sa.Table(
+    "model_aliases",
+    metadata,
+    sa.Column("model_id", BigId, sa.ForeignKey("assets.id"), primary_key=True),
+    sa.Column("alias", sa.String(64), primary_key=True),
+    sa.Column("version_id", BigId, sa.ForeignKey("assets.id"), nullable=False),
+    sa.Column("set_by", sa.String(200), nullable=False),
+    sa.Column("set_at", Timestamp, nullable=False),
+    sa.Index(None, "version_id"),
+)
+
+# Requested additions and removals of lineage edges touching a model version in production
+# (migration 0016): ``asset_id`` is that version; status pending, applied or rejected.
+lineage_changes = sa.Table(
+    "lineage_changes",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("asset_id", BigId, sa.ForeignKey("assets.id"), nullable=False),
+    sa.Column("op", sa.String(8), nullable=False),
+    sa.Column("source_id", BigId, sa.ForeignKey("assets.id"), nullable=False),
+    sa.Column("relation", sa.String(32), nullable=False),
+    sa.Column("target_id", BigId, sa.ForeignKey("assets.id"), nullable=False),
+    sa.Column("properties", JSONType, nullable=False),
+    sa.Column("requested_by", sa.String(200), nullable=False),
+    sa.Column("requested_at", Timestamp, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("decided_by", sa.String(200), nullable=True),
+    sa.Column("decided_at", Timestamp, nullable=True),
+    sa.Column("comment", sa.Text, nullable=False, server_default=""),
+    sa.Index(None, "status", "id"),
+    sa.Index(None, "asset_id", "id"),
+)
+
+# Webhooks (notifications, migration 0018). ``secret`` is the HMAC key the worker signs
+# deliveries with (so it is stored, unlike a token's); ``after_seq`` is the event the
+# webhook was created at: only later events are delivered to it.
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("namespace", sa.String(64), nullable=False),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("event_types", JSONType, nullable=False),
+    sa.Column("secret", sa.String(200), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("allow_private", sa.Boolean, nullable=False),
+    sa.Column("description", sa.String(500), nullable=False, server_default=""),
+    sa.Column("after_seq", sa.BigInteger, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False),
+    sa.Index(None, "namespace", "id"),
+)
+
+# One row per (webhook, event): the delivery log and the work queue. A worker claims a due
+# row by setting ``lease_until``; unique (webhook_id, event_seq) so an event is queued once.
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("webhook_id", BigId, sa.ForeignKey("webhooks.id"), nullable=False),
+    sa.Column("event_seq", sa.BigInteger, nullable=False),
+    sa.Column("event_type", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", Timestamp, nullable=False),
+    sa.Column("lease_until", Timestamp, nullable=True),
+    sa.Column("last_status_code", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.String(500), nullable=True),
+    sa.Column("delivered_at", Timestamp, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("webhook_id", "event_seq"),
+    sa.Index(None, "status", "next_attempt_at"),
+    sa.Index(None, "webhook_id", "id"),
+)
+
+# The last event sequence number the webhook worker has scanned (one row, id 1).
+webhook_cursor = sa.Table(
+    "webhook_cursor",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("last_seq", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+# Encryption at rest (governance/crypto.py): which of a namespace's fields are sensitive,
+# per kind (``fields``: ["metadata.location", "custom.contact"]) ...
+sensitive_fields = sa.Table(
+    "sensitive_fields",
+    metadata,
+    sa.Column("namespace", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("fields", JSONType, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False),
+)
+
+# ... and their values, AES-GCM sealed; the asset's own row holds "[redacted]" in their
+# place. ``key_id`` names the keyring key (a rotation moves rows batch by batch).
+sensitive_values = sa.Table(
+    "sensitive_values",
+    metadata,
+    sa.Column("asset_id", BigId, sa.ForeignKey("assets.id"), primary_key=True),
+    sa.Column("field", sa.String(200), primary_key=True),
+    sa.Column("key_id", sa.String(32), nullable=False),
+    sa.Column("nonce", sa.LargeBinary(12), nullable=False),
+    sa.Column("ciphertext", sa.LargeBinary, nullable=False),
+    sa.Index(None, "key_id", "asset_id", "field"),
+)
+
+# Artifact bytes uploaded for a model version (hardening, issue 7 item 7). The bytes live
+# on disk under MODELATLAS_ARTIFACT_DIR by SHA-256; a row says which version's artifact
+# (by the name its metadata gives it) they were uploaded for, so knowing a digest is not
+# enough to download bytes another namespace stored.
+stored_artifacts = sa.Table(
+    "stored_artifacts",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("asset_id", BigId, sa.ForeignKey("assets.id"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("stored_at", Timestamp, nullable=False),
+    sa.Column("stored_by", sa.String(200), nullable=False),
+    sa.UniqueConstraint("asset_id", "name"),
+    sa.Index(None, "sha256"),
+)

@@ -1,7 +1,7 @@
 """OpenLineage in: events validated against the published JSON Schemas (offline) and mapped
 onto the graph (jobs, runs, datasets, schemas). See docs/openlineage.md."""
 
-from modelatlas.lineage.openlineage.mapping import Plan, fold
+from modelatlas.lineage.openlineage.mapping import Plan, fold, schema_for
 from modelatlas.lineage.openlineage.naming import (
     dataset_ref,
     job_ref,
@@ -26,6 +26,7 @@ __all__ = [
     "name_for",
     "namespace_for",
     "run_ref",
+    "schema_for",
     "shipped_versions",
     "validate_event",
 ]

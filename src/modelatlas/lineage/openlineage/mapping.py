@@ -203,6 +203,14 @@ def _schema(dataset: Ref, facet: Any) -> tuple[Ref, list[dict[str, Any]]] | None
     return schema_ref(dataset, digest), [dict(item) for item in fields]
 
 
+def schema_for(dataset: Ref,
+               fields: list[dict[str, Any]]) -> tuple[Ref, list[dict[str, Any]]] | None:
+    """The schema asset (ref, flattened fields) that a schema facet with ``fields`` makes
+    for ``dataset``: what catalog reconciliation compares and syncs, so a schema it writes
+    is the one OpenLineage ingestion would write for the same columns."""
+    return _schema(dataset, {"fields": fields})
+
+
 _FIELDS_SEEN: dict[bytes, tuple[str, list[dict[str, Any]]] | None] = {}
 _FIELDS_SEEN_MAX = 4096
 _UNSEEN = object()
