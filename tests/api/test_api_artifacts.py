@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from cli_harness import Cli
 from modelatlas.api import create_app
@@ -19,6 +20,7 @@ from modelatlas.config import Settings
 from modelatlas.errors import Forbidden, InvalidInput, NotFound
 from modelatlas.governance.principal import Principal
 from modelatlas.registry import Registry, VersionRegistration
+from modelatlas.store.tables import asset_pulls
 
 API = "/api/v1"
 DATA = b"\x80\x04pickle-looking bytes, never loaded" * 50
@@ -85,6 +87,9 @@ def test_rights_and_digests_are_not_capabilities(settings: Settings,
     vic, otto = (Principal(kind="user", person=p) for p in ("vic", "otto"))
     stored, _ = registry.open_artifact(REF, "modèle \"v1\".pkl", principal=vic)
     assert stored.size == len(DATA)
+    with registry.db.read() as conn:  # a download is a pull: vic's team hears of a sunset
+        assert [tuple(r) for r in conn.execute(
+            sa.select(asset_pulls.c.person, asset_pulls.c.pulls))] == [("vic", 1)]
     with pytest.raises(Forbidden, match=r"version\.register"):
         registry.store_artifact(REF, "modèle \"v1\".pkl", [DATA], principal=vic)
     with pytest.raises(NotFound):

@@ -26,6 +26,7 @@ ADA = Principal(kind="user", person="ada")  # maintainer of fraud
 CARL = Principal(kind="user", person="carl")  # contributor in fraud
 SAM = Principal(kind="user", person="sam")  # viewer of fraud and shop
 RITA = Principal(kind="user", person="rita")  # maintainer of risk only
+PAM = Principal(kind="user", person="pam")  # viewer of bank and *: pulled V1
 SOON = datetime.now(UTC) + timedelta(days=30)
 LATER = datetime.now(UTC) + timedelta(days=400)
 
@@ -37,7 +38,8 @@ def _day(moment: datetime) -> str:
 def _build(registry: Registry) -> None:
     for ns, person, role in (("fraud", "ada", "maintainer"), ("fraud", "carl", "contributor"),
                              ("fraud", "sam", "viewer"), ("shop", "sam", "viewer"),
-                             ("risk", "rita", "maintainer")):
+                             ("risk", "rita", "maintainer"), ("bank", "pam", "viewer"),
+                             ("*", "pam", "viewer")):
         registry.grant_role(ns, {"principal_type": "user", "principal_name": person,
                                  "role": role})
     registry.create_asset(AssetCreate(ref="dataset:fraud/tx@1"))
@@ -56,6 +58,9 @@ def _build(registry: Registry) -> None:
             ("deployment:ops/legacy", "serves", V4)):
         registry.add_relation(RelationCreate(source=source, relation=relation, target=target))
     registry.register_version("risk", "tuned", VersionRegistration(derived_from=[V1]))
+    for _ in range(2):  # pulled twice by pam, once by sam: a person counts once
+        registry.record_usage("pulled", V1, principal=PAM)
+    registry.record_usage("pulled", V1, principal=SAM)
     registry.deprecate(V1, {"sunset": _day(SOON), "reason": "leaks a feature",
                             "replacement": V2}, principal=ADA)
     registry.deprecate(V3, {"sunset": _day(LATER), "reason": "superseded"})
@@ -105,8 +110,8 @@ def test_the_plan_is_recorded_with_the_consumers_it_found(world: Registry) -> No
     # direct consumers: four deployments (one retired: still an edge), a derived version,
     # a run that used it; in five namespaces
     assert {c.kind: c.count for c in plan.consumers} == {
-        "deployment": 4, "model_version": 1, "run": 1}
-    assert plan.notified_namespaces == 4
+        "deployment": 4, "model_version": 1, "run": 1, "people_who_pulled": 2}
+    assert plan.notified_namespaces == 5  # bank: only pam pulled it there
     assert world.deprecation_notice(V2) is None
     assert world.get_asset(V1).state == "registered"  # the stage is not touched
 
@@ -115,11 +120,17 @@ def test_one_notice_per_consumer_namespace_names_only_its_own(world: Registry) -
     deprecated = _about(_events(world, "version.deprecated"), V1)
     assert [e.payload["status"] for e in deprecated] == ["announced"]
     assert deprecated[0].payload["consumers"] == {"deployment": 4, "model_version": 1,
-                                                  "run": 1}
+                                                  "run": 1, "people_who_pulled": 2}
     assert "deployment:shop/api" not in str(deprecated[0].payload)  # counts, never names
     notices = {e.ref: e.payload for e in _about(_events(world, "deprecation.notice"), V1)}
-    assert sorted(notices) == ["namespace:fraud", "namespace:lab", "namespace:risk",
-                               "namespace:shop"]
+    assert sorted(notices) == ["namespace:bank", "namespace:fraud", "namespace:lab",
+                               "namespace:risk", "namespace:shop"]
+    # the teams of the people who pulled it, each told of its own people only ("*" is no
+    # team; a pull counts its person once)
+    assert {ref: (p["pulled_by"], p["pulled_count"]) for ref, p in notices.items()} == {
+        "namespace:bank": (["pam"], 1), "namespace:fraud": (["sam"], 1),
+        "namespace:lab": ([], 0), "namespace:risk": ([], 0), "namespace:shop": (["sam"], 1)}
+    assert notices["namespace:bank"]["consumers"] == []
     assert notices["namespace:shop"]["consumers"] == ["deployment:shop/api",
                                                       "deployment:shop/old"]
     assert notices["namespace:lab"]["consumers"] == ["deployment:lab/canary", "run:lab/bench"]

@@ -16,6 +16,8 @@ from cli_harness import Cli
 from modelatlas.api import create_app
 from modelatlas.config import Settings
 from modelatlas.errors import Unavailable
+from modelatlas.lineage.openlineage import dataset_ref
+from modelatlas.refs import Ref
 from modelatlas.registry import AssetCreate, Registry
 
 COUNT = 5
@@ -128,3 +130,42 @@ def test_the_keys_commands(local_cli: Cli) -> None:
     assert [k["rows"] for k in after["keys"]] == [COUNT] and after["current"] != first
     with local_cli.registry() as registry:
         assert _contacts(registry) == VALUES
+
+
+def _ol_event(run_id: str, output: str) -> dict[str, object]:
+    return {
+        "eventType": "COMPLETE", "eventTime": "2024-05-01T10:15:42.123Z",
+        "producer": "https://github.com/OpenLineage/OpenLineage/tree/1.23.0/integration/spark",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        "run": {"runId": run_id}, "job": {"namespace": "etl", "name": "nightly"},
+        "inputs": [], "outputs": [{"namespace": "s3://vault", "name": output}],
+    }
+
+
+def test_openlineage_ingestion_seals_new_and_updated_datasets(registry: Registry) -> None:
+    """OpenLineage writes dataset rows by its own batched path: a sensitive location is
+    sealed there too, on insert and when a later event updates the row."""
+    namespace = Ref.parse(str(dataset_ref("s3://vault", "secret.tbl"))).namespace
+    registry.set_sensitive_fields(namespace, "dataset", {"fields": ["metadata.location"]})
+    registry.ingest_openlineage(_ol_event("0190b3c8-5d9e-7f3a-9c1e-2f4b6a8d0e01", "secret.tbl"))
+    ref = str(dataset_ref("s3://vault", "secret.tbl"))
+    with registry.db.read() as conn:
+        raw = conn.execute(sa.text(
+            "SELECT a.meta, v.field FROM assets a JOIN sensitive_values v ON v.asset_id = a.id"
+            " WHERE a.name = 'secret.tbl'")).one()
+    assert "s3://vault/secret.tbl" not in str(raw[0]) and raw[1] == "metadata.location"
+    assert registry.get_asset(ref).metadata["location"] == "s3://vault/secret.tbl"  # local user
+    # a second run touches the row (its OpenLineage facets): the sealed value survives
+    registry.ingest_openlineage(_ol_event("0190b3c8-5d9e-7f3a-9c1e-2f4b6a8d0e02", "secret.tbl"))
+    assert registry.get_asset(ref).metadata["location"] == "s3://vault/secret.tbl"
+    assert len(_key_ids(registry)) == 1
+
+
+@pytest.mark.parametrize("transport", ["local", "http"])
+def test_the_access_sensitive_command(cli: Cli, transport: str) -> None:
+    del transport  # the cli fixture runs both; the mark keeps the ids readable
+    shown = cli("access", "sensitive", "fin", "dataset", "--field", "custom.contact")
+    assert "fin dataset: sensitive custom.contact" in shown.stdout
+    found = json.loads(cli("access", "sensitive", "fin", "dataset", "--json").stdout)
+    assert found["fields"] == ["custom.contact"]
+    assert "sensitive none" in cli("access", "sensitive", "fin", "dataset", "--clear").stdout

@@ -189,3 +189,15 @@ def test_non_json_values_are_refused_in_process(registry: Registry) -> None:
     with pytest.raises(InvalidInput.__mro__[1]):  # ModelAtlasError: MalformedBody, 400
         registry.ingest_openlineage(e)
     assert registry.list_assets(kind="code").items == []
+
+
+def test_a_bare_dataset_namespace_is_no_uri(registry: Registry) -> None:
+    """OpenLineage namespaces need not be URLs; a bare one is kept as the dataset's
+    OpenLineage identity, not recorded as a location with an unknown URI scheme (which the
+    registration allow-list refuses)."""
+    e = task("COMPLETE")
+    e["outputs"][0]["namespace"] = "analytics-team"
+    registry.ingest_openlineage(e)
+    out = registry.get_asset(dataset_ref("analytics-team", "/marts/orders_by_country"))
+    assert "location" not in out.metadata
+    assert out.custom["openlineage"]["namespace"] == "analytics-team"

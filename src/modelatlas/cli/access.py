@@ -1,4 +1,4 @@
-"""``modelatlas access grant|revoke|list|policy``: roles namespaces grant to users, groups
+"""``modelatlas access grant|revoke|list|policy|sensitive``: roles namespaces grant to users, groups
 and API tokens (namespace ``*``: registry-wide), and a namespace's access rules."""
 
 from __future__ import annotations
@@ -116,3 +116,29 @@ def _policy_line(found: NamespacePolicyOut) -> str:
     reads = ("promoted versions only below maintainer" if found.contributors_read_promoted_only
              else "every version")
     return f"{found.namespace}: protected aliases {aliases}; readers see {reads}"
+
+
+@access_app.command("sensitive")
+@handles_errors
+def sensitive(
+    namespace: Annotated[str, typer.Argument(help="the namespace (team), e.g. fraud")],
+    kind: Annotated[str, typer.Argument(help="the kind, e.g. model_version")],
+    field: Annotated[list[str] | None, typer.Option(
+        "--field", help="metadata.<key> or custom.<key> to keep sealed (repeat; replaces "
+        "the list)", show_default=False)] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="seal no field")] = False,
+    json_out: JsonOption = False, home: HomeOption = None, url: UrlOption = None,
+) -> None:
+    """Show the kind's sensitive fields in the namespace (encrypted at rest, shown only to
+    callers with sensitive.read); with --field or --clear, replace them."""
+    with open_client(home, url) as client:
+        if field or clear:
+            fields = [] if clear else field or []
+            found = client.access.set_sensitive_fields(namespace, kind, fields)
+        else:
+            found = client.access.sensitive_fields(namespace, kind)
+    if json_out:
+        print_json(found)
+    else:
+        typer.echo(f"{found.namespace} {found.kind}: sensitive "
+                   f"{', '.join(found.fields) or 'none'}")

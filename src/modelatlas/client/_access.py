@@ -11,6 +11,7 @@ from modelatlas.registry.access_types import (
     NamespacePolicyOut,
     RoleGrant,
 )
+from modelatlas.registry.sensitive_types import SensitiveFields, SensitiveFieldsIn
 
 
 class AccessAPI:
@@ -32,6 +33,17 @@ class AccessAPI:
 
     def grants(self, namespace: str) -> list[RoleGrant]:
         return self._t.list_grants(namespace)
+
+    def sensitive_fields(self, namespace: str, kind: str) -> SensitiveFields:
+        """The ``kind``'s fields the namespace keeps sealed (encrypted at rest, shown only
+        to callers with ``sensitive.read``)."""
+        return self._t.sensitive_fields(namespace, kind)
+
+    def set_sensitive_fields(self, namespace: str, kind: str,
+                             fields: Iterable[str]) -> SensitiveFields:
+        """Replace that list (``metadata.<key>`` or ``custom.<key>``; empty clears it)."""
+        body = _validated(SensitiveFieldsIn, {"fields": list(fields)})
+        return self._t.set_sensitive_fields(namespace, kind, body)
 
     def policy(self, namespace: str) -> NamespacePolicyOut:
         return self._t.namespace_policy(namespace)

@@ -95,6 +95,7 @@ from modelatlas.registry.reconcile_types import (
     PolicyCheckResult,
 )
 from modelatlas.registry.run_types import RunRecord, RunRecorded
+from modelatlas.registry.sensitive_types import SensitiveFields, SensitiveFieldsIn
 from modelatlas.registry.token_types import Token, TokenCreate, TokenCreated
 from modelatlas.registry.webhook_types import (
     Webhook,
@@ -517,6 +518,15 @@ class _HttpTransport:
                              body: NamespacePolicyIn) -> NamespacePolicyOut:
         path = f"/namespaces/{quote(namespace, safe='')}/policy"
         return NamespacePolicyOut.model_validate(self._call("PUT", path, body=body))
+
+    def sensitive_fields(self, namespace: str, kind: str) -> SensitiveFields:
+        path = f"/namespaces/{quote(namespace, safe='')}/sensitive-fields/{quote(kind, safe='')}"
+        return SensitiveFields.model_validate(self._call("GET", path))
+
+    def set_sensitive_fields(self, namespace: str, kind: str,
+                             body: SensitiveFieldsIn) -> SensitiveFields:
+        path = f"/namespaces/{quote(namespace, safe='')}/sensitive-fields/{quote(kind, safe='')}"
+        return SensitiveFields.model_validate(self._call("PUT", path, body=body))
 
 
     # --- tokens ---

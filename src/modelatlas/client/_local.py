@@ -94,6 +94,7 @@ from modelatlas.registry.reconcile_types import (
     PolicyCheckResult,
 )
 from modelatlas.registry.run_types import RunRecord, RunRecorded
+from modelatlas.registry.sensitive_types import SensitiveFields, SensitiveFieldsIn
 from modelatlas.registry.token_types import Token, TokenCreate, TokenCreated
 from modelatlas.registry.webhook_types import (
     Webhook,
@@ -349,6 +350,15 @@ class _LocalTransport:
     def set_namespace_policy(self, namespace: str,
                              body: NamespacePolicyIn) -> NamespacePolicyOut:
         return self.registry.set_namespace_policy(namespace, body,
+                                                  principal=self._principal())
+
+    def sensitive_fields(self, namespace: str, kind: str) -> SensitiveFields:
+        return self.registry.get_sensitive_fields(namespace, kind,
+                                                  principal=self._principal())
+
+    def set_sensitive_fields(self, namespace: str, kind: str,
+                             body: SensitiveFieldsIn) -> SensitiveFields:
+        return self.registry.set_sensitive_fields(namespace, kind, body,
                                                   principal=self._principal())
 
     # --- tokens --- (the caller is self._principal(), defined under access)

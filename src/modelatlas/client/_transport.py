@@ -91,6 +91,7 @@ from modelatlas.registry.reconcile_types import (
     PolicyCheckResult,
 )
 from modelatlas.registry.run_types import RunRecord, RunRecorded
+from modelatlas.registry.sensitive_types import SensitiveFields, SensitiveFieldsIn
 from modelatlas.registry.token_types import Token, TokenCreate, TokenCreated
 from modelatlas.registry.webhook_types import (
     Webhook,
@@ -214,6 +215,9 @@ class _Transport(Protocol):
     def namespace_policy(self, namespace: str) -> NamespacePolicyOut: ...
     def set_namespace_policy(self, namespace: str,
                              body: NamespacePolicyIn) -> NamespacePolicyOut: ...
+    def sensitive_fields(self, namespace: str, kind: str) -> SensitiveFields: ...
+    def set_sensitive_fields(self, namespace: str, kind: str,
+                             body: SensitiveFieldsIn) -> SensitiveFields: ...
 
     # --- deprecation ---
     def deprecate(self, ref: str, body: DeprecationPlan) -> Deprecation: ...

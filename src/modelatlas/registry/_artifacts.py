@@ -34,6 +34,7 @@ from modelatlas.governance.principal import Principal
 from modelatlas.refs import Ref
 from modelatlas.registry import _queries as q
 from modelatlas.registry._guards import require_readable
+from modelatlas.registry._pulls import puller, record_pull
 from modelatlas.registry.artifact_types import StoredArtifact
 from modelatlas.store.tables import assets, stored_artifacts
 
@@ -196,6 +197,8 @@ class ArtifactService:
             raise NotFound(f"no bytes of {parsed}'s artifact {name!r} are stored: upload them "
                            "with `modelatlas artifacts push`",
                            errors=[FieldError("/name", "not stored")])
+        with self._write(None) as tx:  # who pulled it: a deprecation tells their teams
+            record_pull(tx.conn, asset_id, puller(principal, self.settings.actor), tx.now)
         return StoredArtifact(ref=str(parsed), name=row.name, sha256=row.sha256,
                               size=row.size, stored_at=row.stored_at,
                               stored_by=row.stored_by), path

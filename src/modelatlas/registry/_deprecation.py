@@ -17,9 +17,9 @@ Announcing again revises the plan (the first announcement's date is kept: it is 
 ``Deprecation`` header's) and notifies again; withdrawing deletes it, appends
 ``version.undeprecated`` and notifies the consumers that the plan is off.
 
-Pulls (``POST /usage`` with ``pulled``) are a decayed ranking score per asset, recorded
-with no namespace or person, so who pulled a version cannot be notified from them: the
-teams reached are those whose runs, evaluations, deployments and versions name it.
+Teams that pulled the version are told too: who pulled it (an artifact download, or a
+client's ``pulled`` signal) is recorded per person (``registry/_pulls.py``), and each
+namespace that grants one of them a role gets a notice naming its own people who pulled.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from modelatlas.governance.principal import Principal
 from modelatlas.refs import Ref
 from modelatlas.registry import _queries as q
 from modelatlas.registry._guards import check_read, hidden_as_missing, tags_of
+from modelatlas.registry._pulls import pullers_by_namespace
 from modelatlas.registry._rows import check_limit, format_ref
 from modelatlas.registry._tx import WriteTx
 from modelatlas.registry.deprecation_types import (
@@ -159,23 +160,30 @@ def consumers_of(conn: Connection, version_id: int) -> list[Consumer]:
 
 
 def _notify(tx: WriteTx, plan: Deprecation, consumers: Sequence[Consumer],
-            status: Status) -> None:
-    """One ``deprecation.notice`` per consumer namespace, naming only its own consumers."""
+            pullers: dict[str, list[str]], status: Status) -> None:
+    """One ``deprecation.notice`` per namespace that consumes the version or whose people
+    pulled it, naming only its own consumers and people."""
     by_namespace: dict[str, list[Consumer]] = defaultdict(list)
     for consumer in consumers:
         by_namespace[consumer.namespace].append(consumer)
-    for namespace, found in sorted(by_namespace.items()):
+    for namespace in sorted(by_namespace.keys() | pullers.keys()):
+        found = by_namespace.get(namespace, [])
+        pulled = pullers.get(namespace, [])
         tx.emit(Action.DEPRECATION_NOTICE, f"namespace:{namespace}", {
             "status": status, "deprecated": plan.ref, "sunset": plan.sunset,
             "reason": plan.reason, "replacement": plan.replacement, "namespace": namespace,
             "consumers": [c.ref for c in found[:NOTICE_NAMES]], "count": len(found),
             "by_kind": dict(sorted(Counter(c.kind for c in found).items())),
+            "pulled_by": pulled[:NOTICE_NAMES], "pulled_count": len(pulled),
         }, None)
 
 
-def _counts(consumers: Sequence[Consumer]) -> dict[str, int]:
+def _counts(consumers: Sequence[Consumer], pullers: dict[str, list[str]]) -> dict[str, int]:
     counts = dict(sorted(Counter(c.kind for c in consumers).items()))
-    counts["namespaces"] = len({c.namespace for c in consumers})
+    people = {person for found in pullers.values() for person in found}
+    if people:
+        counts["people_who_pulled"] = len(people)
+    counts["namespaces"] = len({c.namespace for c in consumers} | pullers.keys())
     return counts
 
 
@@ -314,13 +322,15 @@ class DeprecationService:
             version_id = self._deprecatable(tx, principal, parsed)
             replacement_id = self._replacement_id(tx, principal, spec.replacement, version_id)
             consumers = consumers_of(tx.conn, version_id)
-            revised = _store(tx, version_id, spec, replacement_id, _counts(consumers))
+            pullers = pullers_by_namespace(tx.conn, version_id)
+            revised = _store(tx, version_id, spec, replacement_id,
+                             _counts(consumers, pullers))
             stored = _load(tx.conn, version_id)
             assert stored is not None  # written just above, in this transaction
             status: Status = "revised" if revised else "announced"
             tx.emit(Action.VERSION_DEPRECATED, str(parsed), _event_payload(stored, status),
                     version_id)
-            _notify(tx, stored, consumers, status)
+            _notify(tx, stored, consumers, pullers, status)
             return stored
 
     def withdraw_deprecation(self, ref: str | Ref, *, actor: str | None = None,
@@ -339,7 +349,8 @@ class DeprecationService:
                             .where(deprecations.c.asset_id == version_id))
             tx.emit(Action.DEPRECATION_WITHDRAWN, str(parsed),
                     _event_payload(stored, "withdrawn"), version_id)
-            _notify(tx, stored, consumers_of(tx.conn, version_id), "withdrawn")
+            _notify(tx, stored, consumers_of(tx.conn, version_id),
+                    pullers_by_namespace(tx.conn, version_id), "withdrawn")
             return stored
 
     def deprecation(self, ref: str | Ref, *,

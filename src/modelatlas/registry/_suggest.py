@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict
 from modelatlas.errors import FieldError, InvalidInput, ModelAtlasError, NotFound
 from modelatlas.refs import Ref
 from modelatlas.registry import _queries as q
+from modelatlas.registry._pulls import puller, record_pull
 from modelatlas.registry._rows import asset_from_row, check_limit
 from modelatlas.registry._usage_queue import UsageQueue
 from modelatlas.registry._visibility import (
@@ -153,6 +154,9 @@ class SuggestService:
             allowed = _may_read(tx.conn, readable_in(tx.conn, principal), parsed, asset_id)
             if allowed:
                 self._add_usage(tx.conn, {asset_id: usage.WEIGHTS[signal]}, {}, at)
+                if signal == "pulled":  # who, too: a deprecation tells their teams
+                    record_pull(tx.conn, asset_id, puller(principal, self.settings.actor),
+                                tx.now)
         if not allowed:
             self._refuse_read(principal, parsed, asset_id)
 

@@ -568,3 +568,14 @@ stored_artifacts = sa.Table(
     sa.UniqueConstraint("asset_id", "name"),
     sa.Index(None, "sha256"),
 )
+
+# Who pulled an asset (its artifact downloaded, or a client's ``pulled`` signal), one row a
+# person: a deprecation tells the teams those people belong to (issue 7 item 4).
+asset_pulls = sa.Table(
+    "asset_pulls",
+    metadata,
+    sa.Column("asset_id", BigId, sa.ForeignKey("assets.id"), primary_key=True),
+    sa.Column("person", sa.String(200), primary_key=True),
+    sa.Column("pulls", sa.Integer, nullable=False),
+    sa.Column("last_pulled_at", Timestamp, nullable=False),
+)

@@ -291,8 +291,9 @@ def _dataset_update(
     def update(meta: dict[str, Any], custom: dict[str, Any]) -> None:
         ol = custom.setdefault("openlineage", {})
         ol["namespace"], ol["name"] = namespace, name
-        meta.setdefault("location", f"{namespace.rstrip('/')}/{name.lstrip('/')}"
-                        if "://" in namespace else f"{namespace}:{name}")
+        if "://" in namespace:  # a URL; a bare namespace ("bigquery", a team's label)
+            # would read as an unknown URI scheme: its identity stays in custom.openlineage
+            meta.setdefault("location", f"{namespace.rstrip('/')}/{name.lstrip('/')}")
         if schema is not None:
             ol["schema"] = str(schema)
         if column_lineage is not None:
