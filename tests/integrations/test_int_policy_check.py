@@ -55,6 +55,20 @@ def test_policy_check_exit_codes_and_json(local_cli: Cli, tmp_path: Path) -> Non
     policy(code=2)  # no ref: Typer's usage error
 
 
+def test_register_with_one_artifact_is_signed(local_cli: Cli, tmp_path: Path) -> None:
+    """`register --artifact FILE` records the file's manifest, so the version's digest is
+    its root digest and the registry signs its provenance: the pipeline's signature check
+    passes with no --manifest file."""
+    weights = tmp_path / "model.bin"
+    weights.write_bytes(b"weights")
+    out = json.loads(local_cli("register", "fraud/solo", "--artifact", str(weights),
+                               "--json").stdout)
+    assert out["model_version"]["digests"]["sha256"] == ArtifactsAPI.manifest(weights)[
+        "subject"][0]["digest"]["sha256"]
+    checks = local_cli("policy", "check", "model_version:fraud/solo@1", "--json", code=1)
+    assert _checks(checks.stdout)["signature"] == "pass"
+
+
 def test_policy_check_and_catalog_over_http(local_cli: Cli, tmp_path: Path) -> None:
     _arrange(local_cli, tmp_path)
     with local_cli.over("http") as http:

@@ -24,6 +24,7 @@ from modelatlas.cli._common import (
     split_pairs,
 )
 from modelatlas.client import requirements_from_file
+from modelatlas.client._attestations import ArtifactsAPI
 from modelatlas.errors import FieldError, InvalidInput, MalformedBody
 
 CHUNK = 1024 * 1024
@@ -84,8 +85,8 @@ def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def describe_artifact(uri: str) -> dict[str, Any]:
-    """Describe a local file (a path or a file:// URI) with its SHA-256 and size."""
+def local_artifact(uri: str) -> Path:
+    """The local file a path or a file:// URI names (else a clear error)."""
     parsed = urlparse(uri)
     local = Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(uri)
     if parsed.scheme not in ("", "file") or not local.is_file():
@@ -94,6 +95,12 @@ def describe_artifact(uri: str) -> dict[str, Any]:
             f"{uri} is not a local file; for remote artifacts give uri, sha256 and size "
             "in a --manifest",
         )
+    return local
+
+
+def describe_artifact(uri: str) -> dict[str, Any]:
+    """Describe a local file (a path or a file:// URI) with its SHA-256 and size."""
+    local = local_artifact(uri)
     digest = hashlib.sha256()
     with local.open("rb") as handle:
         while chunk := handle.read(CHUNK):
@@ -191,6 +198,10 @@ def register(
              "environment": environment, "param": param, "seed": seed, "artifact": artifact,
              "state": state, "derived_from": derived_from}
     fields = merge(base, from_flags(flags))
+    if len(artifact) == 1 and "manifest" not in fields:
+        # one local artifact: its manifest binds the version's digest, which approvals and
+        # the registry's signed provenance refer to (several files: give a --manifest)
+        fields["manifest"] = ArtifactsAPI.manifest(local_artifact(artifact[0]))
     if requirements is not None:
         fields["requirements"] = requirements_from_file(requirements).model_dump(
             mode="json", exclude_none=True)
