@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from capture_helpers import TRAIN, base_env, run_python, write_script
 
-from modelatlas.capture._facts import allowed_env, ci_info, strip_credentials
+from modelatlas.capture._facts import allowed_env, ci_info, git_info, remote_uri, strip_credentials
 from modelatlas.client import Client
+from modelatlas.kinds.uris import check_uri
 
 pytestmark = pytest.mark.slow  # spawns Python and git processes
 
@@ -121,3 +122,24 @@ def test_secret_looking_names_are_refused_even_when_allow_listed() -> None:
 ])
 def test_remote_credentials_are_stripped(remote: str, clean: str) -> None:
     assert strip_credentials(remote) == clean
+
+
+def test_a_local_path_remote_becomes_a_file_uri(tmp_path: Path) -> None:
+    """A checkout cloned from a path on this machine (as CI clones often are) names its
+    remote as a path, which the registry's URI rules refuse as a repository: the capture
+    records it as a file: URI."""
+    assert remote_uri("/srv/git/churn", tmp_path) == "file:///srv/git/churn"
+    assert remote_uri("../up", tmp_path / "repo") == (tmp_path / "up").as_uri()
+    for kept in ("https://github.com/a/b.git", "git@github.com:a/b.git",
+                 "ssh://git@host/a/b"):
+        assert remote_uri(kept, tmp_path) == kept
+    origin, clone = tmp_path / "origin", tmp_path / "clone"
+    write_script(origin, "train.py", TRAIN)
+    _git(origin, "init", "-q", "-b", "main")
+    _git(origin, "add", ".")
+    _git(origin, "-c", "user.email=t@example.com", "-c", "user.name=T", "commit", "-q",
+         "-m", "first")
+    _git(tmp_path, "clone", "-q", str(origin), str(clone))
+    info = git_info(clone)
+    assert info is not None and info.remote == origin.resolve().as_uri()
+    check_uri(info.remote)  # what a code asset's repository must pass

@@ -74,6 +74,16 @@ def strip_credentials(url: str) -> str:
     return url
 
 
+def remote_uri(remote: str, root: Path) -> str:
+    """A remote as a URI: one given as a local path (a clone of a repository on this
+    machine, as CI checkouts often are) becomes ``file:///...``, which the registry's URI
+    rules accept; URLs and scp-like ``user@host:path`` remotes stay as they are."""
+    head = remote.split("/", 1)[0]
+    if "://" in remote or (":" in head and not remote.startswith("/")):
+        return remote
+    return (root / remote).resolve().as_uri()
+
+
 @dataclass(frozen=True)
 class GitInfo:
     commit: str
@@ -111,7 +121,9 @@ def git_info(where: Path, script: Path | None = None) -> GitInfo | None:
             rel = script.resolve().relative_to(root.resolve()).as_posix()
         except ValueError:
             rel = None
-    return GitInfo(commit=commit, root=root, remote=strip_credentials(remote) if remote else None,
+    if remote:
+        remote = remote_uri(strip_credentials(remote), root)
+    return GitInfo(commit=commit, root=root, remote=remote or None,
                    branch=None if branch in (None, "HEAD") else branch,
                    dirty=bool(status), diff_sha256=diff_sha, path=rel)
 
