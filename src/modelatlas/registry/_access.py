@@ -18,8 +18,8 @@ record survives the refused operation (and so sits in the audit log).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING, Any
+from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import ValidationError
@@ -46,6 +46,8 @@ from modelatlas.governance.policy import (
 from modelatlas.governance.principal import Principal
 from modelatlas.governance.roles import Role
 from modelatlas.refs import check_namespace
+from modelatlas.registry._service_base import ServiceBase
+from modelatlas.registry._tx import WriteTx
 from modelatlas.registry.access_types import (
     AccessDecision,
     GrantIn,
@@ -54,11 +56,6 @@ from modelatlas.registry.access_types import (
     RoleGrant,
 )
 from modelatlas.store.tables import namespace_policies, role_grants
-
-if TYPE_CHECKING:
-    from modelatlas.config import Settings
-    from modelatlas.registry._tx import WriteTx
-    from modelatlas.store.engine import Database
 
 
 def _grant_namespace(namespace: str) -> str:
@@ -77,14 +74,9 @@ def _check_principal_name(name: str) -> None:
         raise InvalidInput.at("/principal_name", "no surrounding spaces or control characters")
 
 
-class AccessService:
-    """Mixed into :class:`modelatlas.registry.Registry`."""
-
-    if TYPE_CHECKING:
-        db: Database
-        settings: Settings
-
-        def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
+class AccessService(ServiceBase):
+    """Mixed into :class:`modelatlas.registry.Registry`: the access checks the other
+    mixins use through :class:`ServiceBase`."""
 
     def _caller(self, principal: Principal | None) -> Principal:
         """``None`` is the embedded single user (the CLI and SDK in-process)."""

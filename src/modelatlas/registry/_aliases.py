@@ -12,8 +12,7 @@ be read as a version number: ``model_version:fraud/churn@champion`` is unambiguo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -23,24 +22,18 @@ from sqlalchemy.exc import IntegrityError
 
 from modelatlas.errors import Conflict, FieldError, InvalidInput, NotFound
 from modelatlas.events import Action
-from modelatlas.governance.policy import Decision, Target
 from modelatlas.governance.principal import Principal
 from modelatlas.refs import Ref
 from modelatlas.registry import _queries as q
 from modelatlas.registry._guards import check_read, hidden_as_missing, require_readable, tags_of
 from modelatlas.registry._rows import asset_from_row, format_ref
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry.alias_types import Alias, AliasSet
 from modelatlas.registry.types import Asset, Page
 from modelatlas.store.tables import assets, model_aliases
 
 if TYPE_CHECKING:
-    from contextlib import _GeneratorContextManager
-
-    from sqlalchemy.sql.elements import ColumnElement
-
-    from modelatlas.config import Settings
     from modelatlas.registry._tx import WriteTx
-    from modelatlas.store.engine import Database
 
 ALIAS_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 
@@ -103,31 +96,8 @@ def _version_ref(model: Ref, body: AliasSet | Mapping[str, Any]) -> Ref:
     return version
 
 
-class AliasService:
+class AliasService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`."""
-
-    if TYPE_CHECKING:
-        db: Database
-        settings: Settings
-
-        def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
-
-        def check_access(self, conn: Connection, principal: Principal | None, action: str,
-                         namespace: str, target: Target | None = None) -> Decision: ...
-
-        def authorize(self, principal: Principal | None, action: str, namespace: str,
-                      **attributes: Any) -> Decision: ...
-
-        def authorize_read(self, principal: Principal | None, ref: str, namespace: str,
-                           kind: str, tags: Iterable[str] = ()) -> None: ...
-
-        def denials_recorded(self) -> _GeneratorContextManager[None, None, None]: ...
-
-        @staticmethod
-        def acting(principal: Principal | None, actor: str | None) -> str | None: ...
-
-        def _visible(self, principal: Principal | None,
-                     table: Any = ...) -> ColumnElement[bool] | None: ...
 
     def _alias_target(self, namespace: str, name: str, alias: str,
                       principal: Principal | None) -> Ref:

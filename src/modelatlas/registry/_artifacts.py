@@ -22,9 +22,9 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable
-from contextlib import AbstractContextManager, suppress
+from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 
@@ -35,13 +35,9 @@ from modelatlas.refs import Ref
 from modelatlas.registry import _queries as q
 from modelatlas.registry._guards import require_readable
 from modelatlas.registry._pulls import puller, record_pull
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry.artifact_types import StoredArtifact
 from modelatlas.store.tables import assets, stored_artifacts
-
-if TYPE_CHECKING:
-    from modelatlas.config import Settings
-    from modelatlas.registry._tx import WriteTx
-    from modelatlas.store.engine import Database
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 CHUNK = 1024 * 1024
@@ -119,23 +115,8 @@ def _too_large(limit: int) -> PayloadTooLarge:
                            errors=[FieldError("body", f"at most {limit} bytes")])
 
 
-class ArtifactService:
+class ArtifactService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`."""
-
-    if TYPE_CHECKING:
-        db: Database
-        settings: Settings
-
-        def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
-
-        def authorize_read(self, principal: Principal | None, ref: str, namespace: str,
-                           kind: str, tags: Iterable[str] = ()) -> None: ...
-
-        def authorize(self, principal: Principal | None, action: str, namespace: str,
-                      **attributes: Any) -> Any: ...
-
-        @staticmethod
-        def acting(principal: Principal | None, actor: str | None) -> str | None: ...
 
     def begin_artifact_upload(self, ref: str | Ref, name: str, *, actor: str | None = None,
                               principal: Principal | None = None) -> ArtifactUpload:

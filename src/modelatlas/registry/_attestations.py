@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +30,7 @@ from modelatlas.refs import Ref, check_namespace
 from modelatlas.registry import _queries as q
 from modelatlas.registry._guards import require_readable
 from modelatlas.registry._manifests import load_manifest
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry.attestation_types import (
     ArtifactManifest,
     Attestation,
@@ -44,11 +44,7 @@ from modelatlas.registry.types import Registration
 from modelatlas.store.tables import assets, attestations, relations, signing_keys
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
-    from modelatlas.config import Settings
     from modelatlas.registry._tx import WriteTx
-    from modelatlas.store.engine import Database
 
 REGISTRY_SIGNER = "registry"
 KEY_FILE = "attestation-ed25519.pem"  # the audit log's checkpoint key is a different file
@@ -58,23 +54,8 @@ def _ref(ref: str | Ref, path: str = "/ref") -> Ref:
     return Ref.coerce(ref, path=path)
 
 
-class AttestationService:
+class AttestationService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`."""
-
-    if TYPE_CHECKING:
-        db: Database
-        settings: Settings
-
-        def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
-
-        def authorize_read(self, principal: Principal | None, ref: str, namespace: str,
-                           kind: str, tags: Iterable[str] = ()) -> None: ...
-
-        def authorize(self, principal: Principal | None, action: str, namespace: str,
-                      **attributes: Any) -> Any: ...
-
-        @staticmethod
-        def acting(principal: Principal | None, actor: str | None) -> str | None: ...
 
     def _may_attest(self, principal: Principal | None, ref: Ref) -> None:
         """Attesting needs the asset readable (else 404, as if missing), then

@@ -21,7 +21,7 @@ Keeping a witness's cosignature is a write: ``audit.cosign`` on ``*``. The local
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, closing
+from contextlib import closing
 from dataclasses import replace
 from itertools import islice
 from typing import IO, TYPE_CHECKING
@@ -43,6 +43,7 @@ from modelatlas.integrity.verify import open_checkpoints, replay
 from modelatlas.refs import Ref
 from modelatlas.registry import _queries as q
 from modelatlas.registry._rows import utcnow
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry.audit_types import (
     AuditCheckpoint,
     AuditVerification,
@@ -53,30 +54,14 @@ from modelatlas.registry.audit_types import (
 )
 from modelatlas.store.tables import assets, events
 
-if TYPE_CHECKING:
-    from typing import Any
-
-    from modelatlas.config import Settings
-    from modelatlas.registry._tx import WriteTx
-    from modelatlas.store.engine import Database
-
-
 _TAGS_BY_REF = q._by_ref(assets.c.tags)
 
 
-class AuditService:
+class AuditService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`."""
 
     if TYPE_CHECKING:
-        db: Database
-        settings: Settings
-
-        def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
-
         def _caller(self, principal: Principal | None) -> Principal: ...
-
-        def authorize(self, principal: Principal | None, action: str, namespace: str,
-                      **attributes: Any) -> Decision: ...
 
         def decide_access(self, conn: Connection, principal: Principal, action: str,
                           namespace: str, target: Target) -> Decision: ...

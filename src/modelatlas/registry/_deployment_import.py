@@ -15,7 +15,6 @@ rights: ``asset.create`` and ``relation.add`` in each deployment namespace.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -23,7 +22,6 @@ from pydantic import ValidationError
 
 from modelatlas.errors import FieldError, InvalidInput
 from modelatlas.events import Action
-from modelatlas.governance.policy import Target
 from modelatlas.governance.principal import Principal
 from modelatlas.integrations.manifests import DeployedModel, k8s_namespace, parse_manifests
 from modelatlas.refs import Ref, check_namespace, normalise_name
@@ -33,6 +31,7 @@ from modelatlas.registry._guards import check_read, hidden_as_missing, tags_of
 from modelatlas.registry._revalidation import after_update
 from modelatlas.registry._rows import asset_from_row
 from modelatlas.registry._sealing import with_plaintext
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry._tx import WriteTx, snapshot_of
 from modelatlas.registry._updates import updated_values
 from modelatlas.registry.integration_types import (
@@ -43,13 +42,6 @@ from modelatlas.registry.integration_types import (
 )
 from modelatlas.registry.types import Asset, AssetCreate, AssetUpdate
 from modelatlas.store.tables import asset_tags, assets
-
-if TYPE_CHECKING:
-    from sqlalchemy.sql.elements import ColumnElement
-
-    from modelatlas.config import Settings
-    from modelatlas.governance.policy import Decision
-    from modelatlas.store.engine import Database
 
 Node = tuple[int, Ref]
 
@@ -65,27 +57,16 @@ def _choose(found: list[match.Candidate]) -> list[match.Candidate]:
     return exact or found
 
 
-class DeploymentImportService:
+class DeploymentImportService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry` (through ``IntegrationService``)."""
 
     if TYPE_CHECKING:
-        db: Database
-        settings: Settings
-
-        def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
-        def authorize(self, principal: Principal | None, action: str, namespace: str,
-                      **attributes: Any) -> Decision: ...
-        def check_access(self, conn: Any, principal: Principal | None, action: str,
-                         namespace: str, target: Target | None = None) -> Decision: ...
-        def denials_recorded(self) -> AbstractContextManager[None]: ...
-        @staticmethod
-        def acting(principal: Principal | None, actor: str | None) -> str | None: ...
         def check_ungated(self, tx: WriteTx, principal: Principal | None, relation: str,
                           ends: Any) -> None: ...
+
         def _check_update(self, tx: WriteTx, principal: Principal | None, current: Asset,
                           values: dict[str, Any]) -> None: ...
-        def _visible(self, principal: Principal | None,
-                     table: Any = ...) -> ColumnElement[bool] | None: ...
+
         def note_usage(self, signal: str, refs: Any = (), terms: Any = (), *,
                        visible: Any = None) -> None: ...
 

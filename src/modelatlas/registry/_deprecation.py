@@ -29,10 +29,9 @@ import binascii
 import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from pydantic import ValidationError
@@ -41,14 +40,15 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from modelatlas.errors import FieldError, InvalidInput, NotFound
 from modelatlas.events import Action
-from modelatlas.governance.grants import Readable, readable_clause
-from modelatlas.governance.policy import Decision, Target
+from modelatlas.governance.grants import readable_clause
+from modelatlas.governance.policy import Target
 from modelatlas.governance.principal import Principal
 from modelatlas.refs import Ref
 from modelatlas.registry import _queries as q
 from modelatlas.registry._guards import check_read, hidden_as_missing, tags_of
 from modelatlas.registry._pulls import pullers_by_namespace
 from modelatlas.registry._rows import check_limit, format_ref
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry._tx import WriteTx
 from modelatlas.registry.deprecation_types import (
     NOTICE_NAMES,
@@ -60,12 +60,6 @@ from modelatlas.registry.deprecation_types import (
 from modelatlas.registry.lineage_types import KindCount
 from modelatlas.registry.types import Page
 from modelatlas.store.tables import assets, deprecations, relations
-
-if TYPE_CHECKING:
-    from contextlib import _GeneratorContextManager
-
-    from modelatlas.config import Settings
-    from modelatlas.store.engine import Database
 
 # The edges whose source consumes the version (their target).
 CONSUMING = ("serves", "derived_from", "used")
@@ -259,27 +253,8 @@ def _served(row: Any, now: datetime) -> DeprecatedDeployment:
         replacement=_ref_of(row, "r_"))
 
 
-class DeprecationService:
+class DeprecationService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`."""
-
-    if TYPE_CHECKING:
-        db: Database
-        settings: Settings
-
-        def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
-
-        def check_access(self, conn: Connection, principal: Principal | None, action: str,
-                         namespace: str, target: Target | None = None) -> Decision: ...
-
-        def denials_recorded(self) -> _GeneratorContextManager[None, None, None]: ...
-
-        def authorize_read(self, principal: Principal | None, ref: str, namespace: str,
-                           kind: str, tags: Any = ()) -> None: ...
-
-        def readable(self, principal: Principal | None) -> Readable: ...
-
-        @staticmethod
-        def acting(principal: Principal | None, actor: str | None) -> str | None: ...
 
     def _deprecatable(self, tx: WriteTx, principal: Principal | None, ref: Ref) -> int:
         """The version's id, locked, once the caller may read it (else 404) and holds

@@ -10,8 +10,7 @@ transaction and append ``requirements.set``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from packaging.utils import canonicalize_name
@@ -36,6 +35,7 @@ from modelatlas.registry._deps_store import (
 )
 from modelatlas.registry._guards import is_local, require_readable
 from modelatlas.registry._lineage_changes import production_ends
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry.deps_types import (
     CheckResult,
     ConflictOut,
@@ -53,13 +53,6 @@ from modelatlas.registry.deps_types import (
 )
 from modelatlas.store.tables import assets, relations
 
-if TYPE_CHECKING:
-    from collections.abc import Iterable
-
-    from modelatlas.config import Settings
-    from modelatlas.registry._tx import WriteTx
-    from modelatlas.store.engine import Database
-
 M = TypeVar("M", bound=BaseModel)
 MAX_CHAINS = 20
 
@@ -76,25 +69,10 @@ def _version_ref(ref: str | Ref, path: str = "/ref") -> Ref:
     return parsed
 
 
-class DepsService:
+class DepsService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`: methods here may use
     ``self.db``, ``self.settings`` and ``self._write(actor)`` as the other service
     methods do."""
-
-    if TYPE_CHECKING:
-        db: Database
-        settings: Settings
-
-        def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
-
-        def authorize_read(self, principal: Principal | None, ref: str, namespace: str,
-                           kind: str, tags: Iterable[str] = ()) -> None: ...
-
-        def authorize(self, principal: Principal | None, action: str, namespace: str,
-                      **attributes: Any) -> Any: ...
-
-        @staticmethod
-        def acting(principal: Principal | None, actor: str | None) -> str | None: ...
 
     # requirements ----------------------------------------------------------------------
     def requirements(self, ref: str | Ref, *,

@@ -10,13 +10,13 @@ them).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import ValidationError
 
 from modelatlas.errors import FieldError, InvalidInput, NotFound
-from modelatlas.governance.grants import Readable, readable_clause
+from modelatlas.governance.grants import readable_clause
 from modelatlas.governance.principal import Principal
 from modelatlas.refs import Ref
 from modelatlas.registry import _queries as q
@@ -29,30 +29,16 @@ from modelatlas.registry._guards import (
 from modelatlas.registry._impact_analysis import asset_impact, package_impact, schema_impact
 from modelatlas.registry._impact_graph import NODE_COLUMNS, Collector, node_of
 from modelatlas.registry._rows import check_limit, decode_cursor, encode_cursor
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry.impact_types import ImpactChange, ImpactReport, RevalidationMark
 from modelatlas.registry.types import Page
 from modelatlas.store.tables import assets, revalidation_marks
 
-if TYPE_CHECKING:
-    from collections.abc import Iterable
-
-    from modelatlas.config import Settings
-    from modelatlas.store.engine import Database
-
 _SHAPES = "environment + package + to, asset, or schema + fields"
 
 
-class ImpactService:
+class ImpactService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`."""
-
-    if TYPE_CHECKING:
-        db: Database
-        settings: Settings
-
-        def authorize_read(self, principal: Principal | None, ref: str, namespace: str,
-                           kind: str, tags: Iterable[str] = ()) -> None: ...
-
-        def readable(self, principal: Principal | None) -> Readable: ...
 
     def impact(self, change: ImpactChange | Mapping[str, Any], *,
                principal: Principal | None = None) -> ImpactReport:

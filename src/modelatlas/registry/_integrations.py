@@ -17,7 +17,6 @@ where Hub datasets and models are created.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -37,11 +36,6 @@ from modelatlas.registry.integration_types import CardImport, CardImported
 from modelatlas.registry.types import Asset, AssetCreate, VersionRegistration
 from modelatlas.search.taxonomy import canonical
 from modelatlas.store.tables import assets
-
-if TYPE_CHECKING:
-    from modelatlas.config import Settings
-    from modelatlas.governance.policy import Decision
-    from modelatlas.store.engine import Database
 
 Node = tuple[int, Ref]
 
@@ -80,21 +74,12 @@ class IntegrationService(DeploymentImportService):
     """Mixed into :class:`modelatlas.registry.Registry`."""
 
     if TYPE_CHECKING:
-        db: Database
-        settings: Settings
-
-        def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
-        def authorize(self, principal: Principal | None, action: str, namespace: str,
-                      **attributes: Any) -> Decision: ...
-        def check_access(self, conn: Any, principal: Principal | None, action: str,
-                         namespace: str, target: Target | None = None) -> Decision: ...
-        def denials_recorded(self) -> AbstractContextManager[None]: ...
-        @staticmethod
-        def acting(principal: Principal | None, actor: str | None) -> str | None: ...
         def check_ungated(self, tx: WriteTx, principal: Principal | None, relation: str,
                           ends: Any) -> None: ...
+
         def _check_update(self, tx: WriteTx, principal: Principal | None, current: Asset,
                           values: dict[str, Any]) -> None: ...
+
         def get_asset(self, ref: str | Ref, *, principal: Principal | None = None
                       ) -> Asset: ...
 

@@ -13,8 +13,7 @@ The PATCH of an asset does not move a version between stages (see :func:`check_s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -29,6 +28,7 @@ from modelatlas.governance.principal import Principal
 from modelatlas.refs import Ref, check_namespace
 from modelatlas.registry._guards import hidden_as_missing, missing, require_readable
 from modelatlas.registry._rows import check_limit, decode_cursor, encode_cursor
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry._tx import snapshot_of
 from modelatlas.registry.lifecycle_types import (
     ApprovalIn,
@@ -52,10 +52,8 @@ from modelatlas.store.tables import (
 )
 
 if TYPE_CHECKING:
-    from modelatlas.config import Settings
     from modelatlas.registry._tx import WriteTx
     from modelatlas.registry.deps_types import CheckResult, EnvironmentIn
-    from modelatlas.store.engine import Database
 
 _STAGE_KINDS = frozenset(lc.STAGES)
 _REGISTRY_SIGNER = "registry"  # the registry's own provenance, not a team's attestation
@@ -87,25 +85,13 @@ def _parse(model: type[Any], body: Any) -> Any:
         raise InvalidInput.from_validation(exc) from None
 
 
-class LifecycleService:
+class LifecycleService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`."""
 
     if TYPE_CHECKING:
-        db: Database
-        settings: Settings
-
-        def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
-        def authorize(self, principal: Principal | None, action: str, namespace: str,
-                      **attributes: Any) -> Decision: ...
-        def authorize_read(self, principal: Principal | None, ref: str, namespace: str,
-                           kind: str, tags: Iterable[str] = ()) -> None: ...
-        def denials_recorded(self) -> AbstractContextManager[None]: ...
         def check(self, ref: str | Ref, target: str | Ref | None = None, *,
                   environment: EnvironmentIn | None = None,
                   principal: Principal | None = None) -> CheckResult: ...
-
-        @staticmethod
-        def acting(principal: Principal | None, actor: str | None) -> str | None: ...
 
     # policy ------------------------------------------------------------------------------
     def promotion_policy(self, namespace: str, *,

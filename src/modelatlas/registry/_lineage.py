@@ -37,6 +37,7 @@ from modelatlas.registry._rows import (
     format_ref,
     trusted,
 )
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry.lineage_types import (
     MAX_DEPTH,
     REDACTED_STATE,
@@ -55,8 +56,6 @@ from modelatlas.store.tables import asset_tags, assets
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from modelatlas.config import Settings
-    from modelatlas.store.engine import Database
 
 MAX_PATHS = 100
 _KEY_BITS = 48  # a blast-radius cursor packs (depth, id): ids stay below 2**48
@@ -201,15 +200,8 @@ class _Unreadable(Exception):
         self.ref, self.path = ref, path
 
 
-class LineageService:
+class LineageService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`."""
-
-    if TYPE_CHECKING:
-        db: Database
-        settings: Settings
-
-        def authorize_read(self, principal: Principal | None, ref: str, namespace: str,
-                           kind: str, tags: Iterable[str] = ()) -> None: ...
 
     @staticmethod
     def _readable_in(conn: Connection, principal: Principal | None) -> Readable | None:

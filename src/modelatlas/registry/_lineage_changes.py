@@ -27,7 +27,6 @@ Where edges are written:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
@@ -44,6 +43,7 @@ from modelatlas.registry import _queries as q
 from modelatlas.registry._guards import check_read, hidden_as_missing, tags_of
 from modelatlas.registry._revalidation import after_link
 from modelatlas.registry._rows import check_limit, decode_cursor, encode_cursor, format_ref
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry._tx import relation_payload
 from modelatlas.registry.alias_types import LineageChange, LineageDecision
 from modelatlas.registry.types import Page
@@ -51,13 +51,7 @@ from modelatlas.relations import check_edge
 from modelatlas.store.tables import assets, lineage_changes, relations
 
 if TYPE_CHECKING:
-    from contextlib import _GeneratorContextManager
-
-    from sqlalchemy.sql.elements import ColumnElement
-
-    from modelatlas.config import Settings
     from modelatlas.registry._tx import WriteTx
-    from modelatlas.store.engine import Database
 
 GATED_RELATIONS = frozenset({"used", "produced", "derived_from", "evaluated", "requires"})
 PRODUCTION = "production"
@@ -124,30 +118,11 @@ def _missing(change_id: int) -> NotFound:
                     errors=[FieldError("/id", "no such lineage change")])
 
 
-class LineageChangeService:
+class LineageChangeService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`."""
 
     if TYPE_CHECKING:
-        db: Database
-        settings: Settings
-
-        def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
-
         def _caller(self, principal: Principal | None) -> Principal: ...
-
-        def check_access(self, conn: Connection, principal: Principal | None, action: str,
-                         namespace: str, target: Target | None = None) -> Decision: ...
-
-        def authorize(self, principal: Principal | None, action: str, namespace: str,
-                      **attributes: Any) -> Decision: ...
-
-        def denials_recorded(self) -> _GeneratorContextManager[None, None, None]: ...
-
-        @staticmethod
-        def acting(principal: Principal | None, actor: str | None) -> str | None: ...
-
-        def _visible(self, principal: Principal | None,
-                     table: Any = ...) -> ColumnElement[bool] | None: ...
 
         def _edge_ends(self, tx: WriteTx, principal: Principal | None, source: Ref,
                        target: Ref) -> tuple[int, int]: ...

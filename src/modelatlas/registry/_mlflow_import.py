@@ -25,7 +25,6 @@ is recorded). MLflow's ``None`` never moves a version back. Rights: ``asset.crea
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -49,6 +48,7 @@ from modelatlas.refs import Ref, check_namespace, check_version
 from modelatlas.registry._aliases import _upsert
 from modelatlas.registry._card_graph import has_edge
 from modelatlas.registry._deps_store import write_requirements
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry._tx import WriteTx
 from modelatlas.registry.deps_types import RequirementsIn
 from modelatlas.registry.mlflow_types import MlflowChange, MlflowImported
@@ -56,11 +56,8 @@ from modelatlas.registry.types import AssetCreate
 from modelatlas.store.tables import assets
 
 if TYPE_CHECKING:
-    from modelatlas.config import Settings
-    from modelatlas.governance.policy import Decision
     from modelatlas.registry.lifecycle_types import StageChange
     from modelatlas.registry.types import Asset
-    from modelatlas.store.engine import Database
 
 Node = tuple[int, Ref]
 Progress = Callable[[int, int, str], None]  # (models done, models in all, model name)
@@ -103,19 +100,10 @@ def _owned(asset: Asset, identity: dict[str, Any]) -> bool:
     return all(mine.get(k) == v for k, v in identity.items())
 
 
-class MlflowImportService:
+class MlflowImportService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`."""
 
     if TYPE_CHECKING:
-        db: Database
-        settings: Settings
-
-        def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
-        def authorize(self, principal: Principal | None, action: str, namespace: str,
-                      **attributes: Any) -> Decision: ...
-        def denials_recorded(self) -> AbstractContextManager[None]: ...
-        @staticmethod
-        def acting(principal: Principal | None, actor: str | None) -> str | None: ...
         def set_stage(self, namespace: str, name: str, version: str | int,
                       body: StageChange | dict[str, Any], *, actor: str | None = None,
                       principal: Principal | None = None) -> Asset: ...

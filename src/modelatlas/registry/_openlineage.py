@@ -20,9 +20,8 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import orjson
 import sqlalchemy as sa
@@ -39,15 +38,12 @@ from modelatlas.refs import Ref
 from modelatlas.registry._group_commit import GroupCommit
 from modelatlas.registry._guards import is_local
 from modelatlas.registry._rows import content_digest
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry._tx import WriteTx, check_custom, relation_payload, snapshot_of
 from modelatlas.registry.types import AssetCreate
 from modelatlas.relations import check_edge
 from modelatlas.store.prepared import Prepared
 from modelatlas.store.tables import assets, relations
-
-if TYPE_CHECKING:
-    from modelatlas.config import Settings
-    from modelatlas.store.engine import Database
 
 MAX_EVENTS = 10_000
 _CHUNK = 500
@@ -66,19 +62,8 @@ class _Stale(Exception):
     """An asset changed under this transaction (a concurrent writer): start again."""
 
 
-class OpenLineageService:
+class OpenLineageService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`."""
-
-    if TYPE_CHECKING:
-        db: Database
-        settings: Settings
-        _write: Callable[[str | None], AbstractContextManager[WriteTx]]
-
-        def authorize(self, principal: Principal | None, action: str, namespace: str,
-                      **attributes: Any) -> Any: ...
-
-        @staticmethod
-        def acting(principal: Principal | None, actor: str | None) -> str | None: ...
 
     def ingest_openlineage(self, events: Any, *, actor: str | None = None,
                            grouped: bool = False,

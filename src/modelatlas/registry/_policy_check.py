@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from modelatlas.errors import InvalidInput, ModelAtlasError
 from modelatlas.governance.principal import Principal
 from modelatlas.refs import Ref
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry.reconcile_types import PolicyCheckItem, PolicyCheckResult
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ _LINEAGE_GAPS = ("run", "data")
 _SHOWN = 3  # violations or gaps named in a detail line
 
 
-class PolicyCheckService:
+class PolicyCheckService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`."""
 
     if TYPE_CHECKING:

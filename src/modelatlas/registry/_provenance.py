@@ -19,6 +19,7 @@ from modelatlas.lineage.report import ProvenanceReport, provenance_report
 from modelatlas.refs import Ref, check_namespace
 from modelatlas.registry._guards import is_local, require_readable
 from modelatlas.registry._rows import asset_from_row
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry.lineage_types import LineageGraph, LineageQuery
 from modelatlas.registry.types import Asset
 from modelatlas.store.tables import assets
@@ -26,9 +27,6 @@ from modelatlas.store.tables import assets
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from modelatlas.config import Settings
-    from modelatlas.governance.policy import Decision
-    from modelatlas.store.engine import Database
 
 _CHUNK = 500  # refs per IN list: well under every driver's bound-parameter limit
 REDACTED = "redacted"
@@ -36,25 +34,14 @@ REDACTED = "redacted"
 _OPAQUE = frozenset({"parameters", "seeds", "metrics"})
 
 
-class ProvenanceService:
+class ProvenanceService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`."""
 
     if TYPE_CHECKING:
-        db: Database
-        settings: Settings
-
         def lineage(
             self, ref: str | Ref, query: LineageQuery | Mapping[str, Any] | None = None, *,
             principal: Principal | None = None,
         ) -> LineageGraph: ...
-
-        def authorize_read(self, principal: Principal | None, ref: str, namespace: str,
-                           kind: str, tags: Iterable[str] = ()) -> None: ...
-
-        def readable(self, principal: Principal | None) -> Readable: ...
-
-        def authorize(self, principal: Principal | None, action: str, namespace: str,
-                      **attributes: Any) -> Decision: ...
 
     def export_prov(
         self,

@@ -19,7 +19,7 @@ schema version is the digest OpenLineage ingestion would give the same columns.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -35,6 +35,7 @@ from modelatlas.integrations.catalogs import (
 from modelatlas.lineage.openlineage import schema_for
 from modelatlas.refs import Ref, check_namespace
 from modelatlas.registry._guards import is_local
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry._tx import WriteTx
 from modelatlas.registry.reconcile_types import CatalogDataset as CatalogDatasetOut
 from modelatlas.registry.reconcile_types import (
@@ -46,33 +47,12 @@ from modelatlas.registry.reconcile_types import (
 from modelatlas.registry.types import AssetCreate
 from modelatlas.store.tables import assets, relations
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
-    from contextlib import AbstractContextManager
-
-    from modelatlas.config import Settings
-    from modelatlas.store.engine import Database
-
 _CHUNK = 500
 Key = tuple[str, str]
 
 
-class ReconcileService:
+class ReconcileService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`."""
-
-    if TYPE_CHECKING:
-        db: Database
-        settings: Settings
-        _write: Callable[[str | None], AbstractContextManager[WriteTx]]
-
-        def authorize(self, principal: Principal | None, action: str, namespace: str,
-                      **attributes: Any) -> Any: ...
-
-        def _visible(self, principal: Principal | None,
-                     table: Any = assets) -> ColumnElement[bool] | None: ...
-
-        @staticmethod
-        def acting(principal: Principal | None, actor: str | None) -> str | None: ...
 
     def reconcile_catalog(self, export: Any, *, format: str = "auto",
                           namespace: str | None = None, sync: bool = False,

@@ -10,48 +10,33 @@ successful one: ``trained_on:`` style questions about a dataset find its failed 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy.engine import Connection
 
 from modelatlas.errors import InvalidInput
-from modelatlas.governance.policy import Decision, Target
 from modelatlas.governance.principal import Principal
 from modelatlas.jsonsafe import check_tree
 from modelatlas.kinds import check_version_policy
 from modelatlas.refs import Ref
 from modelatlas.registry._guards import Guard, hidden_as_missing, input_guard
 from modelatlas.registry._registration import resolve_run_inputs
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry._tx import WriteTx
 from modelatlas.registry._withdrawal import refuse_withdrawn
 from modelatlas.registry.run_types import RunRecord, RunRecorded
 from modelatlas.registry.types import AssetCreate, Relation
 
-if TYPE_CHECKING:
-    from contextlib import _GeneratorContextManager
-
 R = TypeVar("R", bound=BaseModel)
 
 
-class RunService:
+class RunService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`."""
 
     if TYPE_CHECKING:
         def _idempotent(self, *, key: str | None, operation: str, request: BaseModel,
                         result_type: type[R], actor: str | None,
                         work: Callable[[WriteTx], R]) -> R: ...
-
-        def authorize(self, principal: Principal | None, action: str, namespace: str,
-                      **attributes: Any) -> Decision: ...
-
-        def check_access(self, conn: Connection, principal: Principal | None, action: str,
-                         namespace: str, target: Target | None = None) -> Decision: ...
-
-        def denials_recorded(self) -> _GeneratorContextManager[None, None, None]: ...
-
-        @staticmethod
-        def acting(principal: Principal | None, actor: str | None) -> str | None: ...
 
     def record_run(self, record: RunRecord, *, actor: str | None = None,
                    idempotency_key: str | None = None,

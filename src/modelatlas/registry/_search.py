@@ -6,26 +6,20 @@ from typing import TYPE_CHECKING
 
 from modelatlas.errors import InvalidInput
 from modelatlas.registry._rows import asset_from_row, check_limit
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry._visibility import readable_in, visible_to
 from modelatlas.registry.types import FacetValue, SearchResult
 from modelatlas.search import engine
 from modelatlas.search.parser import parse
 
 if TYPE_CHECKING:
-    from modelatlas.config import Settings
     from modelatlas.governance.principal import Principal
     from modelatlas.search.ast import Node
     from modelatlas.search.visibility import Visible
-    from modelatlas.store.engine import Database
 
 
-
-class SearchService:
-    """Mixed into :class:`modelatlas.registry.Registry`: methods here may use
-    ``self.db``, ``self.settings`` and ``self._write(actor)`` as the other service methods do."""
-
-    db: Database
-    settings: Settings
+class SearchService(ServiceBase):
+    """Mixed into :class:`modelatlas.registry.Registry`."""
 
     if TYPE_CHECKING:
         def note_search(self, tree: Node, visible: Visible | None = None) -> None: ...

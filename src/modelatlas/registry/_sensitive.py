@@ -23,7 +23,6 @@ them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -41,6 +40,7 @@ from modelatlas.kinds import SPECS
 from modelatlas.refs import Ref, check_kind, check_namespace
 from modelatlas.registry import _queries as q
 from modelatlas.registry._sealing import MARKER, has_marker, open_values, with_plaintext
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry.sensitive_types import (
     DataKey,
     KeyRotation,
@@ -50,11 +50,6 @@ from modelatlas.registry.sensitive_types import (
 )
 from modelatlas.registry.types import Asset, Page
 from modelatlas.store.tables import sensitive_fields, sensitive_values
-
-if TYPE_CHECKING:
-    from modelatlas.config import Settings
-    from modelatlas.registry._tx import WriteTx
-    from modelatlas.store.engine import Database
 
 KEYS_REF = "keys:data"
 Progress = Callable[[int, int], None]  # (re-encrypted so far, still to do)
@@ -85,25 +80,14 @@ def check_field(kind: str, path: str, at: str) -> str:
     return path
 
 
-class SensitiveService:
+class SensitiveService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`."""
 
     if TYPE_CHECKING:
-        db: Database
-        settings: Settings
-
-        def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
-
         def _caller(self, principal: Principal | None) -> Principal: ...
-
-        def authorize(self, principal: Principal | None, action: str, namespace: str,
-                      **attributes: Any) -> Decision: ...
 
         def decide_access(self, conn: Connection, principal: Principal, action: str,
                           namespace: str, target: Target) -> Decision: ...
-
-        @staticmethod
-        def acting(principal: Principal | None, actor: str | None) -> str | None: ...
 
     # which fields ------------------------------------------------------------------------
     def set_sensitive_fields(self, namespace: str, kind: str,

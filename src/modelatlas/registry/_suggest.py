@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
@@ -27,6 +26,7 @@ from modelatlas.refs import Ref
 from modelatlas.registry import _queries as q
 from modelatlas.registry._pulls import puller, record_pull
 from modelatlas.registry._rows import asset_from_row, check_limit
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry._usage_queue import UsageQueue
 from modelatlas.registry._visibility import (
     bound_visibility,
@@ -44,13 +44,10 @@ from modelatlas.store.tables import asset_tags, assets
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from modelatlas.config import Settings
     from modelatlas.governance.grants import Readable
     from modelatlas.governance.principal import Principal
-    from modelatlas.registry._tx import WriteTx
     from modelatlas.search.ast import Node
     from modelatlas.search.visibility import Visible
-    from modelatlas.store.engine import Database
 
 _QUEUE_LOCK = threading.Lock()
 MAX_SUGGEST = 50
@@ -72,17 +69,8 @@ class UsageSignal(BaseModel):
     ref: str
 
 
-class SuggestService:
+class SuggestService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`."""
-
-    if TYPE_CHECKING:
-        db: Database
-        settings: Settings
-
-        def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
-
-        def authorize_read(self, principal: Principal | None, ref: str, namespace: str,
-                           kind: str, tags: Iterable[str] = ()) -> None: ...
 
     def suggest(self, q: str, *, limit: int = 10, now: float | None = None,
                 principal: Principal | None = None) -> list[Suggestion]:

@@ -12,7 +12,7 @@ only a registry-wide grant (namespace ``*``, maintainer or above) gives.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
@@ -21,17 +21,15 @@ from modelatlas.errors import Conflict, FieldError, InvalidInput, NotFound
 from modelatlas.events import Action
 from modelatlas.jsonsafe import check_tree
 from modelatlas.registry._rows import check_limit
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry.types import Page
 from modelatlas.search import taxonomy as tx_domain
 from modelatlas.search.taxonomy import Expansion, LoadSummary, Term, Vocabulary
 from modelatlas.search.vocabulary import MAX_SYNONYMS
 
 if TYPE_CHECKING:
-    from modelatlas.config import Settings
-    from modelatlas.governance.policy import Decision
     from modelatlas.governance.principal import Principal
     from modelatlas.registry._tx import WriteTx
-    from modelatlas.store.engine import Database
 
 MAX_DESCRIPTION = 2000
 VOCABULARY_NAMESPACE = "*"  # whose grants decide a change: the registry-wide ones
@@ -53,21 +51,9 @@ def _retry_hint() -> Iterator[None]:
         raise Conflict("the vocabulary changed concurrently; retry") from None
 
 
-class TaxonomyService:
+class TaxonomyService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`: methods here may use
     ``self.db``, ``self.settings`` and ``self._write(actor)`` as the other service methods do."""
-
-    if TYPE_CHECKING:
-        db: Database
-        settings: Settings
-
-        def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
-
-        def authorize(self, principal: Principal | None, action: str, namespace: str,
-                      **attributes: Any) -> Decision: ...
-
-        @staticmethod
-        def acting(principal: Principal | None, actor: str | None) -> str | None: ...
 
     def _may_manage(self, principal: Principal | None, ref: str, actor: str | None) -> str | None:
         """Allow a vocabulary change (or record the refusal and raise 403); whom its event

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import ValidationError
@@ -30,27 +29,17 @@ from modelatlas.governance import tokens as fmt
 from modelatlas.governance.authn import FailureLimiter, oidc_config
 from modelatlas.governance.oidc import CredentialRejected, OidcVerifier, ProviderUnavailable
 from modelatlas.governance.principal import Principal
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry.token_types import Token, TokenCreate, TokenCreated, TokenStatus
 from modelatlas.store.tables import api_tokens
-
-if TYPE_CHECKING:
-    from modelatlas.config import Settings
-    from modelatlas.registry._tx import WriteTx
-    from modelatlas.store.engine import Database
 
 ANONYMOUS = "anonymous"
 LAST_USED_GRANULARITY = timedelta(hours=1)
 _SETUP_LOCK = threading.Lock()
 
 
-class TokenService:
+class TokenService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`."""
-
-    if TYPE_CHECKING:
-        db: Database
-        settings: Settings
-
-        def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
 
     # tokens ----------------------------------------------------------------------------
     def create_token(self, body: TokenCreate | Mapping[str, Any], *,

@@ -244,7 +244,6 @@ class WriteTx:
             self._new_links.clear()
 
 
-
 def append_events(conn: Connection, rows: list[dict[str, Any]]) -> audit_log.TreeHead:
     """Insert event rows and extend the Merkle tree over them, in the caller's transaction:
     the one path by which events are written (service writes, bulk loads), so the tree
@@ -271,7 +270,6 @@ _LOAD = sa.select(assets).where(assets.c.id == sa.bindparam("id"))
 _INSERT_EVENTS = Prepared(events.insert())
 _INSERT_TAGS = Prepared(asset_tags.insert())
 _INSERT_RELATIONS = Prepared(relations.insert())
-
 
 
 def snapshot_of(ref: str, values: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ event log, so webhooks work whichever API process committed the event.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -24,6 +24,7 @@ from modelatlas.governance.principal import Principal
 from modelatlas.notify import TargetRefused, check_event_types, new_secret, resolve_target
 from modelatlas.refs import check_namespace
 from modelatlas.registry._rows import check_limit
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry._webhook_worker import WebhookWorker, in_background
 from modelatlas.registry.types import Event, Page
 from modelatlas.registry.webhook_types import (
@@ -35,27 +36,13 @@ from modelatlas.registry.webhook_types import (
 )
 from modelatlas.store.tables import events, webhook_deliveries, webhooks
 
-if TYPE_CHECKING:
-    from modelatlas.config import Settings
-    from modelatlas.governance.policy import Decision
-    from modelatlas.registry._tx import WriteTx
-    from modelatlas.store.engine import Database
-
 MANAGE = "webhook.manage"
 
 
-class WebhookService:
+class WebhookService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`."""
 
     if TYPE_CHECKING:
-        db: Database
-        settings: Settings
-
-        def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
-        def authorize(self, principal: Principal | None, action: str, namespace: str,
-                      **attributes: Any) -> Decision: ...
-        @staticmethod
-        def acting(principal: Principal | None, actor: str | None) -> str | None: ...
         def events(self, *, after: int = 0, limit: int = 100,
                    principal: Principal | None = None) -> Page[Event]: ...
 

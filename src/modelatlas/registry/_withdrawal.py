@@ -19,8 +19,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import ValidationError
@@ -30,8 +29,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from modelatlas import lineage
 from modelatlas.errors import FieldError, InvalidInput, NotFound
 from modelatlas.events import Action
-from modelatlas.governance.grants import Readable, readable_clause
-from modelatlas.governance.policy import Decision, Target
+from modelatlas.governance.grants import readable_clause
+from modelatlas.governance.policy import Target
 from modelatlas.governance.principal import Principal
 from modelatlas.refs import Ref
 from modelatlas.registry import _queries as q
@@ -44,6 +43,7 @@ from modelatlas.registry._rows import (
     encode_cursor,
     format_ref,
 )
+from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry._tx import WriteTx, snapshot_of
 from modelatlas.registry.lineage_types import KindCount
 from modelatlas.registry.withdrawal_types import (
@@ -54,12 +54,6 @@ from modelatlas.registry.withdrawal_types import (
     WithdrawnAsset,
 )
 from modelatlas.store.tables import assets, events, revalidation_marks
-
-if TYPE_CHECKING:
-    from contextlib import _GeneratorContextManager
-
-    from modelatlas.config import Settings
-    from modelatlas.store.engine import Database
 
 WITHDRAWN = "withdrawn"
 MAX_AFFECTED = 100_000  # one transaction marks them all; beyond this, refuse rather than time out
@@ -213,27 +207,8 @@ def _withdraw(tx: WriteTx, ref: Ref, request: WithdrawalRequest) -> Withdrawal:
     return _answer(tx.conn, ref, stored, cursor=None, limit=FIRST_PAGE, already=False)
 
 
-class WithdrawalService:
+class WithdrawalService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`."""
-
-    if TYPE_CHECKING:
-        db: Database
-        settings: Settings
-
-        def _write(self, actor: str | None) -> AbstractContextManager[WriteTx]: ...
-
-        def check_access(self, conn: Connection, principal: Principal | None, action: str,
-                         namespace: str, target: Target | None = None) -> Decision: ...
-
-        def denials_recorded(self) -> _GeneratorContextManager[None, None, None]: ...
-
-        def authorize_read(self, principal: Principal | None, ref: str, namespace: str,
-                           kind: str, tags: Any = ()) -> None: ...
-
-        def readable(self, principal: Principal | None) -> Readable: ...
-
-        @staticmethod
-        def acting(principal: Principal | None, actor: str | None) -> str | None: ...
 
     def withdraw(
         self,
