@@ -119,6 +119,12 @@ class MetadataInvalid(InvalidInput):
     title = "Metadata fails its schema"
 
 
+class UnmatchedDeployments(InvalidInput):
+    code = "unmatched_deployments"
+    title = "Deployments serve no single known model version"
+    remedy = "Import without strict to record them unmatched, or register the versions first."
+
+
 class MalformedBody(ModelAtlasError):
     code = "malformed_body"
     status = 400

@@ -20,7 +20,7 @@ from modelatlas.cli._common import HomeOption, JsonOption, UrlOption, open_clien
 from modelatlas.cli._render import console
 from modelatlas.cli.import_catalog import USAGE, usage_errors_exit_2
 from modelatlas.cli.imports import import_app
-from modelatlas.errors import InvalidInput
+from modelatlas.errors import InvalidInput, UnmatchedDeployments
 from modelatlas.registry.integration_types import DeploymentsImported
 
 __all__ = ["deployments"]
@@ -58,9 +58,8 @@ def _read(files: list[Path]) -> list[str]:
 
 def _strict_refusal(exc: InvalidInput) -> bool:
     """Whether a strict import was refused for an unmatched or ambiguous deployment (the
-    check failed: 1), not for bad input (2)."""
-    return bool(exc.errors) and all(e.message.startswith(("unmatched:", "ambiguous:"))
-                                    for e in exc.errors)
+    check failed: 1), not for bad input (2): the service says so by the error's class."""
+    return isinstance(exc, UnmatchedDeployments)
 
 
 @import_app.command("deployments")

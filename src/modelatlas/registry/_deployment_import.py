@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from pydantic import ValidationError
 
-from modelatlas.errors import FieldError, InvalidInput
+from modelatlas.errors import FieldError, InvalidInput, UnmatchedDeployments
 from modelatlas.events import Action
 from modelatlas.governance.principal import Principal
 from modelatlas.integrations.manifests import DeployedModel, k8s_namespace, parse_manifests
@@ -193,7 +193,7 @@ def _refuse_duplicates(targets: list[tuple[DeployedModel, Ref]]) -> None:
 def _refuse_unmatched(results: list[DeploymentMatch]) -> None:
     missing = [r for r in results if r.status != "matched"]
     if missing:
-        raise InvalidInput(
+        raise UnmatchedDeployments(
             "strict import: no single model version found for "
             + ", ".join(f"{r.deployment} ({r.status})" for r in missing),
             errors=[FieldError(f"/manifests/{r.source}",
