@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-import sqlalchemy as sa
 
 from cli_harness import TRANSPORTS, Cli
 from modelatlas.api import create_app
@@ -20,6 +19,7 @@ from modelatlas.client import Client
 from modelatlas.config import Settings
 from modelatlas.registry import Registry
 from modelatlas.testing import PostgresDatabases
+from worlds import Worlds
 
 BACKENDS = ["sqlite", "postgresql"]
 T = TypeVar("T")
@@ -65,59 +65,6 @@ def database_url(
     url = postgres_databases.create()
     yield url
     postgres_databases.drop(url)
-
-
-class Worlds:
-    """Test worlds built once per test process and backend, then copied for each test.
-
-    Many tests read the same prepared registry (teams, grants, a small graph) and differ
-    only in the caller. Building it costs seconds on PostgreSQL; copying it costs a
-    ``CREATE DATABASE ... TEMPLATE`` (or a file copy on SQLite). Each test still gets its
-    own copy, so what one test writes (denials are events) no other test sees.
-    """
-
-    def __init__(self, root: Path, sqlite_template: Path,
-                 postgres: PostgresDatabases | None) -> None:
-        self._root = root
-        self._sqlite_template = sqlite_template
-        self._postgres = postgres
-        # (builder, backend) -> (home folder, PostgreSQL template database, what it returned)
-        self._built: dict[tuple[str, str], tuple[Path, str | None, Any]] = {}
-
-    def restore(self, build: Callable[[Registry], T], settings: Settings) -> tuple[Registry, T]:
-        """A registry over ``settings`` holding a copy of the world ``build`` makes, and
-        what ``build`` returned (built on the first call for this backend)."""
-        url = settings.resolved_database_url()
-        backend = "sqlite" if url.startswith("sqlite") else "postgresql"
-        key = (f"{build.__module__}.{build.__qualname__}", backend)
-        if key not in self._built:
-            self._built[key] = self._build(build, settings, backend)
-        home, template, data = self._built[key]
-        shutil.copytree(home, settings.home, dirs_exist_ok=True)
-        if template is not None:
-            assert self._postgres is not None
-            self._postgres.replace(url, template)
-        return Registry.open(settings), data
-
-    def _build(self, build: Callable[[Registry], Any], settings: Settings,
-               backend: str) -> tuple[Path, str | None, Any]:
-        home = self._root / f"world-{len(self._built)}"
-        home.mkdir()
-        template: str | None = None
-        if backend == "sqlite":
-            shutil.copyfile(self._sqlite_template, home / "registry.db")
-            url = f"sqlite:///{home / 'registry.db'}"
-        else:
-            assert self._postgres is not None
-            url = self._postgres.create()
-            template = sa.make_url(url).database
-        registry = Registry.open(settings.model_copy(update={"home": home,
-                                                             "database_url": url}))
-        try:
-            data = build(registry)
-        finally:
-            registry.close()  # a template database must have no connections
-        return home, template, data
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,8 @@ touch only the versions they own)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +17,7 @@ from modelatlas.governance.principal import Principal
 from modelatlas.registry import AssetCreate, Event, Registry, RelationCreate
 from modelatlas.registry.deprecation_types import parse_time
 from modelatlas.registry.types import VersionRegistration
-from modelatlas.testing import PostgresDatabases
+from worlds import Worlds
 
 V1, V2, V3, V4 = (f"model_version:fraud/churn@{n}" for n in (1, 2, 3, 4))
 ADA = Principal(kind="user", person="ada")  # maintainer of fraud
@@ -67,26 +65,9 @@ def _build(registry: Registry) -> None:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-          postgres_databases: PostgresDatabases | None,
-          sqlite_template: Path) -> Iterator[Registry]:
-    from modelatlas.config import Settings
-
-    home = tmp_path_factory.mktemp("deprecation")
-    url = f"sqlite:///{home / 'registry.db'}"
-    if request.param == "sqlite":
-        shutil.copyfile(sqlite_template, home / "registry.db")
-    else:
-        if postgres_databases is None:
-            pytest.skip("no PostgreSQL server: set MODELATLAS_TEST_POSTGRES_URL")
-        url = postgres_databases.create()
-    registry = Registry.open(Settings(home=home, database_url=url, actor="tester"))
-    _build(registry)
-    yield registry
-    registry.close()
-    if request.param == "postgresql" and postgres_databases is not None:
-        postgres_databases.drop(url)
-
+def world(request: pytest.FixtureRequest, world_cache: Worlds) -> Iterator[Registry]:
+    with world_cache.shared(request.param, _build) as registry:
+        yield registry
 
 def _events(registry: Registry, action: str, principal: Principal | None = None) -> list[Event]:
     found, after = [], 0

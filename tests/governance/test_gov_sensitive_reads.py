@@ -7,9 +7,7 @@ copied to another row or altered fails to open with a clear error."""
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,13 +15,12 @@ import sqlalchemy as sa
 
 from modelatlas.api import create_app
 from modelatlas.api.testing import running_server
-from modelatlas.config import Settings
 from modelatlas.errors import InvalidInput, ModelAtlasError
 from modelatlas.governance.crypto import DecryptionFailed
 from modelatlas.governance.principal import Principal
 from modelatlas.registry import AssetCreate, AssetUpdate, Registry
 from modelatlas.registry.types import VersionRegistration
-from modelatlas.testing import PostgresDatabases
+from worlds import Worlds
 
 SECRET = "zanzibarvault"
 LOCATION = f"s3://{SECRET}/transactions"
@@ -52,24 +49,9 @@ def _build(registry: Registry) -> None:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-          postgres_databases: PostgresDatabases | None,
-          sqlite_template: Path) -> Iterator[Registry]:
-    home = tmp_path_factory.mktemp("sensitive")
-    url = f"sqlite:///{home / 'registry.db'}"
-    if request.param == "sqlite":
-        shutil.copyfile(sqlite_template, home / "registry.db")
-    else:
-        if postgres_databases is None:
-            pytest.skip("no PostgreSQL server: set MODELATLAS_TEST_POSTGRES_URL")
-        url = postgres_databases.create()
-    registry = Registry.open(Settings(home=home, database_url=url, actor="tester"))
-    _build(registry)
-    yield registry
-    registry.close()
-    if request.param == "postgresql" and postgres_databases is not None:
-        postgres_databases.drop(url)
-
+def world(request: pytest.FixtureRequest, world_cache: Worlds) -> Iterator[Registry]:
+    with world_cache.shared(request.param, _build) as registry:
+        yield registry
 
 def _raw(registry: Registry, sql: str) -> list[str]:
     with registry.db.read() as conn:
