@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections import defaultdict
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from modelatlas.governance.grants import EVERYWHERE
 from modelatlas.governance.principal import Principal
+from modelatlas.store.backends import upsert_insert
 from modelatlas.store.tables import asset_pulls, role_grants
 
 
@@ -23,8 +23,7 @@ def puller(principal: Principal | None, local_actor: str) -> str:
 
 def record_pull(conn: Connection, asset_id: int, person: str, at: str) -> None:
     """Count one pull of ``asset_id`` by ``person`` (one statement: no read-modify-write)."""
-    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)
-    stmt = insert(asset_pulls).values(asset_id=asset_id, person=person, pulls=1,
+    stmt = upsert_insert(conn, asset_pulls).values(asset_id=asset_id, person=person, pulls=1,
                                       last_pulled_at=at)
     conn.execute(stmt.on_conflict_do_update(
         index_elements=["asset_id", "person"],

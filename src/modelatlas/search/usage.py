@@ -16,11 +16,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from modelatlas.search.ast import Graph, JsonCompare, Match, Node, RefMatch, walk
+from modelatlas.store.backends import upsert_insert
 from modelatlas.store.tables import asset_usage, term_usage
 
 Signal = Literal["searched", "opened", "pulled", "deployed", "derived"]
@@ -34,17 +34,12 @@ DAY = 86_400.0
 MAX_HALVINGS = 1000.0
 
 
-def _insert(conn: Connection, table: sa.Table) -> Any:
-    """The dialect's INSERT, which has ``on_conflict_do_update`` (same SQL on both)."""
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
-
-
 def _upsert(conn: Connection, table: sa.Table, key: str, rows: list[dict[str, Any]],
             half_life: float) -> None:
     """Add each row's weight, decaying whichever of the stored and the new weight is older
     to the newer time (a signal recorded late, with an old time, counts what it is worth
     now). One statement per batch; no read-modify-write race."""
-    stmt = _insert(conn, table)
+    stmt = upsert_insert(conn, table)
     old, new = table.c, stmt.excluded
     newer = new.touched_at >= old.touched_at
     score = sa.case(

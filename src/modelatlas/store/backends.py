@@ -139,3 +139,9 @@ def backend_for(dialect: str) -> Backend:
     if dialect not in _BACKENDS:
         _BACKENDS[dialect] = PostgreSQLBackend() if dialect == "postgresql" else SQLiteBackend()
     return _BACKENDS[dialect]
+
+
+def upsert_insert(conn: Connection, table: sa.Table) -> Any:
+    """The dialect's INSERT for ``table``, which has ``on_conflict_do_update`` (the same
+    SQL on SQLite and PostgreSQL): for an upsert in one statement."""
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
