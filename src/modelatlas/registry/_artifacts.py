@@ -34,7 +34,7 @@ from modelatlas.governance.principal import Principal
 from modelatlas.refs import Ref
 from modelatlas.registry import _queries as q
 from modelatlas.registry._guards import require_readable
-from modelatlas.registry._pulls import puller, record_pull
+from modelatlas.registry._pulls import record_pull
 from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry.artifact_types import StoredArtifact
 from modelatlas.store.tables import assets, stored_artifacts
@@ -179,7 +179,7 @@ class ArtifactService(ServiceBase):
                            "with `modelatlas artifacts push`",
                            errors=[FieldError("/name", "not stored")])
         with self._write(None) as tx:  # who pulled it: a deprecation tells their teams
-            record_pull(tx.conn, asset_id, puller(principal, self.settings.actor), tx.now)
+            record_pull(tx.conn, asset_id, self._caller(principal).person, tx.now)
         return StoredArtifact(ref=str(parsed), name=row.name, sha256=row.sha256,
                               size=row.size, stored_at=row.stored_at,
                               stored_by=row.stored_by), path

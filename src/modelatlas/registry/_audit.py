@@ -61,8 +61,6 @@ class AuditService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`."""
 
     if TYPE_CHECKING:
-        def _caller(self, principal: Principal | None) -> Principal: ...
-
         def decide_access(self, conn: Connection, principal: Principal, action: str,
                           namespace: str, target: Target) -> Decision: ...
 

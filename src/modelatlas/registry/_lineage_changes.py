@@ -122,8 +122,6 @@ class LineageChangeService(ServiceBase):
     """Mixed into :class:`modelatlas.registry.Registry`."""
 
     if TYPE_CHECKING:
-        def _caller(self, principal: Principal | None) -> Principal: ...
-
         def _edge_ends(self, tx: WriteTx, principal: Principal | None, source: Ref,
                        target: Ref) -> tuple[int, int]: ...
 

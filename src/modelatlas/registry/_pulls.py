@@ -11,14 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from modelatlas.governance.grants import EVERYWHERE
-from modelatlas.governance.principal import Principal
 from modelatlas.store.backends import upsert_insert
 from modelatlas.store.tables import asset_pulls, role_grants
-
-
-def puller(principal: Principal | None, local_actor: str) -> str:
-    """The person a pull is recorded for (the embedded user: the configured actor)."""
-    return local_actor if principal is None else principal.person
 
 
 def record_pull(conn: Connection, asset_id: int, person: str, at: str) -> None:

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict
 from modelatlas.errors import FieldError, InvalidInput, ModelAtlasError, NotFound
 from modelatlas.refs import Ref
 from modelatlas.registry import _queries as q
-from modelatlas.registry._pulls import puller, record_pull
+from modelatlas.registry._pulls import record_pull
 from modelatlas.registry._rows import asset_from_row, check_limit
 from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry._usage_queue import UsageQueue
@@ -143,8 +143,7 @@ class SuggestService(ServiceBase):
             if allowed:
                 self._add_usage(tx.conn, {asset_id: usage.WEIGHTS[signal]}, {}, at)
                 if signal == "pulled":  # who, too: a deprecation tells their teams
-                    record_pull(tx.conn, asset_id, puller(principal, self.settings.actor),
-                                tx.now)
+                    record_pull(tx.conn, asset_id, self._caller(principal).person, tx.now)
         if not allowed:
             self._refuse_read(principal, parsed, asset_id)
 
