@@ -6,12 +6,20 @@ STAMP := $(VENV)/.installed
 # MLflow for the import tests only, in its own venv: ModelAtlas does not depend on it
 MLFLOW_VENV := .venv-mlflow
 MLFLOW_STAMP := $(MLFLOW_VENV)/.installed
+# the web UI's third-party browser code: from the npm registry (package-lock.json) into the
+# package's static folder, git-ignored, so the served UI needs no CDN
+VENDOR := src/modelatlas/web/static/vendor
+VENDOR_STAMP := $(VENDOR)/.installed
+VENDOR_FILES := node_modules/htmx.org/dist/htmx.min.js node_modules/cytoscape/dist/cytoscape.min.js \
+	node_modules/dagre/dist/dagre.min.js node_modules/cytoscape-dagre/cytoscape-dagre.js
+# the browser the UI tests drive: Debian's Chromium, installed when missing (as root)
+CHROMIUM ?= /usr/bin/chromium
 HOST ?= 127.0.0.1
 PORT ?= 8080
 export MODELATLAS_HOME ?= $(CURDIR)/.modelatlas
 PYTEST_ARGS ?=
 
-.PHONY: install mlflow-venv run test test-only lint bench docs clean
+.PHONY: install mlflow-venv web-assets chromium run test test-only lint bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +27,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(VENDOR_STAMP)
+
+$(VENDOR_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp $(VENDOR_FILES) $(VENDOR)/
+	touch $(VENDOR_STAMP)
+
+web-assets: $(VENDOR_STAMP)
+
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "Chromium is missing: apt-get install chromium (as root)" >&2; exit 1; fi; \
+	  echo "installing Debian's chromium package ..." >&2; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
 
 $(MLFLOW_STAMP):
 	$(PYTHON) -m venv $(MLFLOW_VENV)
@@ -39,16 +63,17 @@ lint: install
 	$(BIN)/lint-imports
 
 # Starts a throwaway PostgreSQL cluster and runs the whole suite on SQLite and PostgreSQL.
-test: install lint $(MLFLOW_STAMP)
+test: install lint $(MLFLOW_STAMP) chromium
 	@set -e; \
 	url=$$(scripts/pg-throwaway start); \
 	trap 'scripts/pg-throwaway stop' EXIT; \
 	MODELATLAS_TEST_POSTGRES_URL=$$url \
 	MODELATLAS_TEST_MLFLOW_PYTHON=$(CURDIR)/$(MLFLOW_VENV)/bin/python \
+	MODELATLAS_TEST_CHROMIUM=$(CHROMIUM) \
 	$(BIN)/pytest -n 2 --durations=25 $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) $(MLFLOW_VENV) .modelatlas .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(MLFLOW_VENV) node_modules $(VENDOR) .modelatlas .pytest_cache .mypy_cache .ruff_cache

@@ -129,10 +129,9 @@ def test_health_and_readiness(http: httpx.Client) -> None:
     assert http.get("/readyz").json() == {"status": "ready"}
 
 
-def test_the_root_leads_to_the_interactive_api(http: httpx.Client) -> None:
-    answer = http.get("/", follow_redirects=False)
-    assert answer.status_code == 307
-    assert answer.headers["location"] == "/docs"
+def test_the_root_is_the_web_ui_and_it_links_the_interactive_api(http: httpx.Client) -> None:
+    answer = http.get("/")
+    assert answer.status_code == 200 and 'href="/docs"' in answer.text
     assert "swagger" in http.get("/docs").text.lower()
 
 

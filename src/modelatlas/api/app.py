@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 
+from modelatlas import web
 from modelatlas.api import (
     access,
     aliases,
@@ -100,15 +100,11 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
                    integrations):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=AUTHENTICATED)
     _add_health(app)
+    web.install(app)  # the UI's pages at / (authenticated by its own session cookie)
     return app
 
 
 def _add_health(app: FastAPI) -> None:
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        # the web UI will live here; until then the interactive API is the front door
-        return RedirectResponse("/docs", status_code=307)
-
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
