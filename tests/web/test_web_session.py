@@ -107,3 +107,16 @@ def test_every_page_sends_a_stranger_to_sign_in(site_with: Callable[..., Site]) 
 def _form_token(browser: httpx.Client) -> str:
     browser.get("/sign-in")
     return browser.cookies["modelatlas_csrf"]
+
+
+def test_the_session_cookie_reads_the_api_but_never_writes(
+        site_with: Callable[..., Site]) -> None:
+    site = site_with(auth_required=True)
+    token = site.registry.create_token({"name": "browser"}, principal=ADA).token
+    cookies = {"modelatlas_session": token}
+    with httpx.Client(base_url=site.url, cookies=cookies) as browser:
+        assert browser.get("/api/v1/assets", params={"limit": 1}).status_code == 200
+        write = browser.post("/api/v1/assets", json={"ref": "dataset:fraud/x@1"})
+        assert write.status_code == 401
+    with httpx.Client(base_url=site.url, cookies={"modelatlas_session": "mat_bad"}) as bad:
+        assert bad.get("/api/v1/assets").status_code == 401

@@ -15,6 +15,9 @@ from modelatlas.errors import FieldError, ModelAtlasError, Unauthenticated
 from modelatlas.governance import Principal
 from modelatlas.governance.authn import Network, is_trusted, trusted_networks
 from modelatlas.registry import Registry
+from modelatlas.web.session import SESSION_COOKIE
+
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 API_PREFIX = "/api/v1"
 
@@ -33,10 +36,11 @@ def get_principal(request: Request) -> Principal:
     """Who is calling, from a verified credential only.
 
     ``Authorization: Bearer`` carries an API token (``mat_...``) or an OIDC JWT. Without
-    one, a trusted proxy's identity header is believed (from a configured proxy address,
-    never from anyone else); otherwise the caller is the local single-user principal, or
-    401 when authentication is required. A bad credential is 401 even when authentication
-    is not required: a caller who sent one meant to be someone.
+    one, a read may carry the web UI's session cookie (web/session.py). Otherwise, a
+    trusted proxy's identity header is believed (from a configured proxy address, never
+    from anyone else); otherwise the caller is the local single-user principal, or 401
+    when authentication is required. A bad credential is 401 even when authentication is
+    not required: a caller who sent one meant to be someone.
     """
     known: Principal | None = getattr(request.state, "principal", None)
     if known is not None:  # authenticated before the body was read (api/strict.py)
@@ -52,6 +56,12 @@ def get_principal(request: Request) -> Principal:
         if scheme.lower() != "bearer" or not value.strip():
             raise Unauthenticated("the Authorization header must read 'Bearer <token>'")
         return registry.authenticate(value.strip(), client=client)
+    session = request.cookies.get(SESSION_COOKIE)
+    if session and request.method in SAFE_METHODS:
+        # the web UI's own scripts read the API (the lineage explorer) as the signed-in
+        # person; SameSite=Strict keeps other sites' requests from carrying the cookie, and
+        # writes still need a bearer token (a cookie never authorises one)
+        return registry.authenticate(session, client=client)
     forwarded = request.headers.get(settings.forwarded_user_header, "").strip()
     if from_proxy and forwarded:
         return Principal(kind="user", person=forwarded)

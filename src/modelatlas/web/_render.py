@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from modelatlas.errors import ModelAtlasError
-from modelatlas.web import _session
+from modelatlas.web import session as _session
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 PAGE_CSP = (

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from modelatlas.errors import ModelAtlasError
-from modelatlas.web import _session
+from modelatlas.web import session as _session
 from modelatlas.web._render import PageRoute, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
