@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 # MLflow for the import tests only, in its own venv: ModelAtlas does not depend on it
 MLFLOW_VENV := .venv-mlflow
 MLFLOW_STAMP := $(MLFLOW_VENV)/.installed
+# Feast for the feature store import tests only, likewise (it pins pandas and pyarrow)
+FEAST_VENV := .venv-feast
+FEAST_STAMP := $(FEAST_VENV)/.installed
 # the web UI's third-party browser code: from the npm registry (package-lock.json) into the
 # package's static folder, git-ignored, so the served UI needs no CDN
 VENDOR := src/modelatlas/web/static/vendor
@@ -19,7 +22,7 @@ PORT ?= 8080
 export MODELATLAS_HOME ?= $(CURDIR)/.modelatlas
 PYTEST_ARGS ?=
 
-.PHONY: install mlflow-venv web-assets chromium run test test-only lint bench docs clean
+.PHONY: install mlflow-venv feast-venv web-assets chromium run test test-only lint bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +55,13 @@ $(MLFLOW_STAMP):
 
 mlflow-venv: $(MLFLOW_STAMP)
 
+$(FEAST_STAMP):
+	$(PYTHON) -m venv $(FEAST_VENV)
+	$(FEAST_VENV)/bin/pip install --quiet 'feast>=0.40,<1'
+	touch $(FEAST_STAMP)
+
+feast-venv: $(FEAST_STAMP)
+
 run: install
 	$(BIN)/modelatlas init
 	$(BIN)/modelatlas demo --if-empty
@@ -63,12 +73,13 @@ lint: install
 	$(BIN)/lint-imports
 
 # Starts a throwaway PostgreSQL cluster and runs the whole suite on SQLite and PostgreSQL.
-test: install lint $(MLFLOW_STAMP) chromium
+test: install lint $(MLFLOW_STAMP) $(FEAST_STAMP) chromium
 	@set -e; \
 	url=$$(scripts/pg-throwaway start); \
 	trap 'scripts/pg-throwaway stop' EXIT; \
 	MODELATLAS_TEST_POSTGRES_URL=$$url \
 	MODELATLAS_TEST_MLFLOW_PYTHON=$(CURDIR)/$(MLFLOW_VENV)/bin/python \
+	MODELATLAS_TEST_FEAST_PYTHON=$(CURDIR)/$(FEAST_VENV)/bin/python \
 	MODELATLAS_TEST_CHROMIUM=$(CHROMIUM) \
 	$(BIN)/pytest -n 2 --durations=25 $(PYTEST_ARGS)
 
@@ -76,4 +87,4 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) $(MLFLOW_VENV) node_modules $(VENDOR) .modelatlas .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(MLFLOW_VENV) $(FEAST_VENV) node_modules $(VENDOR) .modelatlas .pytest_cache .mypy_cache .ruff_cache

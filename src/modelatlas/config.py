@@ -6,7 +6,7 @@ import getpass
 import re
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Object stores, files, web, MLflow and model hubs, OCI images, git; and the dataset
@@ -140,3 +140,34 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'registry.db').resolve()}"
+
+    # web UI sign-in with OIDC: authorization code + PKCE (web/oidc.py) ---------------
+    oidc_client_id: str | None = Field(
+        default=None, description="the UI's client id at the provider (with "
+        "MODELATLAS_OIDC_ISSUER): shows 'Sign in with <provider>' on the sign-in page")
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="the client's secret for a confidential client; unset: a "
+        "public client, which PKCE protects")
+    oidc_redirect_url: str | None = Field(
+        default=None, description="the callback registered at the provider; default "
+        "<this site>/sign-in/oidc/callback, derived from the request")
+    oidc_scopes: str = Field(
+        default="openid profile email", description="space-separated scopes the UI asks "
+        "for; must include openid")
+    oidc_provider_name: str | None = Field(
+        default=None, description="the provider's name on the sign-in button; default the "
+        "issuer's host")
+
+    @model_validator(mode="after")
+    def _oidc_sign_in(self) -> Settings:
+        # a half-configured browser sign-in must stop start-up, not fail at the first click
+        if self.oidc_client_id and not self.oidc_issuer:
+            raise ValueError("MODELATLAS_OIDC_CLIENT_ID needs MODELATLAS_OIDC_ISSUER")
+        if self.oidc_client_secret and not self.oidc_client_id:
+            raise ValueError("MODELATLAS_OIDC_CLIENT_SECRET needs MODELATLAS_OIDC_CLIENT_ID")
+        if "openid" not in self.oidc_scopes.split():
+            raise ValueError("MODELATLAS_OIDC_SCOPES must include openid")
+        url = self.oidc_redirect_url
+        if url and not url.startswith(("https://", "http://")):
+            raise ValueError("MODELATLAS_OIDC_REDIRECT_URL must be an absolute http(s) URL")
+        return self

@@ -185,3 +185,24 @@ def test_another_seed_gives_other_figures(tmp_path: Path, reference: list[Asset]
     }  # the same organisation chart ...
     ref = "model_version:risk/credit-default-pd@1"
     assert other[ref]["metadata"]["metrics"] != mine[ref]["metadata"]["metrics"]  # ... figures
+
+
+def test_the_governance_story_populates_every_page(seeded: Seeded) -> None:
+    registry, showcase = seeded.registry, "model_version:fraud/card-fraud-detector@{}"
+    [request] = registry.approval_inbox().items  # the local user may review it
+    assert (request.ref, request.requested_by, request.authored_by_you) == (
+        showcase.format(3), "amara.okafor", False)
+    status = registry.promotion_status("fraud", "card-fraud-detector", 3)
+    assert status.open_request and [(c.name, c.met) for c in status.conditions] == [
+        ("approvals", False), ("evaluation", True)]
+    kinds = {r.kind for v in (2, 3) for r in
+             registry.version_reviews("fraud", "card-fraud-detector", v).items}
+    assert {"release_note", "comment", "request"} <= kinds
+    assert registry.get_alias("fraud", "card-fraud-detector", "champion").ref == \
+        showcase.format(2)
+    assert registry.attestations(showcase.format(2)).status == "verified"
+    deprecated = seeded.of_kind("model_version")
+    plans = [registry.deprecation(v.ref) for v in deprecated if v.state == "deprecated"]
+    assert plans and all(p.replacement for p in plans)
+    marked = {m.ref for m in registry.revalidation_marks().items}
+    assert showcase.format(2) in marked

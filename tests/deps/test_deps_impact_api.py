@@ -7,11 +7,19 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from deps_impact_world import FEATURE, SCHEMA, SERVING
+from deps_impact_world import FEATURE, SCHEMA, SERVING, build
 
 from modelatlas.registry import AssetUpdate, Registry
 
 V1 = "/api/v1"
+
+
+@pytest.fixture
+def world(registry: Registry) -> Registry:
+    """The impact story in this test's own registry, which the server or CLI here opens
+    too (so not the copy tests/deps/conftest.py gives)."""
+    build(registry)
+    return registry
 
 
 @pytest.fixture

@@ -6,10 +6,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from deps_impact_world import SCHEMA, SERVING
+import pytest
+from deps_impact_world import SCHEMA, SERVING, build
 
 from cli_harness import Cli
 from modelatlas.registry import AssetUpdate, Registry
+
+
+@pytest.fixture
+def world(registry: Registry) -> Registry:
+    """The impact story in this test's own registry, which the server or CLI here opens
+    too (so not the copy tests/deps/conftest.py gives)."""
+    build(registry)
+    return registry
 
 
 def test_package_upgrade_lists_what_breaks_and_exits_one(cli: Cli, world: Registry) -> None:

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from modelatlas.api import create_app
 from modelatlas.api.testing import running_server
 from modelatlas.config import Settings
+from modelatlas.errors import Conflict
 from modelatlas.governance.principal import Principal
 from modelatlas.registry import AssetCreate, Registry, RelationCreate
 from modelatlas.registry.types import VersionRegistration
@@ -87,6 +88,7 @@ BODY: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/deployments/import"): {"namespace": "fraud", "manifests": [
         "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n"
         "  name: churn\nspec:\n  predictor:\n    model:\n      storageUri: s3://m/churn\n"]},
+    ("POST", "/import/feast"): {"namespace": "fraud", "dump": {"featureViews": []}},
 }
 HEADERS: dict[tuple[str, str], dict[str, str]] = {
     ("PATCH", "/assets/{ref:path}"): {"If-Match": '"1"'},
@@ -113,6 +115,7 @@ FILTERED: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/metrics/provenance"): {},
     ("GET", "/events/stream"): {"after": "0", "max_seconds": "0.3"},
     ("GET", "/reports/deprecated-deployments"): {},
+    ("GET", "/approvals"): {},
 }
 # Routes that name no target: nothing of a team to refuse.
 NO_TARGET: dict[tuple[str, str], str] = {
@@ -213,6 +216,11 @@ def seed(registry: Registry) -> None:
                                          target="model_version:fraud/churn@2"))
     registry.deprecate("model_version:fraud/churn@2", {"sunset": "2099-01-01",
                                                        "reason": "superseded"})
+    # an open promotion request, for the approvals inbox (a version no sweep route moves)
+    registry.register_version("fraud", "score", VersionRegistration())
+    registry.set_promotion_policy("fraud", {"required_approvals": 1})
+    with pytest.raises(Conflict):
+        registry.set_stage("fraud", "score", 1, {"stage": "production"})
 
 
 @dataclass

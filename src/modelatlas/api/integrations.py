@@ -1,5 +1,6 @@
 """Integrations for pipelines: external catalog reconciliation, the CI/CD policy check, and
-deployment manifests (KServe, Seldon) in. Model cards are in ``cards.py``."""
+deployment manifests (KServe, Seldon) and Feast feature repositories in. Model cards are in
+``cards.py``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from fastapi import APIRouter
 from modelatlas.api._deps import PrincipalDep, RegistryDep
 from modelatlas.api.problems import PROBLEM_RESPONSES
 from modelatlas.api.strict import StrictJSONRoute
+from modelatlas.registry.feast_types import FeastImport, FeastImported
 from modelatlas.registry.integration_types import DeploymentsImport, DeploymentsImported
 from modelatlas.registry.reconcile_types import (
     CatalogReconcileIn,
@@ -44,3 +46,12 @@ def policy_check(body: PolicyCheckIn, registry: RegistryDep,
 def import_deployments(body: DeploymentsImport, registry: RegistryDep,
                        principal: PrincipalDep) -> DeploymentsImported:
     return registry.import_deployments(body, principal=principal)
+
+
+@router.post("/import/feast", response_model=FeastImported,
+             summary="Import a Feast repository's feature views, data sources and schemas "
+                     "from its `feast registry-dump`")
+def import_feast(body: FeastImport, registry: RegistryDep,
+                 principal: PrincipalDep) -> FeastImported:
+    # the caller sends the dump (the server runs nothing and fetches nothing)
+    return registry.import_feast(body, principal=principal)

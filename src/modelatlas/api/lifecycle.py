@@ -1,8 +1,8 @@
 """Lifecycle and approvals: ``/models/{namespace}/{name}/versions/{version}/stage``,
-``.../approvals``, ``.../comments``, ``.../reviews``, ``.../promotion`` and
-``/namespaces/{namespace}/promotion-policy``, thin over the service layer (which checks
-``stage.change``, ``approval.give``, ``review.comment``, ``policy.*`` and separation of
-duties itself)."""
+``.../approvals``, ``.../comments``, ``.../reviews``, ``.../promotion``,
+``/namespaces/{namespace}/promotion-policy`` and the approvals inbox ``/approvals``, thin
+over the service layer (which checks ``stage.change``, ``approval.give``,
+``review.comment``, ``policy.*`` and separation of duties itself)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from modelatlas.api.strict import StrictJSONRoute
 from modelatlas.registry import Asset, Page
 from modelatlas.registry.lifecycle_types import (
     ApprovalIn,
+    ApprovalRequest,
     ApprovalResult,
     CommentIn,
     PromotionPolicyIn,
@@ -91,3 +92,15 @@ def set_promotion_policy(namespace: str, body: PromotionPolicyIn, registry: Regi
                          principal: PrincipalDep) -> PromotionPolicyOut:
     with located(path=("namespace",)):
         return registry.set_promotion_policy(namespace, body, principal=principal)
+
+
+@router.get("/approvals", response_model=Page[ApprovalRequest],
+            summary="The caller's approvals inbox: open promotion requests they may review, "
+                    "newest first")
+def approval_inbox(registry: RegistryDep, principal: PrincipalDep,
+                   limit: Annotated[int, Depends(page_limit(50))],
+                   namespace: str | None = None,
+                   cursor: str | None = None) -> Page[ApprovalRequest]:
+    with located(query=("namespace", "cursor")):
+        return registry.approval_inbox(namespace=namespace, cursor=cursor, limit=limit,
+                                       principal=principal)

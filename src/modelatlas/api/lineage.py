@@ -15,7 +15,7 @@ from modelatlas.api.problems import PROBLEM_RESPONSES
 from modelatlas.api.strict import StrictJSONRoute
 from modelatlas.errors import FieldError, ModelAtlasError
 from modelatlas.registry import BlastRadius, LineageGraph, LineagePaths
-from modelatlas.registry.lineage_types import DEFAULT_NODE_LIMIT
+from modelatlas.registry.lineage_types import DEFAULT_NODE_LIMIT, LineageNeighbours
 
 router = APIRouter(route_class=StrictJSONRoute, tags=["lineage"], responses=PROBLEM_RESPONSES)
 
@@ -96,3 +96,21 @@ def blast_radius(
     with located(path=("ref",), query=("depth", "cursor", "limit")):
         return registry.blast_radius(ref, depth=depth, cursor=cursor, limit=limit,
                                      principal=principal)
+
+
+@router.get("/lineage-neighbours/{ref:path}", response_model=LineageNeighbours,
+            summary="One side of an asset's direct neighbours: counts per kind and a page")
+def lineage_neighbours(
+    ref: str,
+    registry: RegistryDep,
+    principal: PrincipalDep,
+    limit: Annotated[int, Depends(page_limit(25))],
+    direction: Annotated[str, Query(max_length=16,
+                                    description="upstream or downstream")] = "downstream",
+    kind: Annotated[str | None, Query(max_length=32,
+                                      description="only neighbours of this kind")] = None,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+) -> LineageNeighbours:
+    with located(path=("ref",), query=("direction", "kind", "cursor", "limit")):
+        return registry.lineage_neighbours(ref, direction=direction, kind=kind, cursor=cursor,
+                                           limit=limit, principal=principal)

@@ -17,6 +17,7 @@ from modelatlas.cli import (
     import_card,
     import_catalog,
     import_deployments,
+    import_feast,
     import_mlflow,
     imports,
     keys,
@@ -48,7 +49,7 @@ _COMMANDS = (access, artifacts, attest, audit, browse, capture, demo, deprecate,
              keys,
              imports, import_catalog, policy_check,
              import_card, import_deployments, exports,
-             import_mlflow)
+             import_mlflow, import_feast)
 
 
 def main() -> None:

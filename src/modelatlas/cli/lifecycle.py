@@ -1,4 +1,4 @@
-"""``modelatlas lifecycle stage|approve|reject|comment|reviews|status|policy|set-policy``:
+"""``modelatlas lifecycle stage|approve|reject|comment|reviews|status|inbox|policy|set-policy``:
 stages, approvals and promotion policies of model versions (docs/governance.md)."""
 
 from __future__ import annotations
@@ -127,6 +127,29 @@ def status(ref: RefArg, home: HomeOption = None, url: UrlOption = None,
                f"{'ready for production' if found.ready else 'not ready for production'}")
     for c in found.conditions:
         typer.echo(f"  [{'x' if c.met else ' '}] {c.name}: {c.detail}")
+
+
+@lifecycle_app.command("inbox")
+@handles_errors
+def inbox(namespace: Annotated[str | None, typer.Option(
+              "--namespace", help="Only this namespace's requests.")] = None,
+          limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
+          home: HomeOption = None, url: UrlOption = None,
+          as_json: JsonOption = False) -> None:
+    """Open promotion requests you may review, newest first."""
+    with open_client(home, url) as client:
+        page = client.lifecycle.inbox(namespace=namespace, limit=limit)
+    if as_json:
+        print_json(page)
+        return
+    if not page.items:
+        typer.echo("no open promotion requests for you to review")
+        return
+    table = Table("ref", "stage", "to", "asked by", "when", "note")
+    for r in page.items:
+        note = "you authored this: you may not approve it" if r.authored_by_you else r.comment
+        table.add_row(r.ref, r.stage, r.requested_stage, r.requested_by, r.requested_at, note)
+    _render.console().print(table)
 
 
 def _policy_out(policy: PromotionPolicyOut, as_json: bool) -> None:

@@ -64,6 +64,7 @@ from modelatlas.registry.deprecation_types import (
     Deprecation,
     DeprecationPlan,
 )
+from modelatlas.registry.feast_types import FeastImport, FeastImported
 from modelatlas.registry.impact_types import ImpactChange, ImpactReport, RevalidationMark
 from modelatlas.registry.integration_types import (
     CardImport,
@@ -73,6 +74,7 @@ from modelatlas.registry.integration_types import (
 )
 from modelatlas.registry.lifecycle_types import (
     ApprovalIn,
+    ApprovalRequest,
     ApprovalResult,
     CommentIn,
     PromotionPolicyIn,
@@ -677,6 +679,10 @@ class _HttpTransport:
         path = self._version_path(namespace, name, version) + "/promotion"
         return PromotionStatus.model_validate(self._call("GET", path))
 
+    def approval_inbox(self, query: dict[str, Any]) -> Page[ApprovalRequest]:
+        return Page[ApprovalRequest].model_validate(self._call("GET", "/approvals",
+                                                               params=query))
+
     def promotion_policy(self, namespace: str) -> PromotionPolicyOut:
         path = f"/namespaces/{quote(namespace, safe='')}/promotion-policy"
         return PromotionPolicyOut.model_validate(self._call("GET", path))
@@ -711,6 +717,9 @@ class _HttpTransport:
     def import_deployments(self, body: DeploymentsImport) -> DeploymentsImported:
         return DeploymentsImported.model_validate(
             self._call("POST", "/deployments/import", body=body))
+
+    def import_feast(self, body: FeastImport) -> FeastImported:
+        return FeastImported.model_validate(self._call("POST", "/import/feast", body=body))
 
 
 def _given_params(**params: int | None) -> dict[str, int]:

@@ -1,6 +1,7 @@
 """``client.integrations``: catalog reconciliation (``/reconcile/catalog``), the CI/CD
 policy check (``/policy-check``), model cards in and out (``/models/{ns}/{name}/card``,
-``/assets/{ref}/card``) and deployment manifests in (``/deployments/import``)."""
+``/assets/{ref}/card``), deployment manifests in (``/deployments/import``) and Feast
+feature repositories in (``/import/feast``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from modelatlas.client._transport import _Transport, _validated
 from modelatlas.errors import InvalidInput
 from modelatlas.refs import Ref
+from modelatlas.registry.feast_types import FeastImport, FeastImported
 from modelatlas.registry.integration_types import (
     CardImport,
     CardImported,
@@ -65,6 +67,13 @@ class IntegrationsAPI:
             "manifests": list(manifests), "namespace": namespace, "strict": strict,
             "sources": None if sources is None else list(sources)})
         return self._t.import_deployments(body)
+
+    def import_feast(self, dump: dict[str, Any], *, namespace: str) -> FeastImported:
+        """Import a Feast repository from what ``feast registry-dump`` printed (parsed):
+        its feature views as ``feature`` versions in ``namespace``, with their data sources
+        and schemas; a changed definition becomes a new version."""
+        return self._t.import_feast(_validated(FeastImport, {"dump": dump,
+                                                             "namespace": namespace}))
 
 
 def _model(model: str | Ref) -> Ref:

@@ -9,6 +9,7 @@ from modelatlas.refs import Ref
 from modelatlas.registry import Asset, Page
 from modelatlas.registry.lifecycle_types import (
     ApprovalIn,
+    ApprovalRequest,
     ApprovalResult,
     CommentIn,
     PromotionPolicyIn,
@@ -60,6 +61,11 @@ class LifecycleAPI:
 
     def promotion(self, ref: str) -> PromotionStatus:
         return self._t.promotion_status(*_parts(ref))
+
+    def inbox(self, *, namespace: str | None = None, cursor: str | None = None,
+              limit: int = 50) -> Page[ApprovalRequest]:
+        """Open promotion requests the caller may review, newest first."""
+        return self._t.approval_inbox(_given(namespace=namespace, cursor=cursor, limit=limit))
 
     def policy(self, namespace: str) -> PromotionPolicyOut:
         return self._t.promotion_policy(namespace)

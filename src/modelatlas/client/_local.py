@@ -63,6 +63,7 @@ from modelatlas.registry.deprecation_types import (
     Deprecation,
     DeprecationPlan,
 )
+from modelatlas.registry.feast_types import FeastImport, FeastImported
 from modelatlas.registry.impact_types import ImpactChange, ImpactReport, RevalidationMark
 from modelatlas.registry.integration_types import (
     CardImport,
@@ -72,6 +73,7 @@ from modelatlas.registry.integration_types import (
 )
 from modelatlas.registry.lifecycle_types import (
     ApprovalIn,
+    ApprovalRequest,
     ApprovalResult,
     CommentIn,
     PromotionPolicyIn,
@@ -465,6 +467,9 @@ class _LocalTransport:
         return self.registry.promotion_status(namespace, name, version,
                                               principal=self._principal())
 
+    def approval_inbox(self, query: dict[str, Any]) -> Page[ApprovalRequest]:
+        return self.registry.approval_inbox(**query, principal=self._principal())
+
     def promotion_policy(self, namespace: str) -> PromotionPolicyOut:
         return self.registry.promotion_policy(namespace, principal=self._principal())
 
@@ -493,3 +498,6 @@ class _LocalTransport:
 
     def import_deployments(self, body: DeploymentsImport) -> DeploymentsImported:
         return self.registry.import_deployments(body, principal=self._principal())
+
+    def import_feast(self, body: FeastImport) -> FeastImported:
+        return self.registry.import_feast(body, principal=self._principal())

@@ -18,6 +18,14 @@ from functools import partial
 from typing import Any
 
 from modelatlas.demo import _catalog as cat
+from modelatlas.demo._governance import (
+    REVALIDATED_FEATURE,
+    SHOWCASE,
+    SHOWCASE_LIFECYCLE,
+    Governance,
+    deprecate,
+    manifest_of,
+)
 from modelatlas.registry import (
     AssetCreate,
     InlineAsset,
@@ -121,7 +129,33 @@ class _Seeder:
         for model in cat.MODELS:
             steps += [partial(self.evaluation, model, n) for n in EVALUATED_VERSIONS]
             steps.append(partial(self.deployments, model))
-        return steps
+        return [*steps, self.governance, self.deprecations, self.revalidation]
+
+    # governance (demo/_governance.py) -----------------------------------------------------
+    def _governance(self) -> Governance:
+        # drawn last, so the key takes nothing from the figures drawn before it
+        return Governance(self.registry, self.rng.randbytes(32))
+
+    def governance(self) -> None:
+        story = self._governance()
+        story.stage_walk()
+        story.policy_and_request()
+        story.champion_and_attestation()
+
+    def deprecations(self) -> None:
+        """Each version the lifecycle left deprecated gets its plan, replaced by the next."""
+        for model in cat.MODELS:
+            lifecycle = self.lifecycle[model.ref]
+            if "deprecated" in lifecycle:
+                n = lifecycle.index("deprecated") + 1
+                deprecate(self.registry, model.ref, n, n + 1,
+                          actor=self._actor(_split(model.ref)[0]))
+
+    def revalidation(self) -> None:
+        """A new version of a feature the deployed fraud models require: they are marked
+        for revalidation until an evaluation against it passes."""
+        feature = _FEATURES[REVALIDATED_FEATURE]
+        self.feature_version(feature, feature.versions + 1)
 
     # data -----------------------------------------------------------------------------
     def environment(self, env: cat.DemoEnvironment) -> None:
@@ -216,7 +250,10 @@ class _Seeder:
 
     def _lifecycle(self, model: cat.DemoModel) -> tuple[str, ...]:
         # Most teams run v2 in production with v3 in staging; some have promoted v3.
-        if self.rng.random() < 0.3:
+        promoted_v3 = self.rng.random() < 0.3
+        if model.ref == SHOWCASE:  # its stages are walked in demo/_governance.py
+            return SHOWCASE_LIFECYCLE
+        if promoted_v3:
             return ("archived", "deprecated", "production")
         return ("archived", "production", "staging")
 
@@ -278,12 +315,15 @@ class _Seeder:
         metrics = self._metrics(model, n)
         commit = self._hex(160)
         env = _ENVIRONMENTS[cat.FRAMEWORKS[model.framework][0]]
+        metadata = self._version_metadata(model, n, metrics)
         registration = VersionRegistration(
             description=f"{model.description} Version {n}.",
             owners=[team.email],
             tags=list(model.tags[:1]),
-            metadata=self._version_metadata(model, n, metrics),
-            state=self.lifecycle[model.ref][n - 1],
+            metadata=metadata,
+            manifest=manifest_of(name, metadata["artifacts"]),
+            # the showcase starts unstaged: demo/_governance.py walks it through its stages
+            state="registered" if model.ref == SHOWCASE else self.lifecycle[model.ref][n - 1],
             model=ModelSpec(
                 description=model.description, owners=[team.email], tags=list(model.tags),
                 metadata={"task": model.task, "framework": model.framework,
@@ -434,6 +474,8 @@ def seed(
         step()
         if progress is not None:
             progress(done, len(steps))
+    # a signed head over the whole demo, so its audit trails show verified proofs
+    registry.audit_checkpoint()
     return DemoSummary(
         seed=seed,
         namespaces=tuple(sorted({t.namespace for t in cat.TEAMS})),

@@ -9,11 +9,13 @@ Walks are recursive CTEs with an explicit depth bound, one builder per backend
   (:func:`walk_rows`: the same answer as rows);
 - :func:`paths_between`: the paths between two assets;
 - :func:`blast_radius`: everything downstream, counted per kind, affected assets paged;
+- :func:`neighbours`: one side of an asset's direct neighbours, counted per kind and paged;
 - :func:`parse_as_of`: a caller's time as the stored UTC text.
 """
 
 from modelatlas.lineage.blast import AFFECTED_KINDS, Blast, blast_radius
 from modelatlas.lineage.history import parse_as_of
+from modelatlas.lineage.neighbours import Neighbours, neighbours
 from modelatlas.lineage.paths import Path, PathsResult, paths_between
 from modelatlas.lineage.walk import (
     Direction,
@@ -31,6 +33,7 @@ __all__ = [
     "Blast",
     "Direction",
     "Edge",
+    "Neighbours",
     "Path",
     "PathsResult",
     "Reached",
@@ -38,6 +41,7 @@ __all__ = [
     "WalkRows",
     "WalkSpec",
     "blast_radius",
+    "neighbours",
     "parse_as_of",
     "paths_between",
     "walk",

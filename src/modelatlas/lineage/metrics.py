@@ -23,7 +23,13 @@ from sqlalchemy.engine import Connection
 from modelatlas.lineage.report import current_version
 from modelatlas.store.tables import assets, relations
 
-__all__ = ["ProvenanceFigures", "ProvenanceMetrics", "TeamProvenance", "provenance_metrics"]
+__all__ = [
+    "ProvenanceFigures",
+    "ProvenanceMetrics",
+    "TeamProvenance",
+    "complete_versions",
+    "provenance_metrics",
+]
 
 _RUN_LINKS = ("used", "associated_with")
 
@@ -82,6 +88,26 @@ def _produced_by_run(version_id: Any) -> tuple[Any, Any]:
     return probe, run
 
 
+def _complete(mv: Any) -> Any:
+    """The version's lineage is complete (a run that used data, code with a commit, an
+    environment and seeds produced it)."""
+    probe, run = _produced_by_run(mv.c.id)
+    return probe(_linked(run.c.id, ("dataset", "feature")),
+                 _linked(run.c.id, ("code",), commit=True),
+                 _linked(run.c.id, ("environment",)), _seeded(run))
+
+
+def complete_versions(conn: Connection, version_ids: list[int]) -> set[int]:
+    """Which of ``version_ids`` have complete lineage, by the definition the figures count:
+    one query for the lot (a results page's badges)."""
+    if not version_ids:
+        return set()
+    mv = assets.alias("mv")
+    return {int(i) for i in conn.scalars(
+        sa.select(mv.c.id).where(mv.c.id.in_(version_ids), mv.c.kind == "model_version",
+                                 _complete(mv)))}
+
+
 def _flags(namespace: str | None) -> Any:
     """One row per model version: its namespace and 0/1 per fact."""
     mv = assets.alias("mv")
@@ -103,7 +129,7 @@ def _flags(namespace: str | None) -> Any:
     facts = {
         "with_run": probe(), "with_data": probe(data), "with_code_commit": probe(code),
         "with_environment": probe(env), "with_seeds": probe(_seeded(run)),
-        "complete": probe(data, code, env, _seeded(run)), "validated": validated,
+        "complete": _complete(mv), "validated": validated,
     }
     stmt = sa.select(mv.c.namespace, *(sa.case((fact, 1), else_=0).label(name)
                                        for name, fact in facts.items()))

@@ -1,5 +1,6 @@
 """The service layer (see :class:`Registry`)."""
 
+from modelatlas.registry._badges import AssetBadges
 from modelatlas.registry._openlineage import OpenLineageIngest
 from modelatlas.registry._suggest import RelatedAsset, UsageSignal
 from modelatlas.registry.deps_types import (
@@ -55,6 +56,7 @@ from modelatlas.search.suggest import Suggestion
 
 __all__ = [
     "Asset",
+    "AssetBadges",
     "AssetCreate",
     "AssetOut",
     "AssetUpdate",

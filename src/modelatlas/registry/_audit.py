@@ -133,6 +133,16 @@ class AuditService(ServiceBase):
                 continue  # another server stored this size first: read theirs
         raise VerificationFailed("could not store a checkpoint")  # pragma: no cover
 
+    def audit_latest_checkpoint(self, *,
+                                principal: Principal | None = None) -> AuditCheckpoint | None:
+        """The newest checkpoint already signed, without signing one (``None`` before the
+        first): for readers that show what is covered now and must not write, such as the
+        UI's audit trails ("not yet checkpointed" is an answer there). Hashes only."""
+        with self.db.read() as conn:
+            origin = self._audit_origin(conn)
+            latest = log.latest_checkpoint(conn)
+        return None if latest is None else self._wire(latest, origin)
+
     def _cosigned_checkpoint(self, names: list[str]) -> AuditCheckpoint:
         with self.db.read() as conn:
             origin = self._audit_origin(conn)

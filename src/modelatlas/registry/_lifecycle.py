@@ -14,6 +14,7 @@ The PATCH of an asset does not move a version between stages (see :func:`check_s
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -26,12 +27,15 @@ from modelatlas.governance import lifecycle as lc
 from modelatlas.governance.policy import AccessDenied, Decision, Target
 from modelatlas.governance.principal import Principal
 from modelatlas.refs import Ref, check_namespace
+from modelatlas.registry import _inbox
 from modelatlas.registry._guards import hidden_as_missing, missing, require_readable
 from modelatlas.registry._rows import check_limit, decode_cursor, encode_cursor
 from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry._tx import snapshot_of
+from modelatlas.registry._visibility import readable_in
 from modelatlas.registry.lifecycle_types import (
     ApprovalIn,
+    ApprovalRequest,
     ApprovalResult,
     CommentIn,
     ConditionOut,
@@ -301,6 +305,28 @@ class LifecycleService(ServiceBase):
             return _status(conn, ref, row, policy, deps)
 
 
+    def approval_inbox(self, *, namespace: str | None = None, cursor: str | None = None,
+                       limit: int = 50,
+                       principal: Principal | None = None) -> Page[ApprovalRequest]:
+        """The open promotion requests the caller may review, newest first: versions they
+        may read in namespaces where they hold the role approving needs. Requests for a
+        version the caller authored are listed with ``authored_by_you`` (they may not
+        approve it). A read: any credential scope lists what its person may review."""
+        if namespace is not None:
+            check_namespace(namespace)
+        check_limit(limit, self.settings.page_limit_max)
+        before = decode_cursor(cursor)
+        person = self._person(principal, None)[0]
+        with self.db.read() as conn:
+            readable = readable_in(conn, principal)
+            rows = _inbox.open_requests(conn, readable, _inbox.reviewable(readable),
+                                        namespace=namespace, before=before, limit=limit)
+            items = [_request_out(row, _excluded(conn, _version_of(row)), person)
+                     for row in rows[:limit]]
+        more = len(rows) > limit
+        return Page(items=items, next_cursor=encode_cursor(items[-1].id) if more else None)
+
+
 # reads -------------------------------------------------------------------------------------
 def _key(ref: Ref) -> tuple[Any, ...]:
     return (assets.c.kind == ref.kind, assets.c.namespace == ref.namespace,
@@ -505,3 +531,19 @@ def _review_out(ref: Ref, row: Mapping[str, Any]) -> Review:
                   manifest_sha256=row["manifest_sha256"], stage=row["stage"],
                   open=(row["closed_at"] is None) if is_request else None,
                   created_at=row["created_at"])
+
+
+def _version_of(row: Any) -> SimpleNamespace:
+    """The fields of the version's row that :func:`_excluded` reads, from an inbox row
+    (whose ``id`` is the request's)."""
+    return SimpleNamespace(id=row.asset_id, created_by=row.created_by)
+
+
+def _request_out(row: Any, authors: frozenset[str], person: str) -> ApprovalRequest:
+    ref = _version_ref(row.namespace, row.name, row.version)
+    return ApprovalRequest(
+        id=row.id, ref=str(ref), namespace=row.namespace, name=row.name,
+        version=row.version, stage=row.state, requested_stage=row.stage or lc.PRODUCTION,
+        requested_by=row.person, requested_at=row.created_at, comment=row.body,
+        manifest_sha256=row.manifest_sha256, authors=sorted(authors),
+        authored_by_you=person in authors)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 from pydantic import ValidationError
@@ -45,6 +45,7 @@ from modelatlas.registry.lineage_types import (
     KindCount,
     LineageEdge,
     LineageGraph,
+    LineageNeighbours,
     LineageNode,
     LineagePath,
     LineagePaths,
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
 
 
 MAX_PATHS = 100
+_SIDES = ("upstream", "downstream")
 _KEY_BITS = 48  # a blast-radius cursor packs (depth, id): ids stay below 2**48
 _CHUNK = 500  # ids per tag lookup: under every backend's bound-parameter limit
 
@@ -324,4 +326,40 @@ class LineageService(ServiceBase):
             items=[_node(n, tokens) for n in blast.items],
             next_cursor=None if last is None
             else encode_cursor((last.depth << _KEY_BITS) | last.id),
+        )
+
+    def lineage_neighbours(
+        self, ref: str | Ref, *, direction: str = "downstream", kind: str | None = None,
+        cursor: str | None = None, limit: int = 25, principal: Principal | None = None,
+    ) -> LineageNeighbours:
+        """One hop ``direction`` (``upstream`` or ``downstream``) of ``ref``: the count of
+        each kind of neighbour, and one page of them (of ``kind`` when given), oldest
+        first; those the caller may not read redacted, counted all the same."""
+        parsed_ref = ref if isinstance(ref, Ref) else Ref.parse(ref, path="/ref")
+        if direction not in _SIDES:
+            raise InvalidInput.at("/direction", "must be upstream or downstream")
+        side: Literal["upstream", "downstream"] = (
+            "upstream" if direction == "upstream" else "downstream")
+        if kind is not None:
+            check_kind(kind, path="/kind")
+        check_limit(limit, self.settings.page_limit_max)
+        after = decode_cursor(cursor) or 0
+        with self._refusals(principal), self.db.read() as conn:
+            readable = self._readable_in(conn, principal)
+            root_id, = self._ends(conn, readable, (parsed_ref, "/ref"))
+            found = lineage.neighbours(conn, root_id, direction=side, kind=kind, after=after,
+                                       limit=limit)
+            hidden = hidden_ids(conn, readable, ((n.id, n.kind, n.namespace)
+                                                 for n in found.items))
+        tokens = _Tokens(hidden) if hidden else None
+        items = [_node(n, tokens) for n in found.items]
+        refs = {n.id: item.ref for n, item in zip(found.items, items, strict=True)}
+        refs[root_id] = str(parsed_ref)
+        return LineageNeighbours(
+            root=str(parsed_ref), direction=side, kind=kind,
+            totals=[KindCount(kind=k, count=n) for k, n in sorted(found.totals.items())],
+            items=items,
+            edges=[LineageEdge(source=refs[e.source_id], relation=e.relation,
+                               target=refs[e.target_id]) for e in found.edges],
+            next_cursor=encode_cursor(found.items[-1].id) if found.more else None,
         )

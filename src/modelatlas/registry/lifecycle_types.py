@@ -101,3 +101,26 @@ class ApprovalResult(BaseModel):
     counted: bool = Field(description="false for a second approval by the same person")
     promoted: bool = False
     stage: str
+
+
+class ApprovalRequest(BaseModel):
+    """An open promotion request in the caller's approvals inbox."""
+
+    id: int = Field(description="the request's review id")
+    ref: str
+    namespace: str
+    name: str
+    version: str
+    stage: str = Field(description="the version's stage now")
+    requested_stage: str = Field(description="the stage asked for (production)")
+    requested_by: str = Field(description="the person who asked")
+    requested_at: str
+    comment: str = ""
+    manifest_sha256: str | None = Field(default=None,
+                                        description="the digest the request is about")
+    authors: list[str] = Field(default_factory=list,
+                               description="who may not approve: the version's and its "
+                                           "run's authors")
+    authored_by_you: bool = Field(default=False,
+                                  description="the caller is an author: separation of "
+                                              "duties keeps them from approving it")

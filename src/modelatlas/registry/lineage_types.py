@@ -105,3 +105,18 @@ class BlastRadius(BaseModel):
     totals: list[KindCount]
     items: list[LineageNode]
     next_cursor: str | None = None
+
+
+class LineageNeighbours(BaseModel):
+    """One side of an asset's direct neighbours: how many of each kind there are
+    (``totals``, the whole side) and one page of them (by age, of ``kind`` when asked), with
+    the stored edges between the asset and the page. An explorer opens an asset with 1,000
+    dependents from the counts and pages in the rest on demand."""
+
+    root: str
+    direction: Literal["upstream", "downstream"]
+    kind: str | None = None
+    totals: list[KindCount]
+    items: list[LineageNode]
+    edges: list[LineageEdge]
+    next_cursor: str | None = None

@@ -39,8 +39,10 @@ from modelatlas.registry._aliases import AliasService, asset_or_alias
 from modelatlas.registry._artifacts import ArtifactService
 from modelatlas.registry._attestations import AttestationService
 from modelatlas.registry._audit import AuditService
+from modelatlas.registry._badges import BadgeService
 from modelatlas.registry._deprecation import DeprecationService
 from modelatlas.registry._deps import DepsService
+from modelatlas.registry._feast_import import FeastImportService
 from modelatlas.registry._guards import (
     VERSION_KINDS,
     audited_namespaces,
@@ -112,7 +114,8 @@ class Registry(SearchService, SuggestService, TaxonomyService, DepsService, Impa
                WebhookService,
                ReconcileService, PolicyCheckService,
                IntegrationService,
-               MlflowImportService):
+               MlflowImportService, FeastImportService,
+               BadgeService):
     """ModelAtlas's service layer over one database."""
 
     def __init__(self, db: Database, settings: Settings | None = None) -> None:

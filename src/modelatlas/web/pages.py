@@ -1,4 +1,4 @@
-"""The front door and the session: home, sign-in and sign-out."""
+"""The session: sign-in and sign-out (the front page is the search page, web/search.py)."""
 
 from __future__ import annotations
 
@@ -14,28 +14,15 @@ from modelatlas.web._render import PageRoute, render
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: ``//evil.example`` or ``https://...`` would make the
-    sign-in form an open redirect."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
-
-
-@router.get("/")
-def home(request: Request, principal: _session.PagePrincipal) -> Response:
-    return render(request, "home.html")
-
-
 @router.get("/sign-in")
 def sign_in_page(request: Request, next: str | None = None) -> Response:
-    return render(request, "sign_in.html", {"next": _safe_next(next)})
+    return render(request, "sign_in.html", {"next": _session.safe_next(next)})
 
 
 @router.post("/sign-in", dependencies=_session.CSRF)
 def sign_in(request: Request, token: Annotated[str, Form()] = "",
             next: Annotated[str, Form()] = "/") -> Response:
-    target = _safe_next(next)
+    target = _session.safe_next(next)
     response = RedirectResponse(target, status_code=303)
     try:
         _session.sign_in(request, response, token.strip())

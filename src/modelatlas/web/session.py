@@ -92,7 +92,7 @@ def sign_in(request: Request, response: Response, credential: str) -> Principal:
     principal = registry_of(request).authenticate(credential, client=_client(request))
     response.set_cookie(
         SESSION_COOKIE, credential, max_age=SESSION_SECONDS, httponly=True,
-        samesite="strict", secure=_secure(request), path="/",
+        samesite="strict", secure=secure_cookies(request), path="/",
     )
     return principal
 
@@ -101,8 +101,17 @@ def sign_out(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
-def _secure(request: Request) -> bool:
+def secure_cookies(request: Request) -> bool:
+    """Mark cookies ``Secure``: the request came over https, or a TLS proxy is declared."""
     return request.url.scheme == "https" or settings_of(request).hsts
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: ``//evil.example`` or ``https://...`` would make the
+    sign-in form an open redirect."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
 
 
 def csrf_token(request: Request) -> str:
@@ -118,7 +127,7 @@ def csrf_token(request: Request) -> str:
 def keep_csrf_cookie(request: Request, response: Response, token: str) -> None:
     if request.cookies.get(CSRF_COOKIE) != token:
         response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict",
-                            secure=_secure(request), path="/")
+                            secure=secure_cookies(request), path="/")
 
 
 async def checked_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> None:
