@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from web_site import Site
+from web_site import ARTIFACTS, Site
 
 from modelatlas import demo
 from modelatlas.api import create_app
@@ -28,7 +28,6 @@ from modelatlas.registry import Registry
 from worlds import Worlds
 
 CHROMIUM = os.environ.get("MODELATLAS_TEST_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 LAPTOP = {"width": 1366, "height": 768}
 # as the machine's probe found: without these, Chromium keeps dialling Google's hosts
 CHROMIUM_ARGS = [

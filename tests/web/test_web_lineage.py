@@ -89,7 +89,8 @@ def test_explore_a_model_version_expand_and_see_its_impact(demo_site: Site, page
     run = next(r for r in first["refs"] if r.startswith("run:"))
     canvas = page.locator("#lineage-graph")
     canvas.scroll_into_view_if_needed()
-    page.evaluate("ref => window.cy.center(window.cy.getElementById(ref))", run)
+    # braces: return nothing (serialising the returned cy object costs ~20 s)
+    page.evaluate("ref => { window.cy.center(window.cy.getElementById(ref)); }", run)
     box = canvas.bounding_box()
     assert box is not None
     at = page.evaluate("ref => window.cy.getElementById(ref).renderedPosition()", run)

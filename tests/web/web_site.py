@@ -4,8 +4,12 @@ import it, which a conftest cannot promise under pytest's rootdir imports)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from modelatlas.registry import Registry
+
+# screenshots of every browser test, kept by CI as test artefacts
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 
 
 @dataclass
