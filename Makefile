@@ -81,7 +81,7 @@ test: install lint $(MLFLOW_STAMP) $(FEAST_STAMP) chromium
 	MODELATLAS_TEST_MLFLOW_PYTHON=$(CURDIR)/$(MLFLOW_VENV)/bin/python \
 	MODELATLAS_TEST_FEAST_PYTHON=$(CURDIR)/$(FEAST_VENV)/bin/python \
 	MODELATLAS_TEST_CHROMIUM=$(CHROMIUM) \
-	$(BIN)/pytest -n 2 --durations=25 $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=25 $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -40,6 +40,10 @@ def _python() -> str:
     pytest.skip("no Feast interpreter: set MODELATLAS_TEST_FEAST_PYTHON (make test does)")
 
 
+# one xdist worker runs the whole module, so `feast apply` (tens of seconds) runs once a run
+pytestmark = pytest.mark.xdist_group("feast")
+
+
 @dataclass(frozen=True)
 class Dumps:
     base: dict[str, Any]
