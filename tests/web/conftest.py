@@ -6,7 +6,8 @@ Chromium driven by Playwright (``make test`` installs Chromium when it is missin
   no other test of the module looks at).
 * ``fresh_demo``: a server over this test's own copy, for tests that change things.
 * ``page``: a new browser context (laptop-sized) and page; it fails the test on any console
-  error or uncaught exception, and saves a screenshot to ``test-artifacts/web/``.
+  error or uncaught exception, and saves a screenshot to ``test-artifacts/web/``. A module
+  may override ``context_options`` to pass more options to the context.
 """
 
 from __future__ import annotations
@@ -17,12 +18,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from web_site import ARTIFACTS, Site
+from web_site import ARTIFACTS, Site, restored, serving
 
 from modelatlas import demo
-from modelatlas.api import create_app
-from modelatlas.api.testing import running_server
-from modelatlas.config import Settings
 from modelatlas.demo import DemoSummary
 from modelatlas.registry import Registry
 from worlds import Worlds
@@ -41,14 +39,8 @@ def seed_demo(registry: Registry) -> DemoSummary:
 
 
 def _serve(world_cache: Worlds, home: Path, **settings: object) -> Iterator[Site]:
-    base = Settings(home=home, database_url=f"sqlite:///{home / 'registry.db'}",
-                    actor="tester", **settings)  # type: ignore[arg-type]
-    registry, _summary = world_cache.restore(seed_demo, base)
-    try:
-        with running_server(create_app(registry=registry)) as url:
-            yield Site(url, registry)
-    finally:
-        registry.close()
+    with serving(home, restored(world_cache, seed_demo), **settings) as site:
+        yield site
 
 
 @pytest.fixture(scope="module")
@@ -98,12 +90,19 @@ def console_errors() -> list[str]:
 
 
 @pytest.fixture
-def page(chromium: object, console_errors: list[str],
+def context_options() -> dict[str, object]:
+    """Extra options of the ``page`` fixture's browser context; a test module overrides this
+    fixture to change them (the accessibility tests bypass the page policy to inject axe)."""
+    return {}
+
+
+@pytest.fixture
+def page(chromium: object, console_errors: list[str], context_options: dict[str, object],
          request: pytest.FixtureRequest) -> Iterator[object]:
     from playwright.sync_api import Browser, ConsoleMessage, Error
 
     assert isinstance(chromium, Browser)
-    context = chromium.new_context(viewport=LAPTOP)  # type: ignore[arg-type]
+    context = chromium.new_context(viewport=LAPTOP, **context_options)  # type: ignore[arg-type]
     context.set_default_timeout(10_000)
     browser_page = context.new_page()
 

@@ -5,17 +5,13 @@ group node, not 1,000 boxes)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
-from web_site import Site
+from web_site import Site, restored, serving
 
-from modelatlas.api import create_app
-from modelatlas.api.testing import running_server
-from modelatlas.config import Settings
 from modelatlas.registry import AssetCreate, Registry, RelationCreate
 from modelatlas.registry.bulk import bulk_load
 from worlds import Worlds
@@ -41,15 +37,8 @@ def _big(registry: Registry) -> None:
 
 @pytest.fixture(scope="module")
 def big_site(world_cache: Worlds, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    home: Path = tmp_path_factory.mktemp("big-lineage")
-    settings = Settings(home=home, database_url=f"sqlite:///{home / 'registry.db'}",
-                        actor="tester")
-    registry, _ = world_cache.restore(_big, settings)
-    try:
-        with running_server(create_app(registry=registry)) as url:
-            yield Site(url, registry)
-    finally:
-        registry.close()
+    with serving(tmp_path_factory.mktemp("big-lineage"), restored(world_cache, _big)) as site:
+        yield site
 
 
 def _neighbour_refs(site: Site, ref: str) -> set[str]:

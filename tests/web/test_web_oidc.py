@@ -28,10 +28,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from playwright.sync_api import Page, expect
-from web_site import Site
+from web_site import Site, serving
 
-from modelatlas.api import create_app
-from modelatlas.api.testing import running_server
 from modelatlas.config import Settings
 from modelatlas.registry import Registry
 
@@ -164,29 +162,27 @@ def provider() -> Iterator[Provider]:
 
 
 @contextmanager
-def serving(provider: Provider, sqlite_template: Path, home: Path,
-            **overrides: Any) -> Iterator[Site]:
+def oidc_site(provider: Provider, sqlite_template: Path, home: Path,
+              **overrides: Any) -> Iterator[Site]:
     """An empty registry that requires sign-in and trusts ``provider`` (the demo's data
     would add nothing here but time)."""
-    shutil.copyfile(sqlite_template, home / "registry.db")
     chosen: dict[str, Any] = {
         "auth_required": True, "oidc_issuer": provider.url, "oidc_audience": CLIENT_ID,
         "oidc_algorithms": "RS256", "oidc_client_id": CLIENT_ID,
         "oidc_client_secret": CLIENT_SECRET, "oidc_provider_name": "Test IdP", **overrides}
-    settings = Settings(home=home, database_url=f"sqlite:///{home / 'registry.db'}",
-                        actor="tester", **chosen)
-    registry = Registry.open(settings)
-    try:
-        with running_server(create_app(registry=registry)) as url:
-            yield Site(url, registry)
-    finally:
-        registry.close()
+
+    def empty(settings: Settings) -> Registry:
+        shutil.copyfile(sqlite_template, home / "registry.db")
+        return Registry.open(settings)
+
+    with serving(home, empty, **chosen) as site:
+        yield site
 
 
 @pytest.fixture(scope="module")
 def site(provider: Provider, sqlite_template: Path,
          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    with serving(provider, sqlite_template, tmp_path_factory.mktemp("oidc-site")) as made:
+    with oidc_site(provider, sqlite_template, tmp_path_factory.mktemp("oidc-site")) as made:
         yield made
 
 
@@ -268,7 +264,7 @@ def test_a_provider_that_cannot_be_reached_is_said_so(site: Site, provider: Prov
 
 def test_the_access_token_is_kept_when_the_registry_audience_is_the_api(
         provider: Provider, sqlite_template: Path, tmp_path: Path) -> None:
-    with serving(provider, sqlite_template, tmp_path, oidc_audience=API_AUDIENCE) as site, \
+    with oidc_site(provider, sqlite_template, tmp_path, oidc_audience=API_AUDIENCE) as site, \
             httpx.Client(base_url=site.url) as browser:
         browser.get(_start(browser))
         kept = browser.cookies["modelatlas_session"]
@@ -280,7 +276,7 @@ def test_the_access_token_is_kept_when_the_registry_audience_is_the_api(
 def test_without_a_client_id_there_is_no_provider_button(
         provider: Provider, sqlite_template: Path, tmp_path: Path) -> None:
     # OIDC bearer tokens for the API only: the UI has no client at the provider
-    with serving(provider, sqlite_template, tmp_path, oidc_client_id=None,
+    with oidc_site(provider, sqlite_template, tmp_path, oidc_client_id=None,
                  oidc_client_secret=None) as api_only:
         assert "Sign in with" not in httpx.get(f"{api_only.url}/sign-in").text
         assert httpx.get(f"{api_only.url}/sign-in/oidc").status_code == 404
