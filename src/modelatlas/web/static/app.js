@@ -10,4 +10,19 @@
       event.detail.parameters.csrf_token = meta.getAttribute("content");
     }
   });
+  // a decision swaps the whole row, the pressed button with it: focus would fall back to
+  // the top of the page, and a status region that arrives with its text is not announced.
+  // Move focus to the new row's outcome, so it is read and the keyboard goes on from there.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    var kept = document.contains(document.activeElement) &&
+        document.activeElement !== document.body;
+    if (kept || !target || !target.id) { return; }
+    var row = document.getElementById(target.id);
+    var outcome = row && row.querySelector('[role="status"]');
+    if (outcome && outcome.textContent.trim()) {
+      outcome.setAttribute("tabindex", "-1");
+      outcome.focus();
+    }
+  });
 })();
