@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,6 +24,22 @@ from worlds import Worlds
 
 BACKENDS = ["sqlite", "postgresql"]
 T = TypeVar("T")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Make ``--dist loadgroup`` (make test) group again. In a worker, pytest-xdist 3.8 names
+    each ``xdist_group`` test ``<id>@<group>`` by setting ``item._nodeid``, which pytest 9 no
+    longer reads (the id lives in ``item._id``): without this the groups are silently
+    ignored and every worker runs its share of a group (and starts its costly fixture)."""
+    try:
+        from _pytest.nodeid import NodeId
+    except ImportError:  # pytest 8 reads item._nodeid itself
+        return
+    for item in items:
+        suffixed = item.__dict__.get("_nodeid")
+        if isinstance(suffixed, str) and suffixed != item.nodeid:
+            item._id = NodeId.parse(suffixed)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")
@@ -57,14 +74,31 @@ def database_url(
 ) -> Iterator[str]:
     """A fresh, migrated database on each backend."""
     if request.param == "sqlite":
-        shutil.copyfile(sqlite_template, tmp_path / "registry.db")
+        if not _restores_a_world(request):  # worlds(...) copies the world's file over it
+            shutil.copyfile(sqlite_template, tmp_path / "registry.db")
         yield f"sqlite:///{tmp_path / 'registry.db'}"
         return
     if postgres_databases is None:
         pytest.skip("no PostgreSQL server: set MODELATLAS_TEST_POSTGRES_URL (make test does)")
-    url = postgres_databases.create()
+    if _restores_a_world(request):
+        # worlds(build) makes this database a copy of the world's template: an empty one
+        # made first would be a second CREATE DATABASE (a checkpoint and a file copy) for
+        # nothing. Only the name is taken here; opening it before worlds(...) fails loudly.
+        url = postgres_databases.url_for(f"ma_w_{os.getpid()}_{uuid.uuid4().hex[:12]}")
+    else:
+        url = postgres_databases.create()
     yield url
     postgres_databases.drop(url)
+
+
+# fixtures that open the test's database when they are set up (before a test's own world
+# fixture could call worlds(...)): with any of them the database is created up front
+_OPENERS = frozenset({"registry", "base_url", "cli", "client", "event_count", "app", "http"})
+
+
+def _restores_a_world(request: pytest.FixtureRequest) -> bool:
+    names = set(request.fixturenames)
+    return "worlds" in names and not names & _OPENERS
 
 
 @pytest.fixture(scope="session")

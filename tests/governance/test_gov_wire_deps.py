@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -66,9 +65,10 @@ def _ol_event(index: int) -> dict[str, Any]:
             "inputs": [], "outputs": [], "producer": OL_PRODUCER, "schemaURL": OL_CORE}
 
 
-def _build(registry: Registry, artifact: Path) -> None:
+def _build(registry: Registry) -> None:
     """fraud/churn@1 with requirements, a manifest, a run on a fraud and a vault dataset;
     risk/score@1 with the same numpy constraint; an environment in platform."""
+    artifact = registry.settings.home / "model.bin"
     artifact.write_bytes(b"weights")
     registry.register_version("fraud", "churn", VersionRegistration.model_validate({
         "manifest": hash_artifact(artifact).to_statement(),
@@ -87,9 +87,9 @@ def _build(registry: Registry, artifact: Path) -> None:
 
 
 @pytest.fixture
-def world(registry: Registry, tmp_path: Path) -> Registry:
-    _build(registry, tmp_path / "model.bin")
-    return registry
+def world(worlds: Callable[..., tuple[Registry, None]]) -> Registry:
+    """This test's copy of the world (built once per process and backend: ~200 tests)."""
+    return worlds(_build)[0]
 
 
 Call = Callable[[Registry, Principal], object]

@@ -5,7 +5,8 @@ SQLite backend, populated through MLflow's own client by data/mlflow_world.py.
 Each backend's story imports, imports again (nothing new), adds a version and an alias in
 MLflow, and imports a third time (just that). The server is shared by the backends, so the
 first import's assertions name what the base world holds (another backend's story may
-have added versions before); within one story nothing else touches the server."""
+have added versions before); within one story nothing else touches the server. The module
+is one xdist group, so a run (``--dist loadgroup``) starts one server, not one per worker."""
 
 from __future__ import annotations
 
@@ -36,6 +37,11 @@ from modelatlas.registry.types import VersionRegistration
 
 WORLD = Path(__file__).parent / "data" / "mlflow_world.py"
 FRAUD = "model:mlflow/Fraud-Detector"
+# MLflow 3 starts a job runner beside the server by default (for its GenAI jobs): eight
+# more processes importing MLflow, ~40 s of CPU a run, for nothing these tests use.
+SERVER_ENV = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+
+pytestmark = pytest.mark.xdist_group("mlflow")
 
 
 def _python() -> str:
@@ -92,7 +98,8 @@ def mlflow_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
              f"sqlite:///{root / 'mlflow.db'}", "--artifacts-destination",
              str(root / "artifacts"), "--serve-artifacts", "--host", "127.0.0.1",
              "--port", str(port), "--workers", "1"],
-            cwd=root, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=root, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, **SERVER_ENV})
     try:
         world = World(python, f"http://127.0.0.1:{port}", root)
         _wait(world.url, server, log)

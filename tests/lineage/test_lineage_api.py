@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from lineage_world import AGG, CHURN1, CHURN2, CLEAN, DEPLOY, EVAL, RAW, TRAIN2
+from lineage_world import AGG, CHURN1, CHURN2, CLEAN, DEPLOY, EVAL, RAW, TRAIN2, build
 
+from modelatlas.api import create_app
+from modelatlas.api.testing import running_server
 from modelatlas.client import Client
 from modelatlas.errors import InvalidInput, NotFound, UnknownRelation
 from modelatlas.registry import Registry
+from worlds import Worlds
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def story_url(request: pytest.FixtureRequest, world_cache: Worlds) -> Iterator[str]:
+    """A server over one lineage story per backend for the module's read-only HTTP tests."""
+    with world_cache.shared(request.param, build) as registry, \
+            running_server(create_app(registry.settings, registry)) as url:
+        yield url
 
 
 def test_sdk_graph_paths_and_blast_radius(world: Registry, client: Client) -> None:
@@ -47,7 +59,8 @@ def get(base_url: str, path: str, **params: Any) -> httpx.Response:
     return httpx.get(f"{base_url}/api/v1{path}", params=params)
 
 
-def test_http_lineage_answers_json(world: Registry, base_url: str) -> None:
+def test_http_lineage_answers_json(story_url: str) -> None:
+    base_url = story_url
     response = get(base_url, f"/lineage/{RAW}", depth=10, relation="derived_from,used")
     assert response.status_code == 200
     body = response.json()
@@ -79,9 +92,9 @@ def test_http_lineage_answers_json(world: Registry, base_url: str) -> None:
     (f"/blast-radius/{CLEAN}", {"depth": 21}, 422, "query/depth"),
 ])
 def test_http_bad_input_is_a_problem_document(
-    world: Registry, base_url: str, path: str, params: dict[str, Any], status: int, where: str
+    story_url: str, path: str, params: dict[str, Any], status: int, where: str
 ) -> None:
-    response = get(base_url, path, **params)
+    response = get(story_url, path, **params)
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     problem = response.json()

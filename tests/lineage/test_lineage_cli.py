@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
-from lineage_world import CHURN1, CHURN2, CLEAN, DEPLOY, EVAL, RAW, TRAIN2
+from lineage_world import CHURN1, CHURN2, CLEAN, DEPLOY, EVAL, RAW, TRAIN2, build
 
-from cli_harness import Cli, one_line_error
+from cli_harness import TRANSPORTS, Cli, one_line_error
+from modelatlas.registry import Registry
+from worlds import Worlds
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def story(request: pytest.FixtureRequest, world_cache: Worlds) -> Iterator[Registry]:
+    """One lineage story per backend for the module: these tests only read it."""
+    with world_cache.shared(request.param, build) as registry:
+        yield registry
+
+
+@pytest.fixture(scope="module", params=TRANSPORTS)
+def lineage(request: pytest.FixtureRequest, story: Registry,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
+    """``modelatlas lineage`` over the story, in-process and over HTTP (one server per
+    backend for the module, not one per test)."""
+    home = tmp_path_factory.mktemp("lineage-cli")
+    with Cli(home, story.settings.database_url).over(request.param) as cli:
+        yield cli.sub("lineage")
 
 
 def test_show_draws_a_tree(lineage: Cli) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from lineage_world import (
     AGG,
@@ -14,12 +16,21 @@ from lineage_world import (
     RAW,
     TRAIN1,
     TRAIN2,
+    build,
     create,
     link,
 )
 
 from modelatlas.errors import InvalidInput, NotFound
 from modelatlas.registry import Registry
+from worlds import Worlds
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request: pytest.FixtureRequest, world_cache: Worlds) -> Iterator[Registry]:
+    """One lineage story per backend for the module: its ``world`` tests only read it."""
+    with world_cache.shared(request.param, build) as registry:
+        yield registry
 
 
 def test_the_shortest_path_within_the_depth(world: Registry) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,12 +18,21 @@ from lineage_world import (
     RAW,
     TRAIN1,
     TRAIN2,
+    build,
     create,
     link,
 )
 
 from modelatlas.errors import InvalidInput, NotFound, UnknownKind, UnknownRelation
 from modelatlas.registry import LineageGraph, LineageQuery, Registry
+from worlds import Worlds
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request: pytest.FixtureRequest, world_cache: Worlds) -> Iterator[Registry]:
+    """One lineage story per backend for the module: its ``world`` tests only read it."""
+    with world_cache.shared(request.param, build) as registry:
+        yield registry
 
 
 def depths(graph: LineageGraph) -> dict[str, tuple[int, str]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import sqlite3
 from collections import deque
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from modelatlas import lineage
 from modelatlas.refs import Ref
 from modelatlas.registry import LineageGraph, LineageQuery, Registry, VersionRegistration
 from modelatlas.registry._queries import require_id
+from worlds import Worlds
 
 ROOT = "dataset:org/root@1"
 DERIVED = [f"dataset:org/d{i}@1" for i in range(3)]
@@ -33,8 +35,7 @@ DEPLOY = "deployment:org/api"
 walk_module = importlib.import_module("modelatlas.lineage.walk")
 
 
-@pytest.fixture
-def org(registry: Registry) -> Registry:
+def _build(registry: Registry) -> None:
     for ref in (ROOT, *DERIVED, DEPLOY):
         create(registry, ref)
     for ref in DERIVED:
@@ -45,7 +46,13 @@ def org(registry: Registry) -> Registry:
             derived_from=[VERSIONS[k - 1]] if k else []))
     link(registry, RUNS[5], "used", DERIVED[2])  # a run reached twice at the same depth
     link(registry, DEPLOY, "serves", VERSIONS[-1])
-    return registry
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def org(request: pytest.FixtureRequest, world_cache: Worlds) -> Iterator[Registry]:
+    """One organisation per backend for the module: its tests only read it."""
+    with world_cache.shared(request.param, _build) as registry:
+        yield registry
 
 
 def _stored(registry: Registry) -> tuple[dict[int, tuple[str, str]], list[tuple[int, str, int]]]:

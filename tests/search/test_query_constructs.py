@@ -3,9 +3,12 @@ on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
+from search_org import build_org, finder
+
+from worlds import Worlds
 
 Find = Callable[..., set[str]]
 
@@ -74,6 +77,13 @@ CASES: list[tuple[str, set[str]]] = [
     ("trained_on*:dataset:finance/transactions -derived_from:model_version:fraud/churn@2",
      {C1, C2, LTV}),
 ]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def find(request: pytest.FixtureRequest, world_cache: Worlds) -> Iterator[Find]:
+    """One organisation per backend for the whole module: these tests only read it."""
+    with world_cache.shared(request.param, build_org) as registry:
+        yield finder(registry)
 
 
 @pytest.mark.parametrize(("query", "expected"), CASES, ids=[c[0] for c in CASES])

@@ -4,29 +4,16 @@ result set on SQLite and PostgreSQL" means here."""
 
 from __future__ import annotations
 
-import pytest
-from fulltext_corpus import ASSETS, FRAUD_CARD
+from collections.abc import Callable
 
-from modelatlas.registry import Registry, VersionRegistration
-from modelatlas.registry.types import ModelSpec
+import pytest
+from fulltext_corpus import build_corpus
+
+from modelatlas.registry import Registry
 
 
 @pytest.fixture
-def corpus(registry: Registry) -> Registry:
-    registry.register_version(
-        "fraud",
-        "fraud-detector",
-        VersionRegistration(
-            description="First release: retrained weekly.",
-            tags=["production-candidate"],
-            metadata={"framework": "xgboost"},
-            model=ModelSpec(
-                description="Flags suspicious card payments in real time.",
-                tags=["pii", "task:classification/binary"],
-                metadata={"card": FRAUD_CARD},
-            ),
-        ),
-    )
-    for spec in ASSETS:
-        registry.create_asset(spec)
-    return registry
+def corpus(worlds: Callable[..., tuple[Registry, None]]) -> Registry:
+    """This test's copy of the corpus (built once per process and backend); the modules
+    whose tests only read it share one per backend instead."""
+    return worlds(build_corpus)[0]

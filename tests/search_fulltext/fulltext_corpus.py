@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from modelatlas.registry import AssetCreate, Registry
+from modelatlas.registry import AssetCreate, Registry, VersionRegistration
+from modelatlas.registry.types import ModelSpec
 from modelatlas.search.fulltext import matching
 from modelatlas.store.tables import assets
 
@@ -40,6 +41,26 @@ ASSETS = [
         tags=["nlp", "multilingual"],
     ),
 ]
+
+
+def build_corpus(registry: Registry) -> None:
+    """The fraud detector with its card, and :data:`ASSETS`, in ``registry``."""
+    registry.register_version(
+        "fraud",
+        "fraud-detector",
+        VersionRegistration(
+            description="First release: retrained weekly.",
+            tags=["production-candidate"],
+            metadata={"framework": "xgboost"},
+            model=ModelSpec(
+                description="Flags suspicious card payments in real time.",
+                tags=["pii", "task:classification/binary"],
+                metadata={"card": FRAUD_CARD},
+            ),
+        ),
+    )
+    for spec in ASSETS:
+        registry.create_asset(spec)
 
 
 def ref_of(kind: str, namespace: str, name: str, version: str) -> str:

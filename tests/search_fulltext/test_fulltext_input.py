@@ -3,8 +3,10 @@ fragments are matched as words or rejected with InvalidInput, never a database e
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
-from fulltext_corpus import search
+from fulltext_corpus import build_corpus, search
 
 from modelatlas.errors import InvalidInput
 from modelatlas.registry import AssetCreate, Registry
@@ -15,6 +17,7 @@ from modelatlas.search.fulltext import (
     fulltext_tokens,
     parse_fulltext,
 )
+from worlds import Worlds
 
 A, V = "model:fraud/fraud-detector", "model_version:fraud/fraud-detector@1"
 ODD = "dataset:odd/near-or-not@1"
@@ -59,10 +62,16 @@ NOTHING_TO_SEARCH = ["", "   ", '"', '""', "*", "**", "'", "%", "_", "--", "/* *
                      "^", ":", "-", "😀", "\u0000", "\u200b", "\ud800", ":* & | ! <->"]
 
 
-@pytest.fixture
-def odd(corpus: Registry) -> Registry:
-    corpus.create_asset(AssetCreate(ref=ODD, description="Or not: the NEAR( asset"))
-    return corpus
+def _build_odd(registry: Registry) -> None:
+    build_corpus(registry)
+    registry.create_asset(AssetCreate(ref=ODD, description="Or not: the NEAR( asset"))
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def odd(request: pytest.FixtureRequest, world_cache: Worlds) -> Iterator[Registry]:
+    """The corpus and one odd asset, one per backend for the module: its tests only read."""
+    with world_cache.shared(request.param, _build_odd) as registry:
+        yield registry
 
 
 @pytest.mark.parametrize(("text", "finds"), LITERAL, ids=[t for t, _ in LITERAL])

@@ -5,18 +5,27 @@ match on both."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from fulltext_corpus import search
+from fulltext_corpus import build_corpus, search
 
 from modelatlas.registry import Registry
 from modelatlas.search.fulltext import matching
+from worlds import Worlds
 
 TABLE = json.loads((Path(__file__).parent / "queries.json").read_text(encoding="utf-8"))
 CASES: list[dict[str, Any]] = TABLE["cases"]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def corpus(request: pytest.FixtureRequest, world_cache: Worlds) -> Iterator[Registry]:
+    """One corpus per backend for the module: these tests only read it."""
+    with world_cache.shared(request.param, build_corpus) as registry:
+        yield registry
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["q"] for c in CASES])
