@@ -80,6 +80,16 @@ def test_usage_changes_the_order(org: Registry) -> None:
     assert org.suggest("me")[0].text == "metrics." or fields[0].text == "meta."
 
 
+def test_a_short_list_of_names_keeps_the_ranking(org: Registry) -> None:
+    # names are read best first and stop at the limit: what is cut must rank below it
+    assert texts(org, "ch") == ["churn", "chargeback", "chargeback-v1", "churn-v1", "churn_x",
+                                "churnax"]  # versions (and runs), then the text
+    assert texts(org, "ch", limit=2) == ["churn", "chargeback"]
+    org.record_usage("deployed", "model:fraud/churnax")  # 3, above churn's derivation (2)
+    found = org.suggest("ch", limit=1)  # last by name, first by use
+    assert [(s.text, s.ref) for s in found] == [("churnax", "model:fraud/churnax")]
+
+
 def test_old_signals_weigh_less(org: Registry) -> None:
     now = time.time()
     org.record_usage("opened", "model:fraud/chargeback", at=now - 60 * DAY)

@@ -68,6 +68,21 @@ class Context:
     half_life_days: float
     recent: RecentValues
     visible: BoundVisibility | None = None
+    limit: int = CANDIDATES  # completions wanted: a ranked source may stop there
+    _seq: int | None = None
+
+    @property
+    def seq(self) -> int:
+        """The newest event's sequence number, read once per suggestion: each metadata path
+        asks for it, and a round trip costs more than the statement."""
+        if self._seq is None:
+            self._seq = self.conn.scalar(sa.select(sa.func.max(events.c.seq))) or 0
+        return self._seq
+
+    @property
+    def decay(self) -> dict[str, float]:
+        """The bound parameters of :func:`usage.decayed_bound`."""
+        return usage.decay_params(now=self.now, half_life_days=self.half_life_days)
 
     @property
     def rule(self) -> BoundRule | None:
@@ -77,9 +92,6 @@ class Context:
     def params(self, values: dict[str, Any]) -> dict[str, Any]:
         """``values`` with the caller's visibility parameters."""
         return values if self.visible is None else {**values, **self.visible.params}
-
-    def weight(self, table: sa.Table) -> ColumnElement[float]:
-        return usage.decayed(table, now=self.now, half_life_days=self.half_life_days)
 
 
 Ranked = tuple[Suggestion, float]  # the suggestion and its popularity
@@ -96,13 +108,6 @@ def query_fields() -> list[str]:
             rest = spec.path[1:] if head == "metrics" else spec.path
             paths.append(f"{head}.{'.'.join(rest)}" + (":" if head == "meta" else ""))
     return list(dict.fromkeys((*plain, *graph, *paths)))
-
-
-def prefixed(column: Any, prefix: str) -> ColumnElement[bool]:
-    if not prefix:
-        return sa.true()
-    return sa.and_(column >= prefix, column < prefix + _TOP,
-                   sa.func.substr(column, 1, len(prefix)) == prefix)
 
 
 # The statements of the sources every bare keystroke runs are built once, with the prefix
@@ -134,27 +139,41 @@ def _visible(rule: BoundRule | None, table: Any) -> list[ColumnElement[bool]]:
 
 
 @cache
-def _names_statement(rule: BoundRule | None) -> sa.Select[Any]:
+def _names_statement(rule: BoundRule | None, dialect: str) -> sa.Select[Any]:
+    """The candidates in :func:`rank`'s order (usage, popularity, then the name in code-point
+    order: PostgreSQL's "C" collation, SQLite's default), so :func:`_names` reads only the
+    best of them."""
     inner = (sa.select(assets.c.id, assets.c.kind, assets.c.namespace, assets.c.name)
              .where(_bound_prefixed(assets.c.name), *_visible(rule, assets))
              .order_by(assets.c.name).limit(CANDIDATES).subquery())
-    weight = sa.func.max(usage.decayed_bound(asset_usage))
-    return (sa.select(inner.c.kind, inner.c.namespace, inner.c.name, weight.label("w"),
-                      sa.func.count().label("n"))
+    weight = sa.func.max(usage.decayed_bound(asset_usage)).label("w")
+    count = sa.func.count().label("n")
+    name = inner.c.name.collate("C") if dialect == "postgresql" else inner.c.name
+    return (sa.select(inner.c.kind, inner.c.namespace, inner.c.name, weight, count)
             .select_from(inner.outerjoin(asset_usage, asset_usage.c.asset_id == inner.c.id))
-            .group_by(inner.c.kind, inner.c.namespace, inner.c.name))
+            .group_by(inner.c.kind, inner.c.namespace, inner.c.name)
+            .order_by(weight.desc(), count.desc(), name, inner.c.kind, inner.c.namespace))
 
 
 def _names(ctx: Context, prefix: str, field: str = "") -> list[Ranked]:
+    """Names in rank order, up to ``ctx.limit`` distinct ones: any later one ranks below
+    those in the merged list too, so building it (a Suggestion each, of up to 200) was
+    most of a keystroke's time."""
     if not prefix:
         return []
-    params = ctx.params({**_prefix_params(prefix),
-                         **usage.decay_params(now=ctx.now, half_life_days=ctx.half_life_days)})
-    out = []
-    for row in ctx.conn.execute(_names_statement(ctx.rule), params):
-        kind = "model" if row.kind == "model_version" else row.kind
-        out.append((Suggestion(text=field + row.name, kind="name", score=row.w,
-                               ref=f"{kind}:{row.namespace}/{row.name}"), float(row.n)))
+    params = ctx.params({**_prefix_params(prefix), **ctx.decay})
+    out: list[Ranked] = []
+    texts: set[str] = set()
+    stmt = _names_statement(ctx.rule, ctx.conn.dialect.name)
+    with ctx.conn.execute(stmt, params) as rows:  # closed here, though read part way
+        for row in rows:
+            text = field + row.name
+            if text not in texts and len(texts) == ctx.limit:
+                break
+            texts.add(text)
+            kind = "model" if row.kind == "model_version" else row.kind
+            out.append((Suggestion(text=text, kind="name", score=row.w,
+                                   ref=f"{kind}:{row.namespace}/{row.name}"), float(row.n)))
     return out
 
 
@@ -164,8 +183,7 @@ def _refs(ctx: Context, kind: str, rest: str, field: str = "") -> list[Ranked]:
     name, at, version = tail.partition("@")
     typed = version if at else name if slash else space
     params = ctx.params({**_prefix_params(typed), "ref_kind": kind, "ref_namespace": space,
-                         "ref_name": name,
-                         **usage.decay_params(now=ctx.now, half_life_days=ctx.half_life_days)})
+                         "ref_name": name, **ctx.decay})
     out = []
     for row in ctx.conn.execute(_refs_statement(bool(slash), bool(at), ctx.rule), params):
         ref = f"{kind}:{row.namespace}/{row.name}" + (f"@{row.version}" if row.version else "")
@@ -206,9 +224,23 @@ def _refs_statement(slash: bool, at: bool, rule: BoundRule | None) -> sa.Select[
 def _learned(ctx: Context, keys: dict[str, SuggestionKind]) -> dict[str, float]:
     if not keys:
         return {}
-    rows = ctx.conn.execute(sa.select(term_usage.c.term, ctx.weight(term_usage))
-                            .where(term_usage.c.term.in_(list(keys))))
+    rows = ctx.conn.execute(_learned_statement(), {"terms": list(keys), **ctx.decay})
     return {term: float(w) for term, w in rows}
+
+
+# Built once, as the sources' statements are: building the decay expression and its cache
+# key again cost more than a keystroke's SQL (a quarter of a ``namespace:`` completion).
+@cache
+def _learned_statement() -> sa.Select[Any]:
+    return (sa.select(term_usage.c.term, usage.decayed_bound(term_usage))
+            .where(term_usage.c.term.in_(sa.bindparam("terms", expanding=True))))
+
+
+@cache
+def _learned_values_statement() -> sa.Select[Any]:
+    return (sa.select(term_usage.c.term, usage.decayed_bound(term_usage).label("w"))
+            .where(_bound_prefixed(term_usage.c.term)).order_by(term_usage.c.term)
+            .limit(CANDIDATES))
 
 
 def _tags_in_use(rule: BoundRule | None) -> sa.Select[Any]:
@@ -303,7 +335,7 @@ def _values(ctx: Context, counted: dict[str, float]) -> list[Ranked]:
 def _json_values(ctx: Context, path: tuple[str, ...], prefix: str) -> list[Ranked]:
     """Values of a metadata path among the newest :data:`RECENT` assets."""
     field = "meta." + ".".join(path)
-    counted = ctx.recent.values(ctx.conn, path, ctx.visible)
+    counted = ctx.recent.values(ctx.conn, path, ctx.visible, seq=ctx.seq)
     found = [(v, n) for v, n in counted if v.startswith(prefix)][:CANDIDATES]
     return _values(ctx, {f"{field}:{v}": n for v, n in found})
 
@@ -323,9 +355,12 @@ class RecentValues:
         self._values: dict[tuple[Any, ...], list[tuple[str, float]]] = {}
 
     def values(self, conn: Connection, path: tuple[str, ...],
-               visible: BoundVisibility | None = None) -> list[tuple[str, float]]:
-        """``(value, count)`` of ``path``, in value order."""
-        seq = conn.scalar(sa.select(sa.func.max(events.c.seq))) or 0
+               visible: BoundVisibility | None = None, *,
+               seq: int | None = None) -> list[tuple[str, float]]:
+        """``(value, count)`` of ``path``, in value order, as of the event ``seq`` (None:
+        the newest, read here)."""
+        if seq is None:
+            seq = conn.scalar(sa.select(sa.func.max(events.c.seq))) or 0
         key = (path, None if visible is None else visible.key)
         with self._lock:
             if seq != self._seq:
@@ -385,11 +420,9 @@ def _field_values(ctx: Context, head: str, rest: str) -> list[Ranked]:
 
 
 def _learned_values(ctx: Context, prefix: str) -> list[Ranked]:
-    stmt = (sa.select(term_usage.c.term, ctx.weight(term_usage).label("w"))
-            .where(prefixed(term_usage.c.term, prefix)).order_by(term_usage.c.term)
-            .limit(CANDIDATES))
+    params = {**_prefix_params(prefix), **ctx.decay}
     return [(Suggestion(text=row.term, kind="value", score=row.w), 0.0)
-            for row in ctx.conn.execute(stmt)]
+            for row in ctx.conn.execute(_learned_values_statement(), params)]
 
 
 def last_token(q: str) -> str:
@@ -405,7 +438,7 @@ def suggest(conn: Connection, q: str, *, limit: int, now: float, half_life_days:
     """Completions of the last token of ``q``; ``recent`` keeps metadata values between
     calls (a caller that suggests often should hold one); ``visible`` limits them to what
     the caller may read (None: everything)."""
-    ctx = Context(conn, now, half_life_days, recent or RecentValues(), visible)
+    ctx = Context(conn, now, half_life_days, recent or RecentValues(), visible, limit)
     token = last_token(q)
     head, colon, rest = token.partition(":")
     if colon:

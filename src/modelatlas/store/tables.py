@@ -161,8 +161,10 @@ term_usage = sa.Table(
     sa.Column("touched_at", sa.Float, nullable=False),
 )
 
-# Name completion across namespaces and kinds reads a range of names.
-sa.Index("ix_assets_name", assets.c.name)
+# Name completion across namespaces and kinds reads a range of names, with each one's kind
+# and namespace from the index alone, not a table row per candidate (0022).
+sa.Index("ix_assets_name_kind_namespace_id", assets.c.name, assets.c.kind,
+         assets.c.namespace, assets.c.id)
 # Name prefixes within a kind, and sort=name, read a range of (kind, name, id).
 sa.Index("ix_assets_kind_name_id", assets.c.kind, assets.c.name, assets.c.id)
 
