@@ -15,6 +15,8 @@ from modelatlas.registry import Asset, Registry
 from modelatlas.testing import PostgresDatabases, temporary_registry
 
 BACKENDS = ["sqlite", "postgresql"]
+# one worker runs the module: its module-scoped seeds (about 10 s each) are made once a run
+pytestmark = pytest.mark.xdist_group("demo")
 
 
 class Seeded:
