@@ -418,6 +418,7 @@ reviews = sa.Table(
     sa.Column("closed_at", Timestamp, nullable=True),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Index(None, "asset_id", "kind"),
+    sa.Index(None, "kind", "closed_at", "id"),  # the approvals inbox: open requests by id
 )
 
 # A model version's deprecation plan (issue 7 item 4; registry/_deprecation.py). One row per
