@@ -1,6 +1,6 @@
 """What the benchmarks share: records for bulk_load built without re-validation (it
 validates each as create_asset does), the registry a benchmark builds once and reuses, and
-the percentile rule of the shared MLflow script."""
+the percentile rule of the shared MLflow script, and how every benchmark saves its figures."""
 
 from __future__ import annotations
 
@@ -56,3 +56,14 @@ def pct(values: list[float], p: float) -> float:
     lo = int(k)
     hi = min(lo + 1, len(s) - 1)
     return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def save_results(results_dir: Path, name: str, result: dict[str, Any], section: str, *,
+                 readme: bool = True) -> None:
+    """Write ``result`` to ``results_dir/name`` (JSON) and, with ``readme``, append
+    ``section`` (the benchmark's Markdown table) to ``results_dir/README.md``."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    (results_dir / name).write_text(json.dumps(result, indent=2) + "\n")
+    if readme:
+        with (results_dir / "README.md").open("a") as out:
+            out.write("\n" + section)

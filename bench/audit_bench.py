@@ -49,7 +49,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from _common import open_registry, pct
+from _common import open_registry, pct, save_results
 from modelatlas.integrity import fastverify, log, merkle
 from modelatlas.integrity.leaf import event_leaf_hash
 from modelatlas.integrity.verify import open_checkpoints, replay
@@ -466,11 +466,8 @@ def main(argv: list[str] | None = None) -> int:
     result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     result["targets"] = verdicts(result)
     print(json.dumps(result, indent=2))
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "audit.json").write_text(json.dumps(result, indent=2) + "\n")
-    if not args.no_readme:
-        with (RESULTS / "README.md").open("a") as readme:
-            readme.write("\n" + readme_section(result))
+    save_results(RESULTS, "audit.json", result, readme_section(result),
+                 readme=not args.no_readme)
     return 0
 
 

@@ -21,7 +21,6 @@ Figures go to ``bench/results/deps-<scale>.json`` and a section of bench/results
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import random
 import sqlite3
@@ -33,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from _common import asset, built_once, open_registry, pct, relation
+from _common import asset, built_once, open_registry, pct, relation, save_results
 from deps_synthetic import snapshot_text, synthetic_index, synthetic_requesters
 from modelatlas.deps.model import Origin, PackageRequirement, Requirements
 from modelatlas.errors import NotFound
@@ -232,10 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     result["targets"] = verdicts(args.scale, result["timings"])
     for name, verdict in result["targets"].items():
         print(f"  {name}: {verdict}")
-    (args.results_dir / f"deps-{args.scale}.json").write_text(json.dumps(result, indent=2) + "\n")
-    if not args.no_readme:
-        with (args.results_dir / "README.md").open("a") as readme:
-            readme.write("\n" + readme_section(result))
+    save_results(args.results_dir, f"deps-{args.scale}.json", result, readme_section(result),
+                 readme=not args.no_readme)
     return 0
 
 

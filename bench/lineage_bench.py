@@ -45,7 +45,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from _common import asset, built_once, open_registry, relation
+from _common import asset, built_once, open_registry, relation, save_results
 from modelatlas.registry import Registry
 from modelatlas.registry.bulk import BulkStats, bulk_load
 from modelatlas.registry.lineage_types import LineageQuery
@@ -370,11 +370,8 @@ def save(result: dict[str, Any], args: argparse.Namespace) -> None:
     result["targets"] = verdicts(result["scale"], result["queries"])
     for name, verdict in result["targets"].items():
         print(f"  {name}: {verdict}")
-    (args.results_dir / f"lineage-{result['scale']}.json").write_text(
-        json.dumps(result, indent=2) + "\n")
-    if not args.no_readme:
-        with (args.results_dir / "README.md").open("a") as readme:
-            readme.write("\n" + readme_section(result))
+    save_results(args.results_dir, f"lineage-{result['scale']}.json", result,
+                 readme_section(result), readme=not args.no_readme)
 
 
 def header(argv: list[str] | None, scale: int, reps: int) -> dict[str, Any]:

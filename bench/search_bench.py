@@ -34,7 +34,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from _common import asset, built_once, open_registry, pct, relation
+from _common import asset, built_once, open_registry, pct, relation, save_results
 from modelatlas.registry import Registry
 from modelatlas.registry.bulk import BulkStats, bulk_load
 from modelatlas.registry.types import AssetCreate, RelationCreate
@@ -470,11 +470,8 @@ def main(argv: list[str] | None = None) -> int:
     result["targets"] = verdicts(args.scale, timed, result.get("speedups", {}))
     for name, verdict in result["targets"].items():
         print(f"  {name}: {verdict}")
-    (args.results_dir / f"search-{args.scale}.json").write_text(
-        json.dumps(result, indent=2) + "\n")
-    if not args.no_readme:
-        with (args.results_dir / "README.md").open("a") as readme:
-            readme.write("\n" + readme_section(result))
+    save_results(args.results_dir, f"search-{args.scale}.json", result,
+                 readme_section(result), readme=not args.no_readme)
     return 0
 
 

@@ -34,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import asset, built_once, open_registry, pct, relation
+from _common import asset, built_once, open_registry, pct, relation, save_results
 from modelatlas.api import create_app
 from modelatlas.api.testing import running_server
 from modelatlas.registry import Registry
@@ -210,10 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     result["targets"] = verdicts(result)
     print(json.dumps({k: result[k] for k in ("open_1000_dependents", "pan_zoom_500_nodes",
                                              "targets")}, indent=2))
-    (args.results_dir / "web-lineage.json").write_text(json.dumps(result, indent=2) + "\n")
-    if not args.no_readme:
-        with (args.results_dir / "README.md").open("a") as readme:
-            readme.write("\n" + readme_section(result))
+    save_results(args.results_dir, "web-lineage.json", result, readme_section(result),
+                 readme=not args.no_readme)
     return 0
 
 

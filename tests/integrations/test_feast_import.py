@@ -9,13 +9,13 @@ The tests after the real-Feast story read the dump saved in data/ (no Feast need
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tool_venvs import interpreter
 
 from cli_harness import Cli
 from modelatlas.client import Client
@@ -31,13 +31,7 @@ FEATURE = "feature:fraud/card_stats"
 
 
 def _python() -> str:
-    found = os.environ.get("MODELATLAS_TEST_FEAST_PYTHON")
-    if found and Path(found).exists():
-        return found
-    if os.environ.get("CI"):
-        pytest.fail("MODELATLAS_TEST_FEAST_PYTHON is not set: run the suite with `make test` "
-                    "(it builds .venv-feast)")
-    pytest.skip("no Feast interpreter: set MODELATLAS_TEST_FEAST_PYTHON (make test does)")
+    return interpreter("MODELATLAS_TEST_FEAST_PYTHON", ".venv-feast")
 
 
 # one xdist worker runs the whole module, so `feast apply` (tens of seconds) runs once a run

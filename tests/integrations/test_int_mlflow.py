@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tool_venvs import interpreter
 
 from cli_harness import Cli
 from modelatlas.errors import InvalidInput
@@ -45,13 +46,7 @@ pytestmark = pytest.mark.xdist_group("mlflow")
 
 
 def _python() -> str:
-    found = os.environ.get("MODELATLAS_TEST_MLFLOW_PYTHON")
-    if found and Path(found).exists():
-        return found
-    if os.environ.get("CI"):
-        pytest.fail("MODELATLAS_TEST_MLFLOW_PYTHON is not set: run the suite with `make test` "
-                    "(it builds .venv-mlflow)")
-    pytest.skip("no MLflow interpreter: set MODELATLAS_TEST_MLFLOW_PYTHON (make test does)")
+    return interpreter("MODELATLAS_TEST_MLFLOW_PYTHON", ".venv-mlflow")
 
 
 def _free_port() -> int:
