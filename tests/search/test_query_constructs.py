@@ -49,6 +49,12 @@ CASES: list[tuple[str, set[str]]] = [
     ("meta.metrics.latency_p95_ms>=12", {C1, C2}),
     ("metrics.auc>=0.9 metrics.latency_p95_ms<20", {C1}),
     ("meta.framework>3", set()),  # text is never a number: no match, no error
+    # kind and namespace pinned: the metric is read from its (kind, namespace) range
+    ("kind:model_version namespace:fraud metrics.auc>=0.9", {C1, C3}),
+    ("namespace:growth metrics.auc<=0.71 kind:model_version", {LTV}),
+    ("kind:model_version namespace:fraud metrics.auc!=0.88 metrics.auc<0.9", {PCT}),
+    ("kind:model_version -(kind:model_version namespace:fraud metrics.auc>=0.9)",
+     {C2, PCT, LTV}),
     # boolean logic
     ("metrics.auc>=0.9 OR namespace:growth kind:model_version", {C1, C3, LTV}),
     ("(metrics.auc>=0.9 OR namespace:growth) AND meta.framework:sklearn", {LTV}),

@@ -52,6 +52,21 @@ def test_facets_count_the_whole_result_set(org: Registry) -> None:
     assert len(result.items) == 1 and result.next_cursor is not None
 
 
+def test_facets_count_the_same_hits_when_kind_and_namespace_scope_a_metric(
+        org: Registry) -> None:
+    """Facets count such a query from the metric's (kind, namespace) range, leaving out
+    the equalities it implies, and only those."""
+    result = org.search("kind:model_version namespace:fraud metrics.auc>=0.9", limit=1,
+                        facets=["namespace", "framework", "auc"])
+    facets = {name: {v.value: v.count for v in values} for name, values in result.facets.items()}
+    assert facets["namespace"] == {"fraud": 2}
+    assert facets["auc"] == {"0.9-0.95": 1, ">=0.95": 1}
+    assert sum(facets["framework"].values()) == 2 and facets["framework"]["xgboost"] == 1
+    none = org.search("kind:model_version namespace:fraud namespace:growth metrics.auc>=0.9",
+                      facets=["namespace", "auc"])
+    assert none.items == [] and none.facets == {"namespace": [], "auc": []}
+
+
 def test_default_facets_come_from_configuration(org: Registry) -> None:
     result = org.search("namespace:growth")
     assert list(result.facets) == ["kind", "namespace", "tag", "state"]
@@ -172,6 +187,7 @@ def test_metric_filters_follow_metadata_updates(registry: Registry) -> None:
     registry.update_asset("run:fin/train-1", AssetUpdate(metadata={"metrics": {"auc": 0.95}}),
                           expected_revision=made.revision)
     assert found("metrics.auc>=0.9") == ["run:fin/train-1"]
+    assert found("kind:run namespace:fin metrics.auc>=0.9") == ["run:fin/train-1"]
     assert found("metrics.auc!=0.8") == ["run:fin/train-1"]
     assert found("metrics.loss=3") == ["run:fin/train-1"]  # merge patch kept it
     assert found("metrics.auc<0.9") == []

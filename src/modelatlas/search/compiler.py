@@ -69,13 +69,17 @@ def _starts_with(column: Any, prefix: str, dialect: str) -> ColumnElement[bool]:
 class Compiler:
     """Compiles one query against one connection (tags are expanded by reading the
     vocabulary in the same snapshot). ``visible`` (None: everything) limits the assets a
-    graph predicate may name; the hits themselves are filtered by :func:`engine.search`."""
+    graph predicate may name; the hits themselves are filtered by :func:`engine.search`.
+    ``scoped_metrics`` reads a metric comparison from its (kind, namespace) range when its
+    conjunction pins both: for counting every hit (facets), not for one page in id order
+    (see :func:`_metric_condition`)."""
 
     conn: Connection
     dialect: str
     visible: Visible | None = None
     unknown_tags: list[str] = field(default_factory=list)
     walks: int = 0  # transitive predicates compiled so far: each CTE needs its own name
+    scoped_metrics: bool = False
 
     @property
     def json(self) -> JsonFunctions:
@@ -83,7 +87,7 @@ class Compiler:
 
     def condition(self, node: Node) -> ColumnElement[bool]:
         if isinstance(node, And):
-            return sa.and_(*(self.condition(n) for n in node.operands))
+            return self._conjunction(node.operands)
         if isinstance(node, Or):
             return sa.or_(*(self.condition(n) for n in node.operands))
         if isinstance(node, Not):
@@ -91,6 +95,18 @@ class Compiler:
         if isinstance(node, Everything):
             return sa.true()
         return self._term(node)
+
+    def _conjunction(self, operands: tuple[Node, ...]) -> ColumnElement[bool]:
+        scope = _scope(operands) if self.scoped_metrics else None
+        metrics = [n for n in operands if isinstance(n, JsonCompare) and _is_metric(n)]
+        if scope is None or not metrics:
+            return sa.and_(*(self.condition(n) for n in operands))
+        # The scoped metric ranges hold only assets of that kind and namespace, so the
+        # equalities that pinned them are implied and left out: the planner then fetches
+        # each hit by primary key, where with them it probed (namespace, kind, id) first.
+        rest = [n for n in operands if n not in metrics and not _pins(n, scope)]
+        return sa.and_(*(_metric_condition(n, scope) for n in metrics),
+                       *(self.condition(n) for n in rest))
 
     def _term(self, node: Node) -> ColumnElement[bool]:
         if isinstance(node, Text):
@@ -170,7 +186,7 @@ class Compiler:
 
     def _json_compare(self, node: JsonCompare) -> ColumnElement[bool]:
         if _is_metric(node):
-            return _metric_condition(node)
+            return _metric_condition(node, None)
         column = assets.c.meta if node.document == "meta" else assets.c.custom
         if isinstance(node.value, str):
             text = self.json.text(column, node.path)
@@ -191,23 +207,54 @@ def _is_metric(node: JsonCompare) -> bool:
             and not isinstance(node.value, str))
 
 
-def _metric_condition(node: JsonCompare) -> ColumnElement[bool]:
+def _scope(operands: tuple[Node, ...]) -> tuple[str, str] | None:
+    """The (kind, namespace) a conjunction pins with plain equalities, if it pins both."""
+    pinned: dict[str, str] = {}
+    for node in operands:
+        if (isinstance(node, Match) and node.field in ("kind", "namespace")
+                and not node.prefix and not node.negated):
+            pinned.setdefault(node.field, node.value)
+    if len(pinned) < 2:
+        return None
+    return pinned["kind"], pinned["namespace"]
+
+
+def _pins(node: Node, scope: tuple[str, str]) -> bool:
+    return (isinstance(node, Match) and not node.prefix and not node.negated
+            and (node.field, node.value) in (("kind", scope[0]), ("namespace", scope[1])))
+
+
+def _metric_condition(node: JsonCompare,
+                      scope: tuple[str, str] | None) -> ColumnElement[bool]:
     """``metrics.<name> <op> <number>`` from the metrics side table, which holds exactly
-    the JSON numbers under ``meta.metrics``. A correlated EXISTS (one primary-key probe per
-    candidate) rather than ``id IN (...)``: a broad threshold (auc >= 0.8 holds for a
-    third of all versions) then stops at the first page of candidates in id order,
-    instead of materialising and sorting every match; and a candidate is rejected without
-    reading its row."""
+    the JSON numbers under ``meta.metrics``.
+
+    Unscoped, a correlated EXISTS (one primary-key probe per candidate) rather than
+    ``id IN (...)``: a broad threshold (auc >= 0.8 holds for a third of all versions) then
+    stops at the first page of candidates in id order, instead of materialising and
+    sorting every match; and a candidate is rejected without reading its row.
+
+    When the same conjunction pins the kind and the namespace (``scope``), the matches
+    are one range of ``(name, kind, namespace, value, asset_id)`` (migration 0024): the
+    id set the planner builds from it is the same size as the hits, where the probes
+    walked every asset of the namespace and kind. It repeats the conjunction's own
+    conditions, so the result is unchanged. Only for counting all hits: the planner
+    then drives from the id set, so a page in id order would sort every hit (110 ms for
+    a team's auc>=0.5 at 1M, against 5 ms stopping at the first page of probes)."""
     value = _bind(node.value, sa.Float)
     column = asset_metrics.c.value
     compare: dict[str, ColumnElement[bool]] = {
         "=": column == value, "!=": column != value, ">": column > value,
         ">=": column >= value, "<": column < value, "<=": column <= value,
     }
+    named = sa.and_(asset_metrics.c.name == _bind(node.path[1]), compare[node.op])
+    if scope is not None:
+        kind, namespace = scope
+        return assets.c.id.in_(sa.select(asset_metrics.c.asset_id).where(
+            named, asset_metrics.c.kind == _bind(kind),
+            asset_metrics.c.namespace == _bind(namespace)))
     return sa.exists(sa.select(sa.literal(1)).where(
-        asset_metrics.c.asset_id == assets.c.id,
-        asset_metrics.c.name == _bind(node.path[1]), compare[node.op],
-    ).correlate(assets))
+        asset_metrics.c.asset_id == assets.c.id, named).correlate(assets))
 
 
 def _ref_condition(node: RefMatch) -> ColumnElement[bool]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
+from sqlalchemy.sql.elements import ColumnElement
 
 from modelatlas.search.ast import Node
 from modelatlas.search.compiler import NO_RANK, Compiler, ranked_terms
@@ -72,10 +73,24 @@ def search(
     rows = list(conn.execute(stmt.order_by(*order_by(keys, labels)).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    counter = FacetCounter(conn, compiler.json, condition, config.top, visible)
+    counter = FacetCounter(conn, compiler.json, _counted(conn, tree, visible, condition,
+                                                         counting=bool(wanted)),
+                           config.top, visible)
     return Hits(
         rows=rows,
         facets=counter.count({name: config.facets[name] for name in wanted}),
         next_cursor=encode_cursor(sort, q, row_values(rows[-1], labels)) if more else None,
         unknown_tags=compiler.unknown_tags,
     )
+
+
+def _counted(conn: Connection, tree: Node, visible: Visible | None,
+             condition: ColumnElement[bool], *, counting: bool) -> ColumnElement[bool]:
+    """The condition facets count under: the page's, compiled again with metric ranges
+    scoped (:class:`Compiler`), which counts every hit from one index range where the
+    page's form stops at its first page. Same hits, different plan."""
+    if not counting:
+        return condition
+    scoped = Compiler(conn, conn.dialect.name, visible=visible, scoped_metrics=True)
+    counted = scoped.condition(tree)
+    return counted if visible is None else sa.and_(counted, visible(assets))

@@ -212,7 +212,12 @@ asset_metrics = sa.Table(
     sa.Column("asset_id", BigId, sa.ForeignKey("assets.id"), primary_key=True),
     sa.Column("name", sa.Text, primary_key=True),
     sa.Column("value", sa.Float, nullable=False),
+    # the asset's, copied (migration 0024): "kind K, namespace N, metric in a range" is
+    # then one range of the second index instead of a probe per asset of K in N
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("namespace", sa.String(64), nullable=False),
     sa.Index(None, "name", "value", "asset_id"),
+    sa.Index(None, "name", "kind", "namespace", "value", "asset_id"),
 )
 
 # "output was produced by a run that used input", kept by the database (migration 0008's
