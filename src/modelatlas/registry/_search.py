@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from modelatlas.errors import InvalidInput
-from modelatlas.registry._rows import asset_from_row, check_limit
+from modelatlas.registry._rows import assets_from_rows, check_limit
 from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry._visibility import readable_in, visible_to
 from modelatlas.registry.types import FacetValue, SearchResult
@@ -49,7 +49,7 @@ class SearchService(ServiceBase):
             self.note_search(tree, visible)
         return SearchResult(
             query=q,
-            items=[asset_from_row(row) for row in hits.rows],
+            items=assets_from_rows(hits.rows),
             facets={name: [FacetValue(value=v, count=n) for v, n in counted]
                     for name, counted in hits.facets.items()},
             next_cursor=hits.next_cursor,

@@ -86,6 +86,15 @@ def _downstream(seeds: sa.Select[Any], edges: tuple[str, ...], *,
     return sa.select(walk.c.id).where(walk.c.hops > 0)
 
 
+def _unindexed(column: ColumnElement[str]) -> ColumnElement[str]:
+    """``column`` as an expression (``column || ''``, the same value on both databases), so
+    SQLite does not drive the query from an index on it. A walk reaches a few thousand ids;
+    with a plain ``kind = 'model_version'`` SQLite probed (kind, id) for each, read *every*
+    reached row and sorted them for the first page; on the ids alone it reads the rows in id
+    order and stops at the page (74 -> 40 ms CPU at 1M versions, 5,000 reached)."""
+    return column.concat("")
+
+
 # which edges each transitive predicate follows downstream, and whether through runs
 _WALKS: dict[str, tuple[tuple[str, ...], bool]] = {
     "derived_from": (("derived_from",), False),
@@ -112,7 +121,7 @@ def graph_condition(node: Graph, subject: Any = assets.c.id, *,
                                           name=walk))
         if node.predicate == "derived_from":
             return reached  # type: ignore[no-any-return]
-        return sa.and_(assets.c.kind == "model_version", reached)
+        return sa.and_(_unindexed(assets.c.kind) == "model_version", reached)
     if node.predicate == "trained_on":
         return _run_used(subject, targets)
     if node.predicate == "uses_feature":
