@@ -35,7 +35,7 @@ Direction = Literal["upstream", "downstream", "both"]
 # limit): about what an answer of a few thousand nodes costs anyway.
 FUSE_ROWS = 2048
 _UNBOUNDED = 2**62
-_NODE, _EDGE, _LEVEL = 0, 1, 2  # the parts of a walk statement's answer
+_NODE, _EDGE, _DEEPEST = 0, 1, 2  # the parts of a walk statement's answer
 
 
 @dataclass(frozen=True)
@@ -127,25 +127,42 @@ def _gate(spec: WalkSpec) -> str:
 
 
 _OPEN = "(SELECT open FROM gate) = 1"
+_NO_EDGE = " NULL AS relation, NULL AS target_id"
 
 
-def _picked(spec: WalkSpec) -> str:
-    """``picked``: the nearest ``:cap`` candidates and their asset columns."""
-    head = f", picked AS (SELECT {_NODE_COLUMNS}, p.depth, p.direction"
+def _kept(spec: WalkSpec) -> str:
+    """``kept``: the root and the nearest ``:cap`` candidates, the assets the answer
+    returns. Gated, only ``(id, depth, direction)``: the final SELECT reads their asset rows;
+    filtered, with their asset columns, as the filter read them."""
     if _gated(spec):
-        # the nearest are picked before the assets are read: a walk that reaches far
-        # more than it returns reads only the rows it returns (in no order: the caller
-        # sorts what it keeps)
-        return (head + " FROM (SELECT id, depth, direction FROM reached ORDER BY depth, id"
-                " LIMIT :cap) AS p JOIN assets AS a ON a.id = p.id WHERE " + _OPEN + ")")
-    tail = " ORDER BY p.depth, a.id LIMIT :cap)"
+        # the nearest are picked before any asset row is read: a walk that reaches far
+        # more than it returns reads only the rows it returns. Only ids are materialised:
+        # copying 10k rows of asset columns into a temporary table cost more than reading
+        # them in the final SELECT
+        return (", kept(id, depth, direction) AS (SELECT CAST(:root AS BIGINT), 0, 'root'"
+                f" WHERE {_OPEN} UNION ALL SELECT * FROM (SELECT id, depth, direction"
+                f" FROM reached ORDER BY depth, id LIMIT :cap) AS p WHERE {_OPEN})")
+    # the filter reads the candidates' asset rows anyway: keep the columns, so the ones
+    # returned are not read a second time
     where = []
     if spec.kinds:
         where.append(f"a.kind IN {sql_list(spec.kinds)}")
     if spec.as_of is not None:
         where.append("a.created_at <= :as_of")
-    return (head + " FROM reached AS p JOIN assets AS a ON a.id = p.id WHERE "
-            + " AND ".join(where) + tail)
+    return (f", kept AS (SELECT {_NODE_COLUMNS}, 0 AS depth, 'root' AS direction"
+            " FROM assets AS a WHERE a.id = :root UNION ALL SELECT * FROM"
+            f" (SELECT {_NODE_COLUMNS}, p.depth, p.direction FROM reached AS p JOIN assets"
+            " AS a ON a.id = p.id WHERE " + " AND ".join(where)
+            + " ORDER BY p.depth, a.id LIMIT :cap) AS p)")
+
+
+def _node_rows(spec: WalkSpec) -> str:
+    """The answer's node rows, from ``kept`` (its asset rows read here when gated)."""
+    if _gated(spec):
+        return (f" SELECT 0 AS part, {_NODE_COLUMNS}, k.depth, k.direction,{_NO_EDGE}"
+                " FROM kept AS k JOIN assets AS a ON a.id = k.id")
+    return (" SELECT 0 AS part, id, kind, namespace, name, version, state, created_at, depth,"
+            f" direction,{_NO_EDGE} FROM kept")
 
 
 def _statement(dialect: str, spec: WalkSpec) -> str:
@@ -157,24 +174,19 @@ def _statement(dialect: str, spec: WalkSpec) -> str:
         + reached_cte(dialect_for(dialect), ways(spec.direction), spec.relations, edges,
                       fused=gated)
         + (_gate(spec) if gated else "")
-        + _picked(spec)
-        + f", nodes AS (SELECT {_NODE_COLUMNS}, 0 AS depth, 'root' AS direction"
-        " FROM assets AS a WHERE a.id = :root" + (" AND " + _OPEN if gated else "")
-        + " UNION ALL SELECT * FROM picked)"
-        # parts as small integers (node 0, edge 1, level 2): Python shares those objects,
-        # where each 'n' would be a new string per row
-        " SELECT 0 AS part, id, kind, namespace, name, version, state, created_at, depth,"
-        " direction, NULL AS relation, NULL AS target_id FROM nodes"
-        " UNION ALL SELECT 1, r.source_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
-        f" r.relation, r.target_id FROM nodes AS n JOIN {edges.table} AS r"
-        # IN, not a second join with nodes: one index of ids instead of one of rows
-        " ON r.source_id = n.id WHERE r.target_id IN (SELECT id FROM nodes)"
+        + _kept(spec)
+        # parts as small integers (node 0, edge 1, deepest 2): Python shares those
+        # objects, where each 'n' would be a new string per row
+        + _node_rows(spec)
+        + " UNION ALL SELECT 1, r.source_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+        f" r.relation, r.target_id FROM kept AS k JOIN {edges.table} AS r"
+        # IN, not a second join with kept: one index of ids instead of one of rows
+        " ON r.source_id = k.id WHERE r.target_id IN (SELECT id FROM kept)"
         f"{rel_filter}{edges.alive('r')}"
-        # a walk that stopped short (or holds too few) says how many assets it found first
-        # at each depth
-        + (" UNION ALL SELECT 2, COUNT(*), NULL, NULL, NULL, NULL, NULL, NULL, depth, NULL,"
-           " NULL, NULL FROM reached WHERE (SELECT open FROM gate) = 0 GROUP BY depth"
-           if gated else "")
+        # a walk that stopped short (or holds too few) says the deepest depth it reached
+        + (" UNION ALL SELECT 2, deepest, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+           " NULL, NULL FROM (SELECT MAX(depth) AS deepest FROM reached) AS x"
+           f" WHERE NOT {_OPEN}" if gated else "")
     )
 
 
@@ -190,7 +202,7 @@ def _prepared(dialect: str, spec_shape: WalkSpec) -> Prepared:
 class _Answer:
     rows: list[Any]
     answered: bool  # the gate was open: the root's row is there
-    levels: dict[int, int]  # otherwise, the assets first reached at each depth
+    deepest: int | None  # otherwise, the deepest depth the walk reached (None: none)
 
 
 def _run(conn: Connection, spec: WalkSpec, *, bound: int, fuse: int, need: int) -> _Answer:
@@ -205,8 +217,9 @@ def _run(conn: Connection, spec: WalkSpec, *, bound: int, fuse: int, need: int) 
         rows = cursor.fetchall()
     finally:
         cursor.close()
-    levels = {int(r[8]): int(r[1]) for r in rows if r[0] == _LEVEL}
-    return _Answer(rows, any(r[0] == _NODE for r in rows), levels)
+    if rows and rows[-1][0] == _DEEPEST:  # the gate was shut: that is the only row
+        return _Answer(rows, False, rows[-1][1])
+    return _Answer(rows, True, None)
 
 
 def _answer_rows(conn: Connection, spec: WalkSpec) -> list[Any]:
@@ -218,7 +231,7 @@ def _answer_rows(conn: Connection, spec: WalkSpec) -> list[Any]:
         return first.rows
     # the fused walk's first rows are breadth first: every depth before its deepest is
     # whole, and the deepest may already hold enough
-    bound = max(first.levels, default=spec.depth)
+    bound = spec.depth if first.deepest is None else first.deepest
     if bound < spec.depth:
         near = _run(conn, spec, bound=bound, fuse=_UNBOUNDED, need=spec.limit)
         if near.answered:
@@ -237,14 +250,16 @@ def walk_rows(conn: Connection, spec: WalkSpec) -> WalkRows:
     # rows by position, sliced: both drivers return ids and depths as int already, and
     # building anything per row costs more than the walk's SQL once there are thousands
     nodes: list[NodeRow] = [r[1:10] for r in rows if r[0] == _NODE]
-    nodes.sort(key=_BY_DEPTH_THEN_ID)
+    nodes.sort(key=_BY_DEPTH_THEN_ID)  # SQLite returns them in this order already: O(n)
+    # a list, not a set: ids are unique in kept and (source, relation, target) in the
+    # table, so the join yields each edge once
+    links = [(r[1], r[10], r[11]) for r in rows if r[0] == _EDGE]
     truncated = len(nodes) > spec.limit
-    links = {(r[1], r[10], r[11]) for r in rows if r[0] == _EDGE}
-    if truncated:  # the farthest node is dropped, and its edges with it
-        del nodes[spec.limit:]
-        kept = {n[0] for n in nodes}
-        links = {link for link in links if link[0] in kept and link[2] in kept}
-    return WalkRows(nodes, sorted(links), truncated)
+    if truncated:  # one node too many was kept: the farthest goes, and its edges with it
+        dropped = nodes.pop()[0]
+        links = [link for link in links if link[0] != dropped and link[2] != dropped]
+    links.sort()
+    return WalkRows(nodes, links, truncated)
 
 
 def walk(conn: Connection, spec: WalkSpec) -> WalkResult:

@@ -31,6 +31,9 @@ from modelatlas.refs import Ref, check_kind
 from modelatlas.registry import _queries as q
 from modelatlas.registry._guards import missing, require_readable
 from modelatlas.registry._rows import (
+    SET_EXTRA,
+    SET_FIELDS_SET,
+    SET_PRIVATE,
     check_limit,
     decode_cursor,
     encode_cursor,
@@ -132,6 +135,7 @@ def _wire_graph(rows: lineage.WalkRows, hidden: set[int]
     10k nodes). Sharing holds because every field is set: the only change pydantic makes
     to the set (adding a field on assignment) adds nothing."""
     new, put = object.__new__, object.__setattr__
+    fields_set, extra, private = SET_FIELDS_SET, SET_EXTRA, SET_PRIVATE
     node_fields, edge_fields = set(LineageNode.model_fields), set(LineageEdge.model_fields)
     refs: dict[int, str] = {}
     nodes = []
@@ -147,18 +151,18 @@ def _wire_graph(rows: lineage.WalkRows, hidden: set[int]
             put(node, "__dict__", {"ref": ref, "kind": kind, "state": state,
                                    "created_at": created_at, "depth": depth,
                                    "direction": side, "redacted": False})
-        put(node, "__pydantic_fields_set__", node_fields)
-        put(node, "__pydantic_extra__", None)
-        put(node, "__pydantic_private__", None)
+        fields_set(node, node_fields)
+        extra(node, None)
+        private(node, None)
         nodes.append(node)
     edges = []
     for source_id, relation, target_id in rows.edges:
         edge = new(LineageEdge)
         put(edge, "__dict__", {"source": refs[source_id], "relation": relation,
                                "target": refs[target_id]})
-        put(edge, "__pydantic_fields_set__", edge_fields)
-        put(edge, "__pydantic_extra__", None)
-        put(edge, "__pydantic_private__", None)
+        fields_set(edge, edge_fields)
+        extra(edge, None)
+        private(edge, None)
         edges.append(edge)
     return nodes, edges
 
