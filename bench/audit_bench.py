@@ -5,7 +5,8 @@ costs whatever else runs.
 
     python bench/audit_bench.py [--events 20000] [--singles 300] [--proof-leaves 10000000]
                                 [--proof-home DIR] [--no-readme]
-    python bench/audit_bench.py --verify-only [--events 1000000]
+    python bench/audit_bench.py --verify-only [--events 1000000] [--work-dir DIR]
+                                [--results-dir DIR]
 
 - ``append``: ``append_events(conn, rows)`` (registry/_tx.py: the insert of event rows and
   the tree's extension, exactly what every write transaction runs), in transactions of
@@ -44,12 +45,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from _common import open_registry, pct, save_results
+from _common import built_once, open_registry, pct, save_results
 from modelatlas.integrity import fastverify, log, merkle
 from modelatlas.integrity.leaf import event_leaf_hash
 from modelatlas.integrity.verify import open_checkpoints, replay
@@ -200,26 +201,44 @@ def _verify_paths(registry: Registry, repeats: int) -> dict[str, Any]:
     return out
 
 
-def run_verify_only(events: int, repeats: int = 3) -> dict[str, Any]:
+@contextmanager
+def _log_home(work_dir: Path | None, events: int) -> Iterator[Registry]:
+    """A registry holding a log of ``events`` events: built in a temporary directory, or
+    with ``work_dir`` built once in ``work_dir/verify-<events>`` and reused by later runs
+    (appending a million events takes minutes; verifying never writes)."""
+    if work_dir is None:
+        with tempfile.TemporaryDirectory() as temp:
+            registry = open_registry(Path(temp))
+            try:
+                _append_log(registry, events)
+                yield registry
+            finally:
+                registry.close()
+        return
+
+    def load(registry: Registry) -> dict[str, Any]:
+        _append_log(registry, events)
+        return {"events": events}
+
+    home, _ = built_once(work_dir / f"verify-{events}", load, rebuild=False)
+    registry = open_registry(home)
+    try:
+        yield registry
+    finally:
+        registry.close()
+
+
+def run_verify_only(events: int, repeats: int = 3,
+                    work_dir: Path | None = None) -> dict[str, Any]:
     """The verification paths over a log of ``events``, and the fork threshold: the wall
     time one split into two processes saves (negative: costs) at sizes around it."""
     out: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as home:
-        registry = open_registry(Path(home))
-        try:
-            _append_log(registry, events)
-            out["paths"] = _verify_paths(registry, repeats)
-        finally:
-            registry.close()
+    with _log_home(work_dir, events) as registry:
+        out["paths"] = _verify_paths(registry, repeats)
     split: dict[str, Any] = {}
     for size in (10_000, 30_000, 100_000):
-        with tempfile.TemporaryDirectory() as home:
-            registry = open_registry(Path(home))
-            try:
-                _append_log(registry, size)
-                paths = _verify_paths(registry, repeats)
-            finally:
-                registry.close()
+        with _log_home(work_dir, size) as registry:
+            paths = _verify_paths(registry, repeats)
         one, two = paths["fast_one_process"], paths["fast_two_processes"]
         split[str(size)] = {
             "one_process_ms_wall": round(size / one["events_per_s_wall"] * 1000, 1),
@@ -419,22 +438,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-readme", action="store_true", help="do not touch README.md")
     parser.add_argument("--verify-only", action="store_true",
                         help="only the verification paths, over a log of --events events")
+    parser.add_argument("--work-dir", type=Path, default=None,
+                        help="with --verify-only: build each log once here and reuse it")
+    parser.add_argument("--results-dir", type=Path, default=RESULTS,
+                        help="where audit.json (and README.md) are written")
     return parser.parse_args(argv)
 
 
 def main_verify_only(args: argparse.Namespace, command: str) -> int:
     """Run the verification paths and merge them into audit.json under ``verify``."""
     load = [round(x, 2) for x in os.getloadavg()]
-    figures = run_verify_only(args.events)
+    figures = run_verify_only(args.events, work_dir=args.work_dir)
     figures.update({"command": command, "date": datetime.now(UTC).date().isoformat(),
                     "load_average": load,
                     "load_average_after": [round(x, 2) for x in os.getloadavg()]})
     print(json.dumps(figures, indent=2))
-    path = RESULTS / "audit.json"
+    path = args.results_dir / "audit.json"
     result = json.loads(path.read_text()) if path.exists() else {}
     result["verify_large"] = figures
     if "proofs" in result and "append" in result:
         result["targets"] = verdicts(result)
+    args.results_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2) + "\n")
     return 0
 
@@ -460,13 +484,13 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             registry.close()
     result["proofs"] = run_proofs(args.proof_home, args.proof_leaves)
-    previous = RESULTS / "audit.json"
+    previous = args.results_dir / "audit.json"
     if previous.exists() and "verify_large" in json.loads(previous.read_text()):
         result["verify_large"] = json.loads(previous.read_text())["verify_large"]
     result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     result["targets"] = verdicts(result)
     print(json.dumps(result, indent=2))
-    save_results(RESULTS, "audit.json", result, readme_section(result),
+    save_results(args.results_dir, "audit.json", result, readme_section(result),
                  readme=not args.no_readme)
     return 0
 
