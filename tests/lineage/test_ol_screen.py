@@ -1,4 +1,4 @@
-"""The C-speed screen in front of check_tree (registry/_openlineage.py ``_plainly_safe``):
+"""The C-speed screen in front of check_tree (lineage/openlineage/screen.py ``plainly_safe``):
 it may send a safe value on to check_tree, but must never pass one check_tree refuses,
 whatever strings hold (escapes, quotes, brackets, backslashes at their ends)."""
 
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from modelatlas.errors import MalformedBody
 from modelatlas.jsonsafe import check_tree
-from modelatlas.registry._openlineage import _plainly_safe
+from modelatlas.lineage.openlineage import plainly_safe
 
 # text rich in what the screen parses: quotes, backslashes, brackets, NUL, digits
 _TOKENS = ['"', "\\", "[", "]", "{", "}", "\x00", "\x01", " ", "a", "7", "\u00e9", "\ud800",
@@ -37,7 +37,7 @@ def _accepted(value: Any) -> bool:
 @settings(max_examples=300, deadline=None)
 @given(_nested(40))
 def test_the_screen_never_passes_what_check_tree_refuses(value: Any) -> None:
-    if _plainly_safe([value]):
+    if plainly_safe([value]):
         assert _accepted([value])
 
 
@@ -56,4 +56,4 @@ _CLEAN = st.lists(st.sampled_from(['"', "\\", "[", "]", "{", "}", " ", "a", "\u0
 @given(st.integers(25, 40), _CLEAN)
 def test_depth_is_counted_outside_strings(levels: int, text: str) -> None:
     value = _chain(levels, text + "]]]}}}\\")
-    assert _plainly_safe([value]) == _accepted([value])
+    assert plainly_safe([value]) == _accepted([value])

@@ -14,11 +14,10 @@ import pytest
 
 from modelatlas.errors import MalformedBody
 from modelatlas.jsonsafe import check_tree
-from modelatlas.lineage.openlineage import OpenLineageInvalid, validate_event
+from modelatlas.lineage.openlineage import OpenLineageInvalid, plainly_safe, validate_event
 from modelatlas.lineage.openlineage import schemas as ol_schemas
 from modelatlas.lineage.openlineage.mapping import _schema
 from modelatlas.refs import Ref
-from modelatlas.registry._openlineage import _plainly_safe
 
 EVENTS = Path(__file__).parent / "openlineage_events"
 
@@ -107,18 +106,18 @@ def test_the_screen_passes_only_what_check_tree_accepts(value: Any) -> None:
     except MalformedBody:
         accepted = False
     assert accepted == (value in SAFE)  # the cases are what they claim
-    assert _plainly_safe([value]) == accepted
+    assert plainly_safe([value]) == accepted
 
 
 @pytest.mark.parametrize("value", [{"s": "a literal \\u0000"}, {"s": "1234567890123456"},
                                    {"n": 2**53 - 1}])
 def test_a_look_alike_goes_on_to_check_tree_which_accepts_it(value: Any) -> None:
-    assert not _plainly_safe([value])
+    assert not plainly_safe([value])
     check_tree([value])
 
 
 def test_the_screen_lets_realistic_events_through() -> None:
-    assert _plainly_safe([event("spark_complete"), event("airflow_dag_start")])
+    assert plainly_safe([event("spark_complete"), event("airflow_dag_start")])
 
 
 @pytest.mark.parametrize("second_type", ["x", 7])

@@ -17,7 +17,6 @@ writes and events as alone.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Iterator
 from functools import lru_cache
@@ -31,9 +30,15 @@ from sqlalchemy.exc import IntegrityError
 from modelatlas.errors import Conflict, PayloadTooLarge
 from modelatlas.events import Action
 from modelatlas.governance.principal import Principal
-from modelatlas.jsonsafe import DEFAULT_MAX_DEPTH, check_tree
+from modelatlas.jsonsafe import check_tree
 from modelatlas.kinds import SPECS, read_metadata, validate_metadata
-from modelatlas.lineage.openlineage import OpenLineageInvalid, Plan, fold, validate_event
+from modelatlas.lineage.openlineage import (
+    OpenLineageInvalid,
+    Plan,
+    fold,
+    plainly_safe,
+    validate_event,
+)
 from modelatlas.refs import Ref
 from modelatlas.registry._group_commit import GroupCommit
 from modelatlas.registry._guards import is_local
@@ -126,7 +131,7 @@ def _plan(events: Any) -> Plan:
     items: list[Any] = events if batch else [events]
     if len(items) > MAX_EVENTS:
         raise PayloadTooLarge(f"a batch holds at most {MAX_EVENTS} events; split it")
-    if not _plainly_safe(items):
+    if not plainly_safe(items):
         check_tree(items)  # it names the path of what it refuses
     plan = Plan()
     for index, event in enumerate(items):
@@ -146,43 +151,12 @@ def _work(plan: Plan) -> Callable[[WriteTx], OpenLineageIngest]:
     return lambda tx: _apply(tx, plan)
 
 
-_QUOTE_AND_BRACKETS = bytes(sorted(set(range(256)) - set(b'"[]{}')))
-_INNERMOST = re.compile(rb"\[\]|\{\}")
-_DIGIT_MARKS = bytes.maketrans(b"0123456789", b"\x01" * 10)  # orjson escapes real \x01
-_LONG_NUMBER = b"\x01" * 16  # 2^53 has 16 digits
-
-
-def _plainly_safe(items: list[Any]) -> bool:
-    """True only when :func:`check_tree` would accept ``items``, found in a few C-speed
-    passes over their JSON (check_tree walks every string and key in Python, a third of
-    the cost of an event): orjson refuses lone surrogates and integers past 64 bits; NUL
-    is written ``\u0000``; an integer past 2^53 has 16 digits; the depth is that of the
-    brackets outside strings, each pass removing the innermost pairs. A false answer (a
-    string holding ``\u0000`` or 16 digits, say) only sends the batch to check_tree."""
-    try:
-        data = orjson.dumps(items)
-    except TypeError:  # orjson.JSONEncodeError is one
-        return False
-    if b"\\u0000" in data or _LONG_NUMBER in data.translate(_DIGIT_MARKS):
-        return False
-    # in orjson's output every backslash starts a two-byte escape: dropping the escaped
-    # backslashes (left to right), then the escaped quotes, leaves quotes only at the ends
-    # of strings
-    marks = data.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _QUOTE_AND_BRACKETS)
-    brackets = b"".join(marks.split(b'"')[::2])  # what lies between strings
-    for _depth in range(DEFAULT_MAX_DEPTH):
-        if not brackets:
-            return True
-        brackets = _INNERMOST.sub(b"", brackets)
-    return not brackets
-
-
 def _chunks(values: list[Any]) -> Iterator[list[Any]]:
     for start in range(0, len(values), _CHUNK):
         yield values[start:start + _CHUNK]
 
 
-# The three reads of a request run on the driver's cursor with SQL written once per chunk
+# The reads of a request run on the driver's cursor with SQL written once per chunk
 # size: built through SQLAlchemy (a tuple IN, rows with type processing) they cost about
 # 1.5 ms a request, six times the reads themselves, and a single event pays them whole.
 class _Row(NamedTuple):
@@ -209,7 +183,12 @@ _SELECT_ASSETS = (
     f"SELECT {', '.join(f'a.{c}' for c in _Row._fields)} FROM (VALUES {{rows}}) AS k "
     "JOIN assets AS a ON a.kind = k.column1 AND a.namespace = k.column2 "
     "AND a.name = k.column3 AND a.version = k.column4")
-_SELECT_SCHEMAS = "SELECT namespace, kind FROM namespace_schemas WHERE namespace IN ({rows})"
+# Both per-namespace settings a write consults, in one statement: which (namespace, kind)
+# pairs have a custom-field schema (only those are checked), and which have sensitive
+# fields (for the sealing; NULL fields marks a schema row).
+_SELECT_SETTINGS = (
+    "SELECT namespace, kind, NULL FROM namespace_schemas WHERE namespace IN ({rows}) "
+    "UNION ALL SELECT namespace, kind, fields FROM sensitive_fields WHERE namespace IN ({rows})")
 _SELECT_EDGES = "SELECT source_id, relation, target_id FROM relations WHERE source_id IN ({rows})"
 
 
@@ -219,15 +198,17 @@ def _sql(template: str, count: int, width: int, mark: str) -> str:
     return template.format(rows=", ".join([one] * count))
 
 
-def _select(tx: WriteTx, template: str, keys: list[Any], width: int) -> Iterator[Any]:
+def _select(tx: WriteTx, template: str, keys: list[Any], width: int,
+            repeat: int = 1) -> Iterator[Any]:
     """Rows of ``template`` for ``keys`` (values, or tuples of ``width`` values), read in
-    chunks of 500 on the driver's cursor, in the caller's transaction."""
+    chunks of 500 on the driver's cursor, in the caller's transaction; a template that
+    lists the keys ``repeat`` times gets them that many times."""
     mark = "?" if tx.conn.dialect.paramstyle == "qmark" else "%s"
     cursor = tx.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         for chunk in _chunks(keys):
             params = [v for key in chunk for v in key] if width > 1 else chunk
-            cursor.execute(_sql(template, len(chunk), width, mark), params)
+            cursor.execute(_sql(template, len(chunk), width, mark), params * repeat)
             yield from cursor.fetchall()
     finally:
         cursor.close()
@@ -248,9 +229,21 @@ def _existing(tx: WriteTx, refs: dict[str, Ref]) -> dict[str, Any]:
 
 
 def _schemas_in_use(tx: WriteTx, refs: dict[str, Ref]) -> set[tuple[str, str]]:
-    """The (namespace, kind) pairs with a custom-field schema: only those need checking."""
+    """The (namespace, kind) pairs with a custom-field schema: only those need checking.
+    The same read gives the transaction's sealing the sensitive fields of every pair the
+    request writes (none for most), so it asks nothing per asset."""
     namespaces = sorted({r.namespace for r in refs.values()})
-    return {(namespace, kind) for namespace, kind in _select(tx, _SELECT_SCHEMAS, namespaces, 1)}
+    schemas: set[tuple[str, str]] = set()
+    sensitive: dict[tuple[str, str], list[str]] = {
+        (r.namespace, r.kind): [] for r in refs.values()}
+    decode = tx.conn.dialect.name == "sqlite"  # psycopg decodes JSONB itself
+    for namespace, kind, fields in _select(tx, _SELECT_SETTINGS, namespaces, 1, repeat=2):
+        if fields is None:
+            schemas.add((namespace, kind))
+        elif (namespace, kind) in sensitive:
+            sensitive[namespace, kind] = orjson.loads(fields) if decode else fields
+    tx.sealing.prime(sensitive)
+    return schemas
 
 
 def _apply(tx: WriteTx, plan: Plan) -> OpenLineageIngest:

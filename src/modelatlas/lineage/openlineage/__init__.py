@@ -15,6 +15,7 @@ from modelatlas.lineage.openlineage.schemas import (
     shipped_versions,
     validate_event,
 )
+from modelatlas.lineage.openlineage.screen import plain_body, plainly_safe
 
 __all__ = [
     "OpenLineageInvalid",
@@ -25,6 +26,8 @@ __all__ = [
     "job_ref",
     "name_for",
     "namespace_for",
+    "plain_body",
+    "plainly_safe",
     "run_ref",
     "schema_for",
     "shipped_versions",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -41,18 +41,37 @@ class Plan:
     updates: dict[str, list[Update]] = field(default_factory=dict)
     edges: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     count: int = 0  # the events planned
+    # per ref, what its last update does when that update is idempotent (see touch_once)
+    _last: dict[str, Hashable] = field(default_factory=dict, repr=False)
 
     def touch(self, ref: Ref, update: Update | None = None) -> str:
         key = str(ref)
-        self.refs.setdefault(key, ref)
-        self.updates.setdefault(key, [])
+        updates = self.updates.get(key)
+        if updates is None:
+            self.refs[key] = ref
+            updates = self.updates[key] = []
         if update is not None:
-            self.updates[key].append(update)
+            updates.append(update)
+            self._last[key] = _SOMETHING
+        return key
+
+    def touch_once(self, ref: Ref, same: Hashable, make: Callable[[], Update]) -> str:
+        """Touch ``ref`` with an idempotent update that ``same`` describes, made by
+        ``make`` unless the ref's last update is that same one: applied twice in a row it
+        changes nothing, and a batch repeats it in every event that names the job,
+        dataset or schema (the closures and the copies of a schema's fields were a good
+        part of a batch's mapping and of its work for the cyclic collector)."""
+        key = self.touch(ref)
+        if self._last.get(key, _SOMETHING) != same:
+            self.updates[key].append(make())
+            self._last[key] = same
         return key
 
     def edge(self, source: Ref, relation: str, target: Ref,
              properties: dict[str, Any] | None = None) -> None:
-        self.edges.setdefault((str(source), relation, str(target)), properties or {})
+        key = (str(source), relation, str(target))
+        if key not in self.edges:
+            self.edges[key] = properties or {}
 
     def add(self, event: dict[str, Any]) -> None:
         """Map one validated event (run, dataset or job event)."""
@@ -70,7 +89,8 @@ class Plan:
     # jobs and runs ----------------------------------------------------------------------
     def _job(self, job: dict[str, Any]) -> Ref:
         ref = job_ref(job["namespace"], job["name"])
-        self.touch(ref, _job_update(job))
+        self.touch_once(ref, ("job", job["namespace"], job["name"], _bytes(job.get("facets"))),
+                        lambda: _job_update(job))
         return ref
 
     def _run_event(self, event: dict[str, Any]) -> None:
@@ -101,23 +121,43 @@ class Plan:
             meta.setdefault("run_type", "openlineage")
             meta.setdefault("status", "running")
 
-        self.touch(parent, placeholder)
+        self.touch_once(parent, ("parent", run_id, job["namespace"], job["name"]),
+                        lambda: placeholder)
         self.edge(parent, "associated_with", parent_job)
         self.edge(child, "part_of", parent)
 
     # datasets ---------------------------------------------------------------------------
     def _dataset(self, dataset: dict[str, Any], event: dict[str, Any]) -> Ref:
-        ref = dataset_ref(dataset["namespace"], dataset["name"])
+        namespace, name = dataset["namespace"], dataset["name"]
+        ref = dataset_ref(namespace, name)
         facets = dataset.get("facets") or {}
-        schema = _schema(ref, facets.get("schema"))
+        schema = _schema_shared(ref, facets.get("schema"))
+        schema_ref_ = None
         if schema is not None:
             schema_ref_, fields = schema
-            self.touch(schema_ref_, _schema_update(dataset, fields))
+            # copies: the fields become each schema asset's own metadata
+            self.touch_once(schema_ref_, ("schema", namespace, name), lambda: _schema_update(
+                dataset, [dict(item) for item in fields]))
             self.edge(ref, "conforms_to", schema_ref_)
         lineage = facets.get("columnLineage")
-        column_lineage = _column_lineage(lineage, event) if isinstance(lineage, dict) else None
-        self.touch(ref, _dataset_update(dataset, schema[0] if schema else None, column_lineage))
+        if isinstance(lineage, dict):  # names this event's run: never the same update
+            self.touch(ref, _dataset_update(dataset, schema_ref_,
+                                            _column_lineage(lineage, event)))
+        else:
+            self.touch_once(ref, ("dataset", namespace, name, str(schema_ref_)),
+                            lambda: _dataset_update(dataset, schema_ref_, None))
         return ref
+
+
+_SOMETHING = object()  # the last update of a ref is not idempotent: nothing equals it
+
+
+def _bytes(value: Any) -> bytes | object:
+    """``value`` as JSON bytes, to compare facets; a value without them compares unequal."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return object()
 
 
 def _set(target: dict[str, Any], key: str, value: Any) -> None:
@@ -188,6 +228,15 @@ def _run_update(event: dict[str, Any]) -> Update:
 def _schema(dataset: Ref, facet: Any) -> tuple[Ref, list[dict[str, Any]]] | None:
     """The schema asset a schema facet names: its version is a digest of its fields, so
     the same columns always name the same schema version."""
+    found = _schema_shared(dataset, facet)
+    if found is None:
+        return None
+    # copies: the fields become each schema asset's own metadata
+    return found[0], [dict(item) for item in found[1]]
+
+
+def _schema_shared(dataset: Ref, facet: Any) -> tuple[Ref, list[dict[str, Any]]] | None:
+    """:func:`_schema` with the fields as remembered (shared: copy before storing them)."""
     if not isinstance(facet, dict) or not isinstance(facet.get("fields"), list):
         return None
     try:
@@ -199,8 +248,7 @@ def _schema(dataset: Ref, facet: Any) -> tuple[Ref, list[dict[str, Any]]] | None
     if found is None:
         return None
     digest, fields = found
-    # copies: the fields become each schema asset's own metadata
-    return schema_ref(dataset, digest), [dict(item) for item in fields]
+    return schema_ref(dataset, digest), fields
 
 
 def schema_for(dataset: Ref,
