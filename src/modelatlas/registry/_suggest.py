@@ -174,17 +174,19 @@ class SuggestService(ServiceBase):
         return found
 
     def _write_usage(self, signals: list[tuple[Any, ...]]) -> None:
-        """One transaction for a batch of queued signals."""
+        """One transaction and one upsert per table for a batch of queued signals: the
+        writer runs behind every search, and its CPU is taken from the searches (the
+        GIL), so a batch's refs are looked up once each and its weights added up first."""
         with self._write(None) as tx:
+            ids = _RefIds(tx.conn)
+            batch = []
             for signal, refs, terms, at, visible in signals:
-                ids = {}
-                for ref in refs:
-                    parsed = ref if isinstance(ref, Ref) else Ref.parse(ref)
-                    found = q.find_id(tx.conn, parsed)
-                    if found is not None and _visible(tx.conn, visible, found):
-                        ids[found] = usage.WEIGHTS[signal]
-                if ids or terms:
-                    self._add_usage(tx.conn, ids, usage.weights(terms, signal), at)
+                found = ids.visible(refs, visible)
+                if found or terms:
+                    batch.append(usage.Signals(at, dict.fromkeys(found, usage.WEIGHTS[signal]),
+                                               usage.weights(terms, signal)))
+            usage.record_batch(tx.conn, batch,
+                               half_life_days=self.settings.usage_half_life_days)
 
     def note_search(self, tree: Node, visible: Visible | None = None) -> None:
         terms, named = usage.query_terms(tree)
@@ -211,8 +213,39 @@ def _may_read(conn: Connection, readable: Readable, ref: Ref, asset_id: int) -> 
     return readable.allows(ref.namespace, ref.kind, _tags(conn, asset_id))
 
 
-def _visible(conn: Connection, visible: Visible | None, asset_id: int) -> bool:
-    if visible is None:
-        return True
+class _RefIds:
+    """The ids of a batch's refs, each looked up once (a search of one dataset, repeated,
+    names the same ref in every signal), kept where ``visible`` keeps them."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._ids: dict[str | Ref, int | None] = {}
+        self._seen: dict[tuple[int, int], bool] = {}
+
+    def visible(self, refs: Sequence[str | Ref], visible: Visible | None) -> list[int]:
+        found = []
+        for ref in refs:
+            asset_id = self._id(ref)
+            if asset_id is not None and self._visible(visible, asset_id):
+                found.append(asset_id)
+        return found
+
+    def _id(self, ref: str | Ref) -> int | None:
+        if ref not in self._ids:
+            parsed = ref if isinstance(ref, Ref) else Ref.parse(ref)
+            self._ids[ref] = q.find_id(self._conn, parsed)
+        return self._ids[ref]
+
+    def _visible(self, visible: Visible | None, asset_id: int) -> bool:
+        if visible is None:
+            return True
+        # by the filter's identity: the same object is the same caller's rights
+        key = (id(visible), asset_id)
+        if key not in self._seen:
+            self._seen[key] = _visible(self._conn, visible, asset_id)
+        return self._seen[key]
+
+
+def _visible(conn: Connection, visible: Visible, asset_id: int) -> bool:
     return conn.scalar(sa.select(assets.c.id).where(
         assets.c.id == asset_id, visible(assets))) is not None

@@ -3,9 +3,11 @@ Everything runs in the database inside the caller's read transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
@@ -15,6 +17,7 @@ from modelatlas.search.compiler import NO_RANK, Compiler, ranked_terms
 from modelatlas.search.facets import FacetCounter, check_facets, facet_config
 from modelatlas.search.parser import parse
 from modelatlas.search.sorting import (
+    SortKey,
     after,
     decode_cursor,
     encode_cursor,
@@ -28,9 +31,10 @@ from modelatlas.store.tables import assets
 
 @dataclass
 class Hits:
-    """One page of asset rows (columns of ``assets``), the facet counts and the cursor."""
+    """One page of asset rows (the ``PAGE_COLUMNS`` of ``assets``), the facet counts and
+    the cursor."""
 
-    rows: list[Row[Any]]
+    rows: Sequence[Row[Any]]
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     next_cursor: str | None = None
     unknown_tags: list[str] = field(default_factory=list)
@@ -62,15 +66,16 @@ def search(
     ranks = compiler.ranks(terms) if terms else None
     rank = sa.func.coalesce(ranks.c.rank, NO_RANK) if ranks is not None else None
     keys = sort_keys(sort, compiler.json, rank)
-    labels = [f"sort_{i}" for i in range(len(keys))]
+    labels = [_ID if k.expr is assets.c.id else f"sort_{i}" for i, k in enumerate(keys)]
     source: Any = assets
     if ranks is not None:
         source = assets.outerjoin(ranks, ranks.c.asset_id == assets.c.id)
-    stmt = sa.select(assets, *(k.expr.label(n) for k, n in zip(keys, labels, strict=True))
+    stmt = sa.select(*_page_columns(conn.dialect.name),
+                     *(k.expr.label(n) for k, n in zip(keys, labels, strict=True) if n != _ID)
                      ).select_from(source).where(condition)
     if cursor:
         stmt = stmt.where(after(keys, decode_cursor(cursor, sort, q, keys)))
-    rows = list(conn.execute(stmt.order_by(*order_by(keys, labels)).limit(limit + 1)))
+    rows = conn.execute(stmt.order_by(*_order(keys, labels)).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     counter = FacetCounter(conn, compiler.json, _counted(conn, tree, visible, condition,
@@ -82,6 +87,47 @@ def search(
         next_cursor=encode_cursor(sort, q, row_values(rows[-1], labels)) if more else None,
         unknown_tags=compiler.unknown_tags,
     )
+
+
+_ID = "id"
+# What a page row holds: the columns an Asset is built from (registry/_rows.py; a test
+# checks they are all here) and ``id``, which every order ends on. Not ``select(assets)``:
+# a page is up to 500 rows, and each column read is paid per row.
+PAGE_COLUMNS = ("id", "kind", "namespace", "name", "version", "description", "owners", "tags",
+                "meta", "custom", "schema_version", "state", "digests", "revision",
+                "created_at", "created_by", "updated_at", "updated_by")
+_JSON_COLUMNS = frozenset({"owners", "tags", "meta", "custom", "digests"})
+
+
+class _Json(sa.types.UserDefinedType[Any]):
+    """A JSON column read on SQLite: the stored text goes straight to ``orjson.loads``.
+    SQLAlchemy's own processor wraps it in two Python functions (for NULL and for numbers
+    SQLite's JSON functions return), a third of the decoding cost of a page; these columns
+    are never NULL and always hold the text we wrote. (Not a ``sa.JSON`` subclass: the
+    dialect would swap it for its own JSON type.)"""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_: Any) -> str:
+        return "TEXT"
+
+    def result_processor(self, dialect: Any, coltype: object) -> Any:
+        return orjson.loads
+
+
+def _page_columns(dialect: str) -> list[ColumnElement[Any]]:
+    # PostgreSQL's driver decodes JSONB itself: nothing to take over there
+    if dialect != "sqlite":
+        return [assets.c[name] for name in PAGE_COLUMNS]
+    return [sa.type_coerce(assets.c[name], _Json).label(name) if name in _JSON_COLUMNS
+            else assets.c[name] for name in PAGE_COLUMNS]
+
+
+def _order(keys: list[SortKey], labels: list[str]) -> list[Any]:
+    """ORDER BY the sort keys: by label, except ``id``, selected once as itself."""
+    ordered = order_by(keys, labels)
+    return [(sa.desc(assets.c.id) if key.descending else assets.c.id) if label == _ID
+            else by_label for key, label, by_label in zip(keys, labels, ordered, strict=True)]
 
 
 def _counted(conn: Connection, tree: Node, visible: Visible | None,

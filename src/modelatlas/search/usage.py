@@ -12,7 +12,7 @@ This module writes inside the caller's transaction; the service layer opens it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -103,7 +103,7 @@ class Signals:
     terms: Mapping[str, float]
 
 
-def record_batch(conn: Connection, batch: Iterable[Signals], *, half_life_days: float) -> None:
+def record_batch(conn: Connection, batch: Sequence[Signals], *, half_life_days: float) -> None:
     """Record a batch as one upsert per table: each subject's signals are first added up
     (:func:`combine`), so a batch costs two statements however many signals it holds."""
     half_life = half_life_days * DAY
@@ -125,7 +125,9 @@ def combine(signals: Iterable[tuple[float, Mapping[_K, float]]],
     order rows are locked in). The upsert keeps ``weight * half(newest - time)`` summed
     over every signal, at the newest time, whatever the order they arrive in (the stored
     row is one more term of that sum); so the sum over a batch's signals, taken at the
-    batch's newest time, upserted once, leaves the row applying them one by one would."""
+    batch's newest time, upserted once, leaves the row applying them one by one would
+    (to rounding; the 1000-half-life floor of :func:`_half` only ever parts the two on
+    weights below 1e-300)."""
     grouped: dict[_K, list[tuple[float, float]]] = {}
     for at, weights in signals:
         for key, weight in weights.items():
@@ -141,7 +143,7 @@ def combine(signals: Iterable[tuple[float, Mapping[_K, float]]],
 
 def _half_py(elapsed: float, half_life: float) -> float:
     """:func:`_half` in Python, held to the same range."""
-    return 0.5 ** min(max(elapsed / half_life, 0.0), MAX_HALVINGS)
+    return float(0.5 ** min(max(elapsed / half_life, 0.0), MAX_HALVINGS))
 
 
 def decayed(table: sa.Table, *, now: float, half_life_days: float) -> ColumnElement[float]:
