@@ -23,6 +23,14 @@ BUSY_TIMEOUT_MS = 30_000
 CACHE_KIB = 128 * 1024
 
 
+def json_text(value: Any) -> str:
+    """A JSON column's value as text. SQLAlchemy's default, ``json.dumps``, was about a
+    third of the Python time of inserting assets and relations (every row has five JSON
+    columns); orjson writes the same values compactly, and non-string keys as json.dumps
+    does. Values reach here validated (jsonsafe: no NaN, integers within 2^53)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def _sqlite_engine(url: str, *, begin: str) -> Engine:
     engine = sa.create_engine(
         url,
@@ -30,6 +38,7 @@ def _sqlite_engine(url: str, *, begin: str) -> Engine:
         pool_pre_ping=False,
         # a page of hits decodes five JSON columns per row: orjson does it 4x faster
         json_deserializer=orjson.loads,
+        json_serializer=json_text,
     )
 
     @event.listens_for(engine, "connect")
@@ -68,7 +77,8 @@ class Database:
             self.reader = _sqlite_engine(url, begin="BEGIN")
         elif self.dialect == "postgresql":
             self.writer = sa.create_engine(url, pool_size=10, max_overflow=20,
-                                           json_deserializer=orjson.loads)
+                                           json_deserializer=orjson.loads,
+                                           json_serializer=json_text)
             self.reader = self.writer
         else:
             raise ValueError(f"unsupported database {self.dialect!r}: use sqlite or postgresql")
