@@ -42,6 +42,7 @@ from typing import Any
 import httpx
 
 from _common import open_registry
+from modelatlas.cli.setup import SERVER_GC_THRESHOLD
 
 PRODUCER = "https://github.com/OpenLineage/OpenLineage/tree/1.12.0/integration/spark"
 CORE = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
@@ -232,7 +233,8 @@ def main() -> None:
                         help="where openlineage-ingest.json goes")
     parser.add_argument("--no-gc-freeze", action="store_true",
                         help="leave start-up objects and the input events to the cyclic collector "
-                        "(the default freezes them, as `modelatlas serve` does its own)")
+                        "(the default freezes them and raises the collection thresholds, as "
+                        "`modelatlas serve` does)")
     args = parser.parse_args()
     stream = events(args.events)
     if not args.no_gc_freeze:
@@ -241,6 +243,7 @@ def main() -> None:
         # request's, and the cyclic collector would scan them all again and again
         gc.collect()
         gc.freeze()
+        gc.set_threshold(*SERVER_GC_THRESHOLD)  # and its thresholds
     runs = [measure(stream, batch, args.work / f"b{batch}") for batch in args.batch or [100]]
     runs += [measure_grouped(stream, n, args.work / f"g{n}") for n in args.threads or []]
     runs += [measure_http(stream, n, args.work / f"http{n}") for n in args.clients or []]
@@ -251,6 +254,7 @@ def main() -> None:
         "python": sys.version.split()[0], "sqlite": sqlite3.sqlite_version,
         "machine": platform.machine(), "cpus": os.cpu_count(),
         "load_average_at_start": os.getloadavg()[0], "gc_frozen": not args.no_gc_freeze,
+        "gc_threshold": gc.get_threshold(),
         "runs": runs,
     }
     for run in runs:

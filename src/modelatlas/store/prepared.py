@@ -11,8 +11,7 @@ caller's SQLAlchemy transaction, on the same DBAPI connection.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -91,8 +90,10 @@ class Prepared:
         compiled = self._for(conn, tuple(values))
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         params = compiled.params(values)
-        with _as_sqlalchemy_errors(conn, compiled.sql, params):
+        try:
             cursor.execute(compiled.sql, params)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _as_sqlalchemy_error(compiled.sql, params, exc, conn) from exc
         return cursor
 
     def scalar(self, conn: Connection, values: Mapping[str, Any]) -> Any:
@@ -108,17 +109,18 @@ class Prepared:
         compiled = self._for(conn, tuple(rows[0]))
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         params = [compiled.params(row) for row in rows]
-        with _as_sqlalchemy_errors(conn, compiled.sql, params):
+        try:
             cursor.executemany(compiled.sql, params)
-        cursor.close()
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _as_sqlalchemy_error(compiled.sql, params, exc, conn) from exc
+        finally:
+            cursor.close()
 
 
-@contextmanager
-def _as_sqlalchemy_errors(conn: Connection, sql: str, params: Any) -> Iterator[None]:
-    """Raise driver errors as SQLAlchemy's (``IntegrityError`` ...), as ``execute`` would,
-    so callers handle one family of exceptions whichever path ran the statement."""
+def _as_sqlalchemy_error(sql: str, params: Any, exc: Exception, conn: Connection) -> Exception:
+    """The driver's error as SQLAlchemy's (``IntegrityError`` ...), as ``execute`` would
+    raise it, so callers handle one family of exceptions whichever path ran the statement.
+    (A plain ``try`` at each call rather than a context manager: entering and leaving one
+    cost as much as a small statement on the driver.)"""
     dbapi = conn.dialect.loaded_dbapi
-    try:
-        yield
-    except dbapi.Error as exc:
-        raise DBAPIError.instance(sql, params, exc, dbapi.Error) from exc
+    return cast(Exception, DBAPIError.instance(sql, params, exc, dbapi.Error))
