@@ -18,7 +18,7 @@ the same whichever one answers. A 10-hop walk from a dataset with 20k dependents
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any, Literal
@@ -191,11 +191,16 @@ def _statement(dialect: str, spec: WalkSpec) -> str:
 
 
 @lru_cache(maxsize=256)
-def _prepared(dialect: str, spec_shape: WalkSpec) -> Prepared:
-    """The statement of a walk shape (root, depth and cap are bound, not part of it), built
-    once and run on the driver's cursor: parsing the text for its bind parameters, and
-    SQLAlchemy's statement and row set-up, cost more than a small walk."""
-    return Prepared(sa.text(_statement(dialect, spec_shape)))
+def _prepared(dialect: str, direction: Direction, relations: tuple[str, ...],
+              kinds: tuple[str, ...], as_of: bool) -> Prepared:
+    """The statement of a walk shape (root, depth, cap and the time are bound, not part of
+    it), built once and run on the driver's cursor: parsing the text for its bind
+    parameters, and SQLAlchemy's statement and row set-up, cost more than a small walk.
+    Keyed by the shape's parts, not by a WalkSpec made for the purpose: building one per
+    call (dataclasses.replace) cost more than the cache lookup."""
+    shape = WalkSpec(root_id=0, direction=direction, depth=0, relations=relations,
+                     kinds=kinds, as_of="" if as_of else None, limit=0)
+    return Prepared(sa.text(_statement(dialect, shape)))
 
 
 @dataclass
@@ -211,8 +216,9 @@ def _run(conn: Connection, spec: WalkSpec, *, bound: int, fuse: int, need: int) 
         params.update(walk_fuse=fuse, need=need, fused=int(fuse < _UNBOUNDED))
     if spec.as_of is not None:
         params["as_of"] = spec.as_of
-    shape = replace(spec, root_id=0, depth=0, limit=0, as_of="" if spec.as_of else None)
-    cursor = _prepared(conn.dialect.name, shape).execute(conn, params)
+    prepared = _prepared(conn.dialect.name, spec.direction, spec.relations, spec.kinds,
+                         spec.as_of is not None)
+    cursor = prepared.execute(conn, params)
     try:
         rows = cursor.fetchall()
     finally:

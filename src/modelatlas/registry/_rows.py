@@ -36,7 +36,7 @@ _ModelT = TypeVar("_ModelT", bound=BaseModel)
 # up along the class's MRO on every call (40k times for a 10k-node lineage answer), and
 # BaseModel.__setattr__ would validate and track the field instead. Shared with the
 # lineage wire build (registry/_lineage.py).
-_object_setattr = object.__setattr__
+SET_DICT = BaseModel.__dict__["__dict__"].__set__
 SET_FIELDS_SET = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
 SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
@@ -48,7 +48,7 @@ def trusted(cls: type[_ModelT], values: dict[str, Any]) -> _ModelT:
     costs 10 us per object (a page of 100 search hits is 1 ms of it). ``values`` must name
     every field; tests/registry/test_rows.py checks the result equals model_construct's."""
     model = cls.__new__(cls)
-    _object_setattr(model, "__dict__", values)
+    SET_DICT(model, values)
     SET_FIELDS_SET(model, set(values))
     SET_EXTRA(model, None)
     SET_PRIVATE(model, None)
@@ -96,7 +96,7 @@ def _asset(kind: str, namespace: str, name: str, version: str, description: str,
     if schema_version != spec.schema_version:
         meta = spec.upgrade(meta, schema_version)
     model = Asset.__new__(Asset)
-    _object_setattr(model, "__dict__", {
+    SET_DICT(model, {
         "ref": format_ref(kind, namespace, name, version),
         "kind": kind,
         "namespace": namespace,
