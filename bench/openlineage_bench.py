@@ -7,7 +7,7 @@ reading 2 of 200 datasets and writing 1, every dataset with a schema facet and e
 with a column-lineage facet. Events are sent through ``Registry.ingest_openlineage`` in
 requests of ``--batch`` events (1 is what the OpenLineage HTTP transport sends; 100 what a
 batching proxy sends), in event-time order, as a scheduler emits them; and over HTTP to a
-real uvicorn server, one event per POST (what the transports send) from ``--clients``
+real server (`modelatlas serve`), one event per POST (what the transports send) from ``--clients``
 concurrent clients, which the server groups into shared commits (``--threads`` measures the
 same grouping in-process, without HTTP; ``commits`` counts the write transactions).
 Validation against the OpenLineage JSON Schemas is part of the time. Each run reports wall
@@ -179,9 +179,11 @@ def _serve(home: Path) -> tuple[subprocess.Popen[bytes], str]:
         port = probe.getsockname()[1]
     env = {**os.environ, "MODELATLAS_HOME": str(home), "MODELATLAS_ACTOR": "bench",
            "MODELATLAS_DATABASE_URL": f"sqlite:///{home / 'registry.db'}"}
+    # `modelatlas serve`, not bare uvicorn: what an operator runs, with its heap settled
+    # and its collector thresholds (cli/setup.py), which the in-process runs mirror
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "modelatlas.api:create_app",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env)
+        [sys.executable, "-m", "modelatlas.cli", "serve", "--port", str(port),
+         "--log-level", "warning"], env=env)
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
