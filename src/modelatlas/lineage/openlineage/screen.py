@@ -16,25 +16,12 @@ from typing import Any
 
 import orjson
 
-from modelatlas.jsonsafe import DEFAULT_MAX_DEPTH
+from modelatlas.jsonsafe import DEFAULT_MAX_DEPTH, long_digit_run, outside_strings
 
 _QUOTE_AND_BRACKETS = bytes(sorted(set(range(256)) - set(b'"[]{}')))
 _QUOTE_AND_COLON = bytes(sorted(set(range(256)) - set(b'":')))
 _STEPS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")  # open: +1, close: -1 (less 1)
-_DIGIT_MARKS = bytes.maketrans(b"0123456789", b"\x01" * 10)  # orjson escapes real \x01
-_LONG_NUMBER = b"\x01" * 16  # 2^53 has 16 digits
 _BOM = b"\xef\xbb\xbf"
-
-
-def _outside_strings(data: bytes, keep: bytes) -> bytes:
-    """The bytes of ``keep``'s complement deleted, then what lies inside strings, of valid
-    JSON ``data``. In valid JSON every backslash starts a two-byte escape: dropping the
-    escaped backslashes (left to right), then the escaped quotes, leaves quotes only at
-    the ends of strings; dropping adjacent quote pairs (most strings hold nothing kept)
-    keeps the parity of every other quote, so what lies between strings stays between."""
-    marks = (data.replace(b"\\\\", b"").replace(b'\\"', b"")
-             .translate(None, keep).replace(b'""', b""))
-    return b"".join(marks.split(b'"')[::2])
 
 
 def plainly_safe(value: Any, max_depth: int = DEFAULT_MAX_DEPTH) -> bool:
@@ -47,9 +34,9 @@ def plainly_safe(value: Any, max_depth: int = DEFAULT_MAX_DEPTH) -> bool:
         data = orjson.dumps(value)
     except TypeError:  # orjson.JSONEncodeError is one
         return False
-    if b"\\u0000" in data or _LONG_NUMBER in data.translate(_DIGIT_MARKS):
+    if b"\\u0000" in data or long_digit_run(data):
         return False
-    brackets = _outside_strings(data, _QUOTE_AND_BRACKETS)
+    brackets = outside_strings(data, _QUOTE_AND_BRACKETS)
     steps = map(int.__sub__, brackets.translate(_STEPS), repeat(1))  # C iterators only
     return max(accumulate(steps), default=0) <= max_depth
 
@@ -71,7 +58,7 @@ def plain_body(body: bytes, max_depth: int) -> tuple[bool, Any]:
         return False, None
     if not plainly_safe(value, max_depth):
         return False, None
-    keys = _outside_strings(body, _QUOTE_AND_COLON).count(b":")
-    if keys != _outside_strings(orjson.dumps(value), _QUOTE_AND_COLON).count(b":"):
+    keys = outside_strings(body, _QUOTE_AND_COLON).count(b":")
+    if keys != outside_strings(orjson.dumps(value), _QUOTE_AND_COLON).count(b":"):
         return False, None
     return True, value
