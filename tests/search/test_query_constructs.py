@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from search_org import build_org, finder
 
+from modelatlas.registry import Registry
 from worlds import Worlds
 
 Find = Callable[..., set[str]]
@@ -49,7 +50,8 @@ CASES: list[tuple[str, set[str]]] = [
     ("meta.metrics.latency_p95_ms>=12", {C1, C2}),
     ("metrics.auc>=0.9 metrics.latency_p95_ms<20", {C1}),
     ("meta.framework>3", set()),  # text is never a number: no match, no error
-    # kind and namespace pinned: the metric is read from its (kind, namespace) range
+    # kind and namespace pinned: counting facets reads the metric from its (kind, namespace)
+    # range (migration 0024), which test_query_finds_exactly checks through the counts
     ("kind:model_version namespace:fraud metrics.auc>=0.9", {C1, C3}),
     ("namespace:growth metrics.auc<=0.71 kind:model_version", {LTV}),
     ("kind:model_version namespace:fraud metrics.auc!=0.88 metrics.auc<0.9", {PCT}),
@@ -86,15 +88,25 @@ CASES: list[tuple[str, set[str]]] = [
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def find(request: pytest.FixtureRequest, world_cache: Worlds) -> Iterator[Find]:
+def shared_org(request: pytest.FixtureRequest, world_cache: Worlds) -> Iterator[Registry]:
     """One organisation per backend for the whole module: these tests only read it."""
     with world_cache.shared(request.param, build_org) as registry:
-        yield finder(registry)
+        yield registry
+
+
+@pytest.fixture(scope="module")
+def find(shared_org: Registry) -> Find:
+    return finder(shared_org)
 
 
 @pytest.mark.parametrize(("query", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_query_finds_exactly(find: Find, query: str, expected: set[str]) -> None:
+def test_query_finds_exactly(find: Find, shared_org: Registry, query: str,
+                             expected: set[str]) -> None:
     assert find(query) == expected
+    # facets count under the query compiled again, scoping metric comparisons where kind
+    # and namespace are pinned: every asset has one kind, so the counts add up to the hits
+    kinds = shared_org.search(query, facets=["kind"], limit=1).facets["kind"]
+    assert sum(value.count for value in kinds) == len(expected)
 
 
 def test_dates(find: Find) -> None:
