@@ -108,6 +108,36 @@ class Compiler:
         return sa.and_(*(_metric_condition(n, scope) for n in metrics),
                        *(self.condition(n) for n in rest))
 
+    def keyed_hits(self, tree: Node,
+                   also: ColumnElement[bool] | None) -> sa.Select[Any] | None:
+        """(id, facets) of every hit of ``tree`` (and of ``also``, a condition on
+        ``assets``), read from a scoped metric range of ``asset_metrics`` with each hit's
+        facet key (migration 0025); None unless the query is a conjunction that pins a
+        kind and a namespace and compares a metric. What the range does not imply is
+        checked as ``asset_id IN (...)``: for the bare ``kind:K namespace:N metrics.m>=X``
+        nothing is, and no asset row is read."""
+        if not isinstance(tree, And):
+            return None
+        scope = _scope(tree.operands)
+        metrics = [n for n in tree.operands if isinstance(n, JsonCompare) and _is_metric(n)]
+        if scope is None or not metrics:
+            return None
+        # one metric row per asset and name: the driving range holds each hit once
+        where = [_scoped_range(asset_metrics, metrics[0], scope)]
+        for node in metrics[1:]:
+            other = aliased("asset_metrics", f"keyed_metric_{len(where)}")
+            where.append(asset_metrics.c.asset_id.in_(
+                sa.select(other.c.asset_id).where(_scoped_range(other, node, scope))))
+        rest = [self.condition(n) for n in tree.operands
+                if n not in metrics and not _pins(n, scope)]
+        if also is not None:
+            rest.append(also)
+        if rest:
+            where.append(asset_metrics.c.asset_id.in_(
+                sa.select(assets.c.id).where(*rest)))
+        return sa.select(asset_metrics.c.asset_id.label("id"),
+                         asset_metrics.c.facets).where(*where)
+
     def _term(self, node: Node) -> ColumnElement[bool]:
         if isinstance(node, Text):
             return assets.c.id.in_(sa.select(self._matching(node).c.asset_id))
@@ -241,20 +271,30 @@ def _metric_condition(node: JsonCompare,
     conditions, so the result is unchanged. Only for counting all hits: the planner
     then drives from the id set, so a page in id order would sort every hit (110 ms for
     a team's auc>=0.5 at 1M, against 5 ms stopping at the first page of probes)."""
+    if scope is not None:
+        return assets.c.id.in_(sa.select(asset_metrics.c.asset_id).where(
+            _scoped_range(asset_metrics, node, scope)))
+    return sa.exists(sa.select(sa.literal(1)).where(
+        asset_metrics.c.asset_id == assets.c.id, _named(asset_metrics, node)).correlate(assets))
+
+
+def _named(metrics: Any, node: JsonCompare) -> ColumnElement[bool]:
+    """The metric's rows (of ``metrics``, asset_metrics or an alias) that satisfy ``node``."""
     value = _bind(node.value, sa.Float)
-    column = asset_metrics.c.value
+    column = metrics.c.value
     compare: dict[str, ColumnElement[bool]] = {
         "=": column == value, "!=": column != value, ">": column > value,
         ">=": column >= value, "<": column < value, "<=": column <= value,
     }
-    named = sa.and_(asset_metrics.c.name == _bind(node.path[1]), compare[node.op])
-    if scope is not None:
-        kind, namespace = scope
-        return assets.c.id.in_(sa.select(asset_metrics.c.asset_id).where(
-            named, asset_metrics.c.kind == _bind(kind),
-            asset_metrics.c.namespace == _bind(namespace)))
-    return sa.exists(sa.select(sa.literal(1)).where(
-        asset_metrics.c.asset_id == assets.c.id, named).correlate(assets))
+    return sa.and_(metrics.c.name == _bind(node.path[1]), compare[node.op])
+
+
+def _scoped_range(metrics: Any, node: JsonCompare,
+                  scope: tuple[str, str]) -> ColumnElement[bool]:
+    """``node``'s rows within one (kind, namespace): a range of the scoped index."""
+    kind, namespace = scope
+    return sa.and_(_named(metrics, node), metrics.c.kind == _bind(kind),
+                   metrics.c.namespace == _bind(namespace))
 
 
 def _ref_condition(node: RefMatch) -> ColumnElement[bool]:

@@ -37,6 +37,11 @@ class JsonFunctions(Protocol):
         for GROUP BY (the owner facet)."""
         ...
 
+    def item(self, column: Any, index: int) -> ColumnElement[Any]:
+        """Element ``index`` of the JSON array of text (or null) held as text in
+        ``column`` (a facet key, migration 0025), as text."""
+        ...
+
 
 class SQLiteJson:
     @staticmethod
@@ -64,6 +69,9 @@ class SQLiteJson:
 
     def elements(self, column: Any) -> FromClause:
         return sa.func.json_each(column).table_valued("value")
+
+    def item(self, column: Any, index: int) -> ColumnElement[Any]:
+        return sa.func.json_extract(column, sa.bindparam(None, f"$[{index}]", sa.String))
 
 
 class PostgreSQLJson:
@@ -93,6 +101,10 @@ class PostgreSQLJson:
 
     def elements(self, column: Any) -> FromClause:
         return sa.func.jsonb_array_elements_text(column).table_valued("value").lateral()
+
+    def item(self, column: Any, index: int) -> ColumnElement[Any]:
+        array = sa.cast(column, postgresql.JSON)
+        return array.op("->>", return_type=sa.Text)(sa.bindparam(None, index, sa.Integer))
 
 
 def json_functions(dialect: str) -> JsonFunctions:

@@ -14,7 +14,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from modelatlas.search.ast import Node
 from modelatlas.search.compiler import NO_RANK, Compiler, ranked_terms
-from modelatlas.search.facets import FacetCounter, check_facets, facet_config
+from modelatlas.search.facet_keys import key_positions
+from modelatlas.search.facets import FacetCounter, FacetSpec, KeyedHits, check_facets, facet_config
 from modelatlas.search.parser import parse
 from modelatlas.search.sorting import (
     SortKey,
@@ -78,12 +79,13 @@ def search(
     rows = conn.execute(stmt.order_by(*_order(keys, labels)).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
+    specs = {name: config.facets[name] for name in wanted}
     counter = FacetCounter(conn, compiler.json, _counted(conn, tree, visible, condition,
                                                          counting=bool(wanted)),
-                           config.top, visible)
+                           config.top, visible, keyed=_keyed(conn, tree, visible, specs))
     return Hits(
         rows=rows,
-        facets=counter.count({name: config.facets[name] for name in wanted}),
+        facets=counter.count(specs),
         next_cursor=encode_cursor(sort, q, row_values(rows[-1], labels)) if more else None,
         unknown_tags=compiler.unknown_tags,
     )
@@ -140,3 +142,18 @@ def _counted(conn: Connection, tree: Node, visible: Visible | None,
     scoped = Compiler(conn, conn.dialect.name, visible=visible, scoped_metrics=True)
     counted = scoped.condition(tree)
     return counted if visible is None else sa.and_(counted, visible(assets))
+
+
+def _keyed(conn: Connection, tree: Node, visible: Visible | None,
+           specs: dict[str, FacetSpec]) -> KeyedHits | None:
+    """The hits with their facet keys (migration 0025), when the query's hits are a scoped
+    metric range and every facet asked for is in the keys or counted by hit id: the
+    facets are then counted without reading the hits' asset rows. None otherwise."""
+    if not specs:
+        return None
+    scoped = Compiler(conn, conn.dialect.name, visible=visible, scoped_metrics=True)
+    source = scoped.keyed_hits(tree, visible(assets) if visible is not None else None)
+    if source is None:
+        return None
+    positions = key_positions(conn, specs)
+    return KeyedHits(source, positions) if positions is not None else None

@@ -63,6 +63,15 @@ def check_facets(names: list[str] | None, config: FacetConfig) -> list[str]:
 
 
 @dataclass(frozen=True)
+class KeyedHits:
+    """The hits as rows of (id, facets), ``facets`` the facet key of the hit (migration
+    0025, search/facet_keys.py), and the key position of each facet counted from it."""
+
+    source: sa.Select[Any]
+    positions: dict[str, int]
+
+
+@dataclass(frozen=True)
 class FacetCounter:
     """Counts facet values among the assets that satisfy ``condition``, all facets in one
     statement: the matching assets are found once (a materialised CTE holding the id and
@@ -77,18 +86,14 @@ class FacetCounter:
     condition: ColumnElement[bool]
     top: int
     visible: Visible | None = None
+    keyed: KeyedHits | None = None
 
     def count(self, specs: dict[str, FacetSpec]) -> dict[str, list[tuple[str, int]]]:
         if not specs:
             return {}
         names = list(specs)
-        row_values = {f"v{i}": self._row_value(spec) for i, spec in enumerate(specs.values())}
-        columns = [assets.c.id, *(v.label(k) for k, v in row_values.items() if v is not None)]
-        if any(spec.type == "owner" for spec in specs.values()):
-            columns.append(assets.c.owners)
-        hits = sa.select(*columns).where(self.condition).cte("hits").prefix_with(
-            "MATERIALIZED")
-        groups = [self._group(index, spec, hits) for index, spec in enumerate(specs.values())]
+        groups = (self._keyed_groups(specs, self.keyed) if self.keyed is not None
+                  else self._row_groups(specs))
         union = sa.union_all(*groups).subquery("facet_counts")
         ranked = sa.select(
             union.c.facet, union.c.value, union.c.n,
@@ -105,6 +110,34 @@ class FacetCounter:
                 order = bucket_labels(spec.bounds)
                 counted[name].sort(key=lambda pair: order.index(pair[0]))
         return counted
+
+    def _row_groups(self, specs: dict[str, FacetSpec]) -> list[sa.Select[Any]]:
+        """Each facet grouped over the hits' asset rows."""
+        row_values = {f"v{i}": self._row_value(spec) for i, spec in enumerate(specs.values())}
+        columns = [assets.c.id, *(v.label(k) for k, v in row_values.items() if v is not None)]
+        if any(spec.type == "owner" for spec in specs.values()):
+            columns.append(assets.c.owners)
+        hits = sa.select(*columns).where(self.condition).cte("hits").prefix_with(
+            "MATERIALIZED")
+        return [self._group(index, spec, hits) for index, spec in enumerate(specs.values())]
+
+    def _keyed_groups(self, specs: dict[str, FacetSpec],
+                      keyed: KeyedHits) -> list[sa.Select[Any]]:
+        """The single-valued facets from the hits' facet keys: the hits are grouped by key
+        (a few hundred distinct keys over thousands of hits), then each facet sums the
+        keys by its element. The others (tags, datasets) need only the hit ids."""
+        hits = keyed.source.cte("hits").prefix_with("MATERIALIZED")
+        keys = sa.select(hits.c.facets, sa.func.count().label("n")).group_by(
+            hits.c.facets).cte("keys").prefix_with("MATERIALIZED")
+        groups = []
+        for index, (name, spec) in enumerate(specs.items()):
+            if name not in keyed.positions:
+                groups.append(self._group(index, spec, hits))
+                continue
+            facet = sa.literal(index, sa.Integer).label("facet")
+            value = self.json.item(keys.c.facets, keyed.positions[name])
+            groups.append(_grouped(facet, value, sa.func.sum(keys.c.n), keys))
+        return groups
 
     def _row_value(self, spec: FacetSpec) -> Any | None:
         """The facet's value as a column of the matching row, for the facets that have

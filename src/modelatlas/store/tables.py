@@ -216,8 +216,23 @@ asset_metrics = sa.Table(
     # then one range of the second index instead of a probe per asset of K in N
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("namespace", sa.String(64), nullable=False),
+    # the asset's facet key (migration 0025): its single-valued facet values as a JSON
+    # array, in the order of ``facet_keys``; last in the scoped index, so facets over a
+    # scoped metric range are counted from the range without reading an asset row
+    sa.Column("facets", sa.Text, nullable=False),
     sa.Index(None, "name", "value", "asset_id"),
-    sa.Index(None, "name", "kind", "namespace", "value", "asset_id"),
+    sa.Index(None, "name", "kind", "namespace", "value", "asset_id", "facets"),
+)
+
+# Which facet each position of ``asset_metrics.facets`` holds, as the triggers that write
+# the keys compute it (0025): the search engine counts from the keys only while these agree
+# with its facet configuration. ``spec`` is the facet's configuration as JSON.
+facet_keys = sa.Table(
+    "facet_keys",
+    metadata,
+    sa.Column("position", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("facet", sa.String(64), nullable=False),
+    sa.Column("spec", sa.Text, nullable=False),
 )
 
 # "output was produced by a run that used input", kept by the database (migration 0008's

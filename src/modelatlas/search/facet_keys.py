@@ -1,0 +1,47 @@
+"""Facet keys (migration 0025): each metric row of ``asset_metrics`` carries its asset's
+single-valued facet values as one JSON array (``facets``), kept by the database's triggers.
+A search whose hits are one scoped metric range counts those facets from the range's keys
+without reading an asset row. The keys hold the facets as the triggers were written for
+(the ``facet_keys`` table); a facet whose configuration has changed since is counted from
+the asset rows instead, so counts stay exact whatever ``facets.yaml`` says."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from modelatlas.search.facets import FacetSpec
+from modelatlas.store.tables import facet_keys
+
+# counted from the hit's id alone, next to the keys: no asset row either
+BY_ID = frozenset({"tag", "dataset"})
+
+
+def spec_json(spec: FacetSpec) -> dict[str, Any]:
+    """A facet's configuration as ``facet_keys.spec`` records it."""
+    out: dict[str, Any] = {"type": spec.type}
+    if spec.type == "column":
+        out["column"] = spec.column
+    else:
+        out["path"] = list(spec.path)
+    if spec.type == "buckets":
+        out["bounds"] = [float(bound) for bound in spec.bounds]
+    return out
+
+
+def key_positions(conn: Connection, specs: dict[str, FacetSpec]) -> dict[str, int] | None:
+    """Where each of ``specs`` sits in the keys, when every one of them is either in the
+    keys as configured or counted by hit id; None when one is neither (the owners, or a
+    facet added or changed since the keys were written)."""
+    keyed = [name for name, spec in specs.items() if spec.type not in BY_ID]
+    if not keyed:
+        return None  # nothing read from the asset rows: the usual path costs the same
+    stored = conn.execute(sa.select(facet_keys.c.facet, facet_keys.c.position,
+                                    facet_keys.c.spec)
+                          .where(facet_keys.c.facet.in_(keyed))).all()
+    positions = {facet: int(position) for facet, position, spec in stored
+                 if json.loads(spec) == spec_json(specs[facet])}
+    return positions if len(positions) == len(keyed) else None
