@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Connection
 
 from modelatlas import lineage
+from modelatlas.collector import collector_paused
 from modelatlas.errors import FieldError, InvalidInput, NotFound
 from modelatlas.governance.grants import Readable, readable_for
 from modelatlas.governance.policy import PROMOTED_TAG
@@ -253,22 +254,25 @@ class LineageService(ServiceBase):
         parsed_ref = ref if isinstance(ref, Ref) else Ref.parse(ref, path="/ref")
         parsed = _parse_query(query)
         as_of = None if parsed.as_of is None else lineage.parse_as_of(parsed.as_of)
-        with self._refusals(principal), self.db.read() as conn:
-            readable = self._readable_in(conn, principal)
-            root_id, = self._ends(conn, readable, (parsed_ref, "/ref"))
-            _check_existed(conn, parsed_ref, root_id, as_of)
-            spec = lineage.WalkSpec(
-                root_id=root_id, direction=parsed.direction,
-                depth=parsed.depth, relations=tuple(parsed.relations),
-                kinds=tuple(parsed.kinds), as_of=as_of, limit=parsed.limit,
-            )
-            found = lineage.walk_rows(conn, spec)
-            hidden = hidden_ids(conn, readable, ((n[0], n[1], n[2]) for n in found.nodes
-                                                 if n[0] != root_id))
-        nodes, edges = _wire_graph(found, hidden)
-        return trusted(LineageGraph, {"root": str(parsed_ref), "query": parsed,
-                                      "nodes": nodes, "edges": edges,
-                                      "truncated": found.truncated})
+        # the collector paused from the rows to the answer: a 10k-node walk's tens of
+        # thousands of acyclic containers otherwise cost a third of its CPU in collections
+        with collector_paused():
+            with self._refusals(principal), self.db.read() as conn:
+                readable = self._readable_in(conn, principal)
+                root_id, = self._ends(conn, readable, (parsed_ref, "/ref"))
+                _check_existed(conn, parsed_ref, root_id, as_of)
+                spec = lineage.WalkSpec(
+                    root_id=root_id, direction=parsed.direction,
+                    depth=parsed.depth, relations=tuple(parsed.relations),
+                    kinds=tuple(parsed.kinds), as_of=as_of, limit=parsed.limit,
+                )
+                found = lineage.walk_rows(conn, spec)
+                hidden = hidden_ids(conn, readable, ((n[0], n[1], n[2]) for n in found.nodes
+                                                     if n[0] != root_id))
+            nodes, edges = _wire_graph(found, hidden)
+            return trusted(LineageGraph, {"root": str(parsed_ref), "query": parsed,
+                                          "nodes": nodes, "edges": edges,
+                                          "truncated": found.truncated})
 
     def lineage_paths(
         self, source: str | Ref, target: str | Ref, *, depth: int = 6, limit: int = 20,
