@@ -7,7 +7,7 @@ SQLite and PostgreSQL, before and after the writes that change a key."""
 from __future__ import annotations
 
 from modelatlas.registry import Registry
-from modelatlas.registry.types import AssetCreate, AssetUpdate
+from modelatlas.registry.types import AssetCreate, AssetUpdate, RelationCreate
 from modelatlas.search.facet_keys import key_positions
 from modelatlas.search.facets import FacetSpec, facet_config
 
@@ -67,3 +67,19 @@ def test_keys_follow_writes(org: Registry) -> None:
     org.set_stage("fraud", "churn", 2, {"stage": "staging"})
     moved = dict(_keyed_equal_rows(org, churn)["state"])
     assert moved.get("staging", 0) == before.get("staging", 0) + 1
+
+
+def test_input_sets_follow_lineage(org: Registry) -> None:
+    """A run input added or removed re-points its output's metric rows at the output's new
+    set of inputs (the dataset facet of the scoped range)."""
+    q = "kind:model_version namespace:growth metrics.auc>=0"
+    assert _keyed_equal_rows(org, q)["dataset"] == [("dataset:finance/transactions@1", 1)]
+    run, extra = "run:growth/retrain-1", "dataset:finance/transactions@2"
+    org.create_asset(AssetCreate(ref=run))
+    org.add_relation(RelationCreate(source=run, relation="used", target=extra))
+    org.add_relation(RelationCreate(source=run, relation="produced",
+                                    target="model_version:growth/ltv@1"))
+    assert _keyed_equal_rows(org, q)["dataset"] == [("dataset:finance/transactions@1", 1),
+                                                    (extra, 1)]
+    org.remove_relation(run, "used", extra)
+    assert _keyed_equal_rows(org, q)["dataset"] == [("dataset:finance/transactions@1", 1)]

@@ -110,7 +110,7 @@ class Compiler:
 
     def keyed_hits(self, tree: Node,
                    also: ColumnElement[bool] | None) -> sa.Select[Any] | None:
-        """(id, facets) of every hit of ``tree`` (and of ``also``, a condition on
+        """(id, facet_key, dataset_key) of every hit of ``tree`` (and of ``also``, a condition on
         ``assets``), read from a scoped metric range of ``asset_metrics`` with each hit's
         facet key (migration 0025); None unless the query is a conjunction that pins a
         kind and a namespace and compares a metric. What the range does not imply is
@@ -135,8 +135,8 @@ class Compiler:
         if rest:
             where.append(asset_metrics.c.asset_id.in_(
                 sa.select(assets.c.id).where(*rest)))
-        return sa.select(asset_metrics.c.asset_id.label("id"),
-                         asset_metrics.c.facets).where(*where)
+        return sa.select(asset_metrics.c.asset_id.label("id"), asset_metrics.c.facet_key,
+                         asset_metrics.c.dataset_key).where(*where)
 
     def _term(self, node: Node) -> ColumnElement[bool]:
         if isinstance(node, Text):

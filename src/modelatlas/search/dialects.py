@@ -42,6 +42,11 @@ class JsonFunctions(Protocol):
         ``column`` (a facet key, migration 0025), as text."""
         ...
 
+    def text_elements(self, column: Any) -> FromClause:
+        """The elements of the JSON array held as text in ``column`` (a set of run inputs,
+        migration 0025), as a table of ``value``, joinable laterally."""
+        ...
+
 
 class SQLiteJson:
     @staticmethod
@@ -72,6 +77,9 @@ class SQLiteJson:
 
     def item(self, column: Any, index: int) -> ColumnElement[Any]:
         return sa.func.json_extract(column, sa.bindparam(None, f"$[{index}]", sa.String))
+
+    def text_elements(self, column: Any) -> FromClause:
+        return self.elements(column)
 
 
 class PostgreSQLJson:
@@ -105,6 +113,9 @@ class PostgreSQLJson:
     def item(self, column: Any, index: int) -> ColumnElement[Any]:
         array = sa.cast(column, postgresql.JSON)
         return array.op("->>", return_type=sa.Text)(sa.bindparam(None, index, sa.Integer))
+
+    def text_elements(self, column: Any) -> FromClause:
+        return self.elements(sa.cast(column, postgresql.JSONB))
 
 
 def json_functions(dialect: str) -> JsonFunctions:

@@ -1,5 +1,6 @@
-"""Facet keys (migration 0025): each metric row of ``asset_metrics`` carries its asset's
-single-valued facet values as one JSON array (``facets``), kept by the database's triggers.
+"""Facet keys (migration 0025): each metric row of ``asset_metrics`` names its asset's
+single-valued facet values, one JSON array stored once in ``facet_key_values``, by id
+(``facet_key``), kept by the database's triggers.
 A search whose hits are one scoped metric range counts those facets from the range's keys
 without reading an asset row. The keys hold the facets as the triggers were written for
 (the ``facet_keys`` table); a facet whose configuration has changed since is counted from
@@ -16,7 +17,8 @@ from sqlalchemy.engine import Connection
 from modelatlas.search.facets import FacetSpec
 from modelatlas.store.tables import facet_keys
 
-# counted from the hit's id alone, next to the keys: no asset row either
+# counted next to the keys without an asset row: tags from the hit's id, datasets from the
+# hit's set of run inputs (``asset_metrics.dataset_key``)
 BY_ID = frozenset({"tag", "dataset"})
 
 

@@ -19,7 +19,7 @@ from modelatlas.errors import InvalidInput
 from modelatlas.search._aliases import aliased
 from modelatlas.search.dialects import JsonFunctions
 from modelatlas.search.visibility import Visible
-from modelatlas.store.tables import assets, run_inputs
+from modelatlas.store.tables import assets, dataset_key_values, facet_key_values, run_inputs
 
 MAX_FACETS = 20
 
@@ -64,8 +64,9 @@ def check_facets(names: list[str] | None, config: FacetConfig) -> list[str]:
 
 @dataclass(frozen=True)
 class KeyedHits:
-    """The hits as rows of (id, facets), ``facets`` the facet key of the hit (migration
-    0025, search/facet_keys.py), and the key position of each facet counted from it."""
+    """The hits as rows of (id, facet_key), ``facet_key`` the id of the hit's facet key
+    (migration 0025, search/facet_keys.py), and the key position of each facet counted
+    from it."""
 
     source: sa.Select[Any]
     positions: dict[str, int]
@@ -124,13 +125,21 @@ class FacetCounter:
     def _keyed_groups(self, specs: dict[str, FacetSpec],
                       keyed: KeyedHits) -> list[sa.Select[Any]]:
         """The single-valued facets from the hits' facet keys: the hits are grouped by key
-        (a few hundred distinct keys over thousands of hits), then each facet sums the
-        keys by its element. The others (tags, datasets) need only the hit ids."""
+        id (a few hundred distinct keys over thousands of hits; an integer, so the range
+        read and the grouping stay cheap), only those keys' texts are read, then each
+        facet sums the keys by its element. Datasets come from the hits' sets of run
+        inputs the same way; tags need only the hit ids."""
         hits = keyed.source.cte("hits").prefix_with("MATERIALIZED")
-        keys = sa.select(hits.c.facets, sa.func.count().label("n")).group_by(
-            hits.c.facets).cte("keys").prefix_with("MATERIALIZED")
+        grouped = sa.select(hits.c.facet_key, sa.func.count().label("n")).group_by(
+            hits.c.facet_key).subquery("key_counts")
+        keys = sa.select(facet_key_values.c.key.label("facets"), grouped.c.n).select_from(
+            grouped.join(facet_key_values, facet_key_values.c.id == grouped.c.facet_key)
+        ).cte("keys").prefix_with("MATERIALIZED")
         groups = []
         for index, (name, spec) in enumerate(specs.items()):
+            if spec.type == "dataset":
+                groups.append(self._keyed_datasets(index, hits))
+                continue
             if name not in keyed.positions:
                 groups.append(self._group(index, spec, hits))
                 continue
@@ -172,13 +181,35 @@ class FacetCounter:
         grouped first, walking from the hits through its (output_id, input_id) index, and
         only the grouped ids are looked up as assets. Joined to the datasets before
         grouping, the planner started from every dataset."""
-        dataset = aliased("assets", f"f_dataset_{index}")
         # one version may have been produced by more than one run using the same dataset
         grouped = sa.select(
             run_inputs.c.input_id.label("dataset_id"),
             sa.func.count(sa.distinct(run_inputs.c.output_id)).label("n"),
         ).where(run_inputs.c.output_id.in_(sa.select(hits.c.id))).group_by(
             run_inputs.c.input_id).subquery(f"f_used_by_hits_{index}")
+        return self._named_datasets(facet, index, grouped)
+
+    def _keyed_datasets(self, index: int, hits: Any) -> sa.Select[Any]:
+        """As ``_datasets``, from the hits' sets of run inputs (``dataset_key``, 0025): the
+        hits grouped by set (about one per dataset version), each set's ids expanded once
+        and summed. A set holds an input once, so the sum counts each hit once per input,
+        as ``count(DISTINCT output_id)`` does."""
+        facet = sa.literal(index, sa.Integer).label("facet")
+        sets = sa.select(hits.c.dataset_key, sa.func.count().label("n")).where(
+            hits.c.dataset_key.is_not(None)).group_by(hits.c.dataset_key).subquery(
+            f"f_input_sets_{index}")
+        inputs = self.json.text_elements(dataset_key_values.c.inputs)
+        dataset_id = sa.cast(inputs.c.value, sa.BigInteger)
+        grouped = sa.select(dataset_id.label("dataset_id"), sa.func.sum(sets.c.n).label("n")
+                            ).select_from(
+            sets.join(dataset_key_values, dataset_key_values.c.id == sets.c.dataset_key)
+            .join(inputs, sa.true())).group_by(dataset_id).subquery(f"f_used_by_hits_{index}")
+        return self._named_datasets(facet, index, grouped)
+
+    def _named_datasets(self, facet: Any, index: int, grouped: Any) -> sa.Select[Any]:
+        """(facet, ref, n) of each grouped (dataset_id, n) that is a dataset the caller may
+        read."""
+        dataset = aliased("assets", f"f_dataset_{index}")
         # || on both backends (SQLite before 3.44 has no concat())
         ref = sa.literal("dataset:", sa.String) + dataset.c.namespace + sa.literal(
             "/", sa.String) + dataset.c.name + sa.literal("@", sa.String) + dataset.c.version

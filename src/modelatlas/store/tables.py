@@ -216,17 +216,44 @@ asset_metrics = sa.Table(
     # then one range of the second index instead of a probe per asset of K in N
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("namespace", sa.String(64), nullable=False),
-    # the asset's facet key (migration 0025): its single-valued facet values as a JSON
-    # array, in the order of ``facet_keys``; last in the scoped index, so facets over a
-    # scoped metric range are counted from the range without reading an asset row
-    sa.Column("facets", sa.Text, nullable=False),
+    # the id in ``facet_key_values`` of the asset's facet key (migration 0025); last in
+    # the scoped index, so facets over a scoped metric range are counted from the range
+    # without reading an asset row. No foreign key: keys are only ever added, and the
+    # check would cost every metric write a probe
+    sa.Column("facet_key", sa.Integer, nullable=False),
+    # the id in ``dataset_key_values`` of the set of inputs of the runs that produced the
+    # asset (0025; null for none), kept by triggers on ``run_inputs``: the dataset facet
+    # over a scoped range expands each distinct set once instead of probing per hit
+    sa.Column("dataset_key", sa.Integer, nullable=True),
     sa.Index(None, "name", "value", "asset_id"),
-    sa.Index(None, "name", "kind", "namespace", "value", "asset_id", "facets"),
+    # named: the conventional name would pass PostgreSQL's 63-character limit
+    sa.Index("ix_asset_metrics_scoped_facets", "name", "kind", "namespace", "value",
+             "asset_id", "facet_key", "dataset_key"),
 )
 
-# Which facet each position of ``asset_metrics.facets`` holds, as the triggers that write
-# the keys compute it (0025): the search engine counts from the keys only while these agree
-# with its facet configuration. ``spec`` is the facet's configuration as JSON.
+# Every distinct facet key (0025): an asset's single-valued facet values as a JSON array
+# in the order of ``facet_keys``, stored once and named by ``id`` from the metric rows, so
+# the scoped index carries a small integer rather than the ~80-byte text
+facet_key_values = sa.Table(
+    "facet_key_values",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.Text, nullable=False, unique=True),
+)
+
+# Every distinct set of run inputs of an asset (0025): the input ids, sorted, as a JSON
+# array, named by ``id`` from ``asset_metrics.dataset_key``
+dataset_key_values = sa.Table(
+    "dataset_key_values",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("inputs", sa.Text, nullable=False, unique=True),
+)
+
+# Which facet each position of a facet key (``facet_key_values.key``) holds, as the
+# triggers that write the keys compute it (0025): the search engine counts from the keys
+# only while these agree with its facet configuration. ``spec`` is the facet's
+# configuration as JSON.
 facet_keys = sa.Table(
     "facet_keys",
     metadata,
