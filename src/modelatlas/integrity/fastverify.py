@@ -7,12 +7,17 @@ reported exactly as before (the first bad seq), only later by the time the fast 
 
 What makes it fast (bench/audit_bench.py measures each, bench/results/README.md):
 
-- Chunks of :data:`CHUNK` events are checked as columns, not rows: payload digests and
-  leaf hashes in ``map`` chains, stored leaves compared as one buffer, the chunk's subtree
-  built level by level (:func:`~modelatlas.integrity.merkle.perfect_levels`). In one
-  process this costs about what the replay's tight loop does (both are mostly SHA-256
-  calls and row fetching, some 6 us of CPU per event); the gain is that chunks can be
-  checked apart.
+- Chunks of :data:`CHUNK` events are checked as columns, not rows. On SQLite a chunk is
+  read as a handful of values (:func:`~modelatlas.integrity.log.event_block`): SQLite
+  writes each event's leaf data with its JSON functions (``leaf.SQLITE_LEAF_DATA``, the
+  same bytes as the replay's canonical JSON) and concatenates leaf data, payloads, digests
+  and seqs, so no Python object is made per event but the hashes; those run in ``map``
+  chains, stored leaves are compared as one buffer, and the chunk's subtree is built level
+  by level (:func:`~modelatlas.integrity.merkle.perfect_levels`). What is left is mostly
+  SHA-256 calls (three per event, about 0.6 us each) and SQLite's own scanning and JSON
+  (about 2 us): some 5 us of CPU per event against the replay's 6.5-7 (a Python loop over
+  seven fetched columns a row). PostgreSQL's chunks are read row by row as before (its
+  JSON and text differ from SQLite's).
 - A chunk starts at a multiple of its size, so its subtree is a subtree of the log's tree:
   a chunk hands back only its root and the right edge at each signed head's size inside
   it, and the roots of the log at every head are put together from those.
@@ -31,13 +36,14 @@ checks over the whole, plus the roots at every signed head, which are compared h
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
+import operator
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass
 from hashlib import sha256
 from itertools import islice
@@ -48,17 +54,26 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
+from modelatlas.collector import collector_paused
 from modelatlas.integrity import log
 from modelatlas.integrity.leaf import event_leaf_hash
-from modelatlas.integrity.merkle import CompactRange, compact_nodes, fold, perfect_levels
+from modelatlas.integrity.merkle import (
+    CompactRange,
+    compact_nodes,
+    fold,
+    perfect_levels,
+)
 from modelatlas.integrity.note import Checkpoint
 from modelatlas.integrity.verify import Verified
 
-CHUNK = 1 << 14  # events per chunk: a subtree of 2**14 leaves, about 8 MB of rows at once
+# events per chunk: a subtree of 2**14 leaves, some 5 MB of SQLite's values at once (4096
+# and 8192 measured the same per event; 1024 worse)
+CHUNK = 1 << 14
 # Below this many events one process checks the whole log. A forked worker costs about
 # 60-70 ms of CPU (the fork, a new engine and connection, pages copied on write) and a
-# split saves half of ~7 us per event of wall time, so it pays from some 20,000 events on
-# an idle machine; this leaves room for a busy one (bench/audit_bench.py --verify-only).
+# split saves half of ~5 us per event of wall time (SQLite; ~7 on PostgreSQL), so it pays
+# from some 30,000 events on an idle machine; this leaves room for a busy one
+# (bench/audit_bench.py --verify-only).
 PARALLEL_FROM = 50_000
 MAX_WORKERS = 8
 _LOWEST_SEQ = -(2**63)
@@ -79,9 +94,15 @@ class Part:
     end_seq: int
 
 
-def _check_chunk(rows: list[tuple[Any, ...]], stored: list[tuple[Any, ...]],
-                 sizes: Sequence[int]) -> ChunkResult | None:
-    """Check one chunk's events against its stored leaves; ``None`` at the first doubt."""
+def _edges(leaves: list[bytes], last_seq: int, sizes: Sequence[int]) -> ChunkResult:
+    levels = perfect_levels(leaves)
+    return len(leaves), last_seq, {size: compact_nodes(levels, size) for size in sizes}
+
+
+def _check_rows(rows: list[tuple[Any, ...]], stored: list[tuple[Any, ...]],
+                sizes: Sequence[int]) -> ChunkResult | None:
+    """Check one chunk's event rows against its stored leaf rows (PostgreSQL); ``None`` at
+    the first doubt."""
     seqs, times, actors, actions, refs, payloads, digests = zip(*rows, strict=True)
     stored_seqs, stored_hashes = zip(*stored, strict=True)
     if stored_seqs != seqs:
@@ -92,51 +113,138 @@ def _check_chunk(rows: list[tuple[Any, ...]], stored: list[tuple[Any, ...]],
         computed = b"".join(map(_DIGEST, map(sha256, map(str.encode, payloads))))
         if set(map(len, digests)) != {64} or computed.hex() != "".join(digests):
             return None
-        leaves = b"".join(map(event_leaf_hash, seqs, times, actors, actions, refs, digests))
+        leaves = list(map(event_leaf_hash, seqs, times, actors, actions, refs, digests))
     except (TypeError, ValueError):  # a value of the wrong type: the replay names it
         return None
-    if leaves != b"".join(stored_hashes):
+    if b"".join(leaves) != b"".join(stored_hashes):
         return None
-    levels = perfect_levels(leaves)
-    return len(rows), int(seqs[-1]), {size: compact_nodes(levels, size) for size in sizes}
+    return _edges(leaves, int(seqs[-1]), sizes)
 
 
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """The cyclic garbage collector off for a check: a chunk makes some 150,000 tuples and
-    strings, none in a cycle, and the collections their allocation triggers cost about a
-    third of the check's CPU time (2.0 s against 3.2 s for 200,000 events, measured)."""
-    enabled = gc.isenabled()
-    gc.disable()
+def _check_block(events: log.EventBlock, stored: log.LeafBlock,
+                 sizes: Sequence[int]) -> ChunkResult | None:
+    """Check one chunk read as blocks (SQLite) against its stored leaves; ``None`` at the
+    first doubt. The concatenations compare pairwise because the pieces' lengths are fixed
+    (32-byte hashes, 64-character digests: counted in SQL) or their separator cannot occur
+    inside them (a comma in decimal seqs; a newline in JSON, which escapes it: a payload
+    holding one gives a count that differs, and the replay decides). Equal seqs, increasing
+    in leaf order, pair each leaf with its event as the replay does."""
+    take = stored.count
+    if not (events.count == events.well_formed == stored.well_formed == take
+            and events.seqs == stored.seqs):
+        return None
+    seqs = list(map(int, stored.seqs.split(",")))
+    if not all(map(operator.lt, seqs, islice(seqs, 1, None))):
+        return None  # leaves out of seq order (and so the events as read): the replay's
+    try:  # the replay reads text as the driver decodes it: UTF-8 or an error
+        events.payloads.decode()
+        events.leaf_inputs.decode()
+    except UnicodeDecodeError:
+        return None
+    payloads, inputs = events.payloads.split(b"\n"), events.leaf_inputs.split(b"\n")
+    if len(payloads) != take or len(inputs) != take:
+        return None
+    if b"".join(map(_DIGEST, map(sha256, payloads))).hex() != events.digests:
+        return None
+    leaves = list(map(_DIGEST, map(sha256, inputs)))
+    if b"".join(leaves) != stored.hashes:
+        return None
+    return _edges(leaves, seqs[-1], sizes)
+
+
+def _bounds(part: Part, chunk: int) -> list[tuple[int, int]]:
+    """``(first leaf, leaves)`` of each chunk of ``part``."""
+    return [(start, min(chunk, part.end_leaf - start))
+            for start in range(part.first_leaf, part.end_leaf, chunk)]
+
+
+def _sizes_in(sizes: Sequence[int], start: int, take: int) -> list[int]:
+    """The sizes to keep an edge for inside the chunk ``[start, start + take)``, relative
+    to it, and the chunk's own (its root's)."""
+    return [*(s - start for s in sizes if start < s < start + take), take]
+
+
+def _check_part_rows(conn: Connection, part: Part, sizes: Sequence[int],
+                     chunk: int) -> list[ChunkResult] | None:
+    done: list[ChunkResult] = []
+    with closing(log.event_range(conn, part.first_seq, part.end_seq)) as events, \
+            closing(log.leaf_range(conn, part.first_leaf, part.end_leaf)) as leaves:
+        for start, take in _bounds(part, chunk):
+            rows, stored = list(islice(events, take)), list(islice(leaves, take))
+            if len(rows) != take or len(stored) != take:
+                return None
+            result = _check_rows(rows, stored, _sizes_in(sizes, start, take))
+            if result is None:
+                return None
+            done.append(result)
+        if next(events, None) is not None:  # an event between two leaves' seqs
+            return None
+    return done
+
+
+Block = tuple[log.EventBlock, log.LeafBlock]
+
+
+def _last_seq(stored: log.LeafBlock, default: int) -> int:
+    """The seq of the block's last leaf (``ValueError`` if it is not an integer)."""
+    return int(stored.seqs[stored.seqs.rfind(",") + 1:]) if stored.count else default
+
+
+def _read_block(conn: Connection, part: Part, start: int, take: int,
+                first_seq: int) -> Block:
+    """A chunk's stored leaves and its events: those from ``first_seq`` (the previous
+    chunk's last seq + 1) to its last leaf's seq, or to the part's end for its last chunk,
+    so that an event between two leaves or after the last lands in a chunk and spoils the
+    comparison of its seqs."""
+    stored = log.leaf_block(conn, start, start + take)
+    last_seq = part.end_seq - 1
+    if start + take < part.end_leaf:
+        last_seq = _last_seq(stored, first_seq)
+    return log.event_block(conn, first_seq, last_seq), stored
+
+
+def _blocks(conn: Connection, part: Part, bounds: list[tuple[int, int]]) -> Iterator[Block]:
+    """The chunks at ``bounds`` as blocks, each from the seq after the last one's.
+
+    Read here, not in a thread while the previous chunk is hashed: SQLite steps without the
+    GIL, but on this 2-CPU machine the parts already fill both CPUs, and a reader thread
+    cost more CPU (GIL hand-offs) than it saved in wall time under load (measured)."""
+    first_seq = part.first_seq
+    for start, take in bounds:
+        block = _read_block(conn, part, start, take, first_seq)
+        first_seq = _last_seq(block[1], first_seq - 1) + 1
+        yield block
+
+
+def _check_part_blocks(conn: Connection, part: Part, sizes: Sequence[int],
+                       chunk: int) -> list[ChunkResult] | None:
+    done: list[ChunkResult] = []
+    bounds = _bounds(part, chunk)
     try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+        for (start, take), (events, stored) in zip(bounds, _blocks(conn, part, bounds),
+                                                   strict=True):
+            if stored.count != take:
+                return None
+            result = _check_block(events, stored, _sizes_in(sizes, start, take))
+            if result is None:
+                return None
+            done.append(result)
+    except (sqlite3.Error, ValueError):  # a value SQLite's JSON cannot hold, a leaf's seq
+        return None                      # that is no integer: the replay names it
+    return done
 
 
 def check_part(conn: Connection, part: Part, sizes: Sequence[int], *,
                chunk: int = CHUNK) -> list[ChunkResult] | None:
     """Check one part chunk by chunk; ``sizes`` are tree sizes whose right edges to keep
-    (every signed head's size and the whole tree's)."""
-    done: list[ChunkResult] = []
-    with _no_gc(), closing(log.event_range(conn, part.first_seq, part.end_seq)) as events, \
-            closing(log.leaf_range(conn, part.first_leaf, part.end_leaf)) as leaves:
-        start = part.first_leaf
-        while start < part.end_leaf:
-            take = min(chunk, part.end_leaf - start)
-            rows, stored = list(islice(events, take)), list(islice(leaves, take))
-            if len(rows) != take or len(stored) != take:
-                return None
-            inside = [s - start for s in sizes if start < s < start + take]
-            result = _check_chunk(rows, stored, [*inside, take])
-            if result is None:
-                return None
-            done.append(result)
-            start += take
-        if next(events, None) is not None:  # an event between two leaves' seqs
-            return None
-    return done
+    (every signed head's size and the whole tree's). SQLite reads a chunk as a few values
+    (:func:`~modelatlas.integrity.log.event_block`), PostgreSQL row by row."""
+    check = _check_part_blocks if conn.dialect.name == "sqlite" else _check_part_rows
+    # a chunk makes some 150,000 tuples and strings, none in a cycle, and the collections
+    # their allocation triggers cost about a third of the check's CPU time (2.0 s against
+    # 3.2 s for 200,000 events, measured)
+    with collector_paused():
+        return check(conn, part, sizes, chunk)
 
 
 def _roots(chunks: list[ChunkResult], chunk: int) -> dict[int, bytes]:
@@ -234,17 +342,17 @@ def verify_stored(conn: Connection, heads: list[Checkpoint], tree: log.TreeHead,
     """The replay's answer for a good log (the events, tree and signed ``heads`` seen
     through ``conn``, whose head is ``tree``), or ``None`` when anything is amiss or
     cannot be decided here, for the caller to replay. ``workers`` (default: one per CPU
-    from :data:`PARALLEL_FROM` events, and below that ``None``: the replay is as fast in
-    one process) and ``chunk`` (a power of two, default :data:`CHUNK`) are for tests and
-    benchmarks."""
+    from :data:`PARALLEL_FROM` events; below that one process on SQLite, and ``None`` on
+    PostgreSQL, where the replay is as fast in one process) and ``chunk`` (a power of two,
+    default :data:`CHUNK`) are for tests and benchmarks."""
     started = time.perf_counter()
     chunk = chunk or CHUNK
     live = [h for h in heads if h.size > 0]
     if tree.size == 0 or any(h.size > tree.size for h in live) or log.outside(conn, tree):
         return None
     count = _default_workers(conn, tree.size) if workers is None else workers
-    if workers is None and count == 1:
-        return None  # in one process the replay is as fast, and exact in one pass
+    if workers is None and count == 1 and conn.dialect.name != "sqlite":
+        return None  # row by row in one process the replay is as fast, and exact in one pass
     parts = _split(conn, tree, count, chunk)
     if parts is None:
         return None

@@ -31,6 +31,19 @@ def leaf_data(*, seq: int, time: str, actor: str, action: str, target: str,
     })
 
 
+# The leaf data of an ``events`` row built by SQLite (for the fast path of verification,
+# which reads a chunk of leaves as one value instead of seven Python objects a row): the
+# same bytes as :func:`leaf_data` for every row a replay accepts, because SQLite's JSON
+# strings escape exactly as RFC 8785 does (``"`` and backslash, then b, t, n, f, r, the
+# other control characters as lowercase ``u00xx``, everything else as it is) and the keys are
+# written in sorted order. tests/integrity/test_integrity_sql_leaf.py holds the two to each
+# other over arbitrary text; a divergence could only send a good log to the slow replay.
+SQLITE_LEAF_DATA = (
+    f"json_object('action', action, 'actor', actor, 'outcome', '{OUTCOME_OK}', "
+    "'payload_sha256', payload_sha256, 'seq', seq, 'target', ref, 'time', time, "
+    f"'v', {LEAF_VERSION})")
+
+
 def event_leaf_hash(seq: int, time: str, actor: str, action: str, target: str,
                     payload_sha256: str) -> bytes:
     """``H(0x00 || leaf_data)`` for one event row, positional for speed in replays."""

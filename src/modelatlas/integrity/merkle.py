@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from hashlib import sha256
+from itertools import repeat
 from typing import Protocol
 
 from modelatlas.errors import FieldError
@@ -270,40 +271,34 @@ class CompactRange:
 
 # --- whole subtrees at once (verification) -----------------------------------------------
 
-_NODE_PREFIXED = b"\x01".__add__
+# A level of nodes is hashed in one ``map`` chain: the calls run from C, and what is left
+# is the SHA-256 call itself (about 0.6 us; a copy of a pre-made object measured no faster
+# than a fresh one) and one join per node for its input.
 _DIGEST = type(hashlib.sha256()).digest
 
 
-def perfect_levels(leaves: bytes) -> list[bytes]:
-    """Every perfect-subtree root over ``leaves`` (concatenated leaf hashes of a subtree
-    that starts at an index aligned to a power of two at least its length): level ``k`` is
-    the concatenated nodes ``(k, 0), (k, 1), ...`` relative to the first leaf, an odd node
-    at the end of a level left out, as the stored tree leaves it.
+def perfect_levels(leaves: Sequence[bytes]) -> list[list[bytes]]:
+    """Every perfect-subtree root over ``leaves`` (the leaf hashes of a subtree that starts
+    at an index aligned to a power of two at least its length): level ``k`` lists the nodes
+    ``(k, 0), (k, 1), ...`` relative to the first leaf, an odd node at the end of a level
+    left out, as the stored tree leaves it.
 
-    The hashing runs in ``map`` chains over slices of one buffer per level. That costs
-    about what :meth:`CompactRange.append` does per node (both are bound by the SHA-256
-    call), but keeps every level, so the edge at any size inside is a lookup
+    A level is hashed from its even and odd halves (no slicing per node), and every
+    level is kept, so the edge at any size inside is a lookup
     (:func:`compact_nodes`)."""
-    levels = [leaves]
-    step = 2 * HASH_SIZE
-    while len(levels[-1]) >= step:
-        below = levels[-1]
-        end = len(below) - len(below) % step
-        pairs = map(below.__getitem__, map(slice, range(0, end, step),
-                                           range(step, end + step, step)))
-        levels.append(b"".join(map(_DIGEST, map(sha256, map(_NODE_PREFIXED, pairs)))))
+    levels = [list(leaves)]
+    while len(levels[-1]) > 1:
+        below = levels[-1]  # not strict: an odd last node is left out
+        inputs = map(b"".join, zip(repeat(b"\x01"), below[0::2], below[1::2], strict=False))
+        levels.append(list(map(_DIGEST, map(sha256, inputs))))
     return levels
 
 
-def compact_nodes(levels: Sequence[bytes], size: int) -> list[bytes]:
+def compact_nodes(levels: Sequence[Sequence[bytes]], size: int) -> list[bytes]:
     """The right edge (:class:`CompactRange` ``hashes``, largest first) of the first
     ``size`` leaves of the subtree ``levels`` describes (see :func:`perfect_levels`)."""
-    nodes = []
-    for level in range(size.bit_length() - 1, -1, -1):
-        if size >> level & 1:
-            end = (size >> level) * HASH_SIZE
-            nodes.append(levels[level][end - HASH_SIZE:end])
-    return nodes
+    return [levels[level][(size >> level) - 1]
+            for level in range(size.bit_length() - 1, -1, -1) if size >> level & 1]
 
 
 def fold(edge: Sequence[bytes]) -> bytes:
