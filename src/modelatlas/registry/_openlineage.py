@@ -5,9 +5,10 @@ validated against its OpenLineage schema first (an error names ``/<index>/<json 
 then mapped (:mod:`modelatlas.lineage.openlineage.mapping`) into per-asset updates and
 edges. The transaction reads the assets the batch names in one query per 500, folds each
 asset's updates over its stored values, and writes only what changed: new assets and
-edges in one ``executemany`` each, changed assets one update each, each with the same
-events (``asset.created``, ``asset.updated``, ``relation.added``) the other write paths
-append. An event delivered twice therefore writes nothing the second time.
+edges in one multi-row insert per 500 each (``Prepared.insert_many``), changed assets one
+update each, each with the same events (``asset.created``, ``asset.updated``,
+``relation.added``) the other write paths append. An event delivered twice therefore
+writes nothing the second time.
 
 A single event sent with ``grouped=True`` (the HTTP route does) is checked and mapped
 first, then runs in a transaction it shares with concurrent single events, in its own
@@ -284,7 +285,7 @@ def _insert(tx: WriteTx, rows: list[tuple[Ref, dict[str, Any]]], ids: dict[str, 
         values["id"] = asset_id
         ids[str(ref)] = asset_id
         tx.emit(Action.ASSET_CREATED, str(ref), snapshot_of(str(ref), values), asset_id)
-    _INSERT_ASSETS.executemany(tx.conn, [values for _, values in rows])
+    _INSERT_ASSETS.insert_many(tx.conn, [values for _, values in rows])
     for _, values in rows:  # sensitive values, once their rows exist (no-op without any)
         tx.sealing.store_new(values["id"], values)
 
@@ -336,7 +337,7 @@ def _link(tx: WriteTx, plan: Plan, ids: dict[str, int]) -> int:
         tx.emit(Action.RELATION_ADDED, source,
                 relation_payload(source, relation, target, properties), key[0])
     if new:
-        _INSERT_RELATIONS.executemany(tx.conn, new)
+        _INSERT_RELATIONS.insert_many(tx.conn, new)
     return len(new)
 
 

@@ -249,7 +249,7 @@ def append_events(conn: Connection, rows: list[dict[str, Any]]) -> audit_log.Tre
     the one path by which events are written (service writes, bulk loads), so the tree
     covers exactly the committed events. Returns the new tree head."""
     locked = audit_log.lock(conn)  # before the insert: sequence numbers in commit order
-    _INSERT_EVENTS.executemany(conn, rows)
+    _INSERT_EVENTS.insert_many(conn, rows)
     return audit_log.extend(conn, locked)
 
 

@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -45,7 +46,25 @@ class Plan:
     _last: dict[str, Hashable] = field(default_factory=dict, repr=False)
 
     def touch(self, ref: Ref, update: Update | None = None) -> str:
-        key = str(ref)
+        return self._touch(str(ref), ref, update)
+
+    def touch_once(self, ref: Ref, same: Hashable, make: Callable[[], Update]) -> str:
+        """Touch ``ref`` with an idempotent update that ``same`` describes, made by
+        ``make`` unless the ref's last update is that same one: applied twice in a row it
+        changes nothing, and a batch repeats it in every event that names the job,
+        dataset or schema (the closures and the copies of a schema's fields were a good
+        part of a batch's mapping and of its work for the cyclic collector)."""
+        return self._touch_once(str(ref), ref, same, make)
+
+    def edge(self, source: Ref, relation: str, target: Ref,
+             properties: dict[str, Any] | None = None) -> None:
+        self._edge(str(source), relation, str(target), properties)
+
+    # The same with the ref's text known: the jobs, runs, datasets and schemas of a batch
+    # are named again in every event (a column-lineage facet once per column), and their
+    # texts come from the caches of _named (formatting a ref each time was a tenth of
+    # the mapping).
+    def _touch(self, key: str, ref: Ref, update: Update | None = None) -> str:
         updates = self.updates.get(key)
         if updates is None:
             self.refs[key] = ref
@@ -55,21 +74,17 @@ class Plan:
             self._last[key] = _SOMETHING
         return key
 
-    def touch_once(self, ref: Ref, same: Hashable, make: Callable[[], Update]) -> str:
-        """Touch ``ref`` with an idempotent update that ``same`` describes, made by
-        ``make`` unless the ref's last update is that same one: applied twice in a row it
-        changes nothing, and a batch repeats it in every event that names the job,
-        dataset or schema (the closures and the copies of a schema's fields were a good
-        part of a batch's mapping and of its work for the cyclic collector)."""
-        key = self.touch(ref)
+    def _touch_once(self, key: str, ref: Ref, same: Hashable,
+                    make: Callable[[], Update]) -> str:
+        self._touch(key, ref)
         if self._last.get(key, _SOMETHING) != same:
             self.updates[key].append(make())
             self._last[key] = same
         return key
 
-    def edge(self, source: Ref, relation: str, target: Ref,
-             properties: dict[str, Any] | None = None) -> None:
-        key = (str(source), relation, str(target))
+    def _edge(self, source: str, relation: str, target: str,
+              properties: dict[str, Any] | None = None) -> None:
+        key = (source, relation, target)
         if key not in self.edges:
             self.edges[key] = properties or {}
 
@@ -87,31 +102,31 @@ class Plan:
                     self._dataset(dataset, event)
 
     # jobs and runs ----------------------------------------------------------------------
-    def _job(self, job: dict[str, Any]) -> Ref:
-        ref = job_ref(job["namespace"], job["name"])
-        self.touch_once(ref, ("job", job["namespace"], job["name"], _bytes(job.get("facets"))),
-                        lambda: _job_update(job))
-        return ref
+    def _job(self, job: dict[str, Any]) -> str:
+        ref, key = _named(job_ref, job["namespace"], job["name"])
+        return self._touch_once(
+            key, ref, ("job", job["namespace"], job["name"], _bytes(job.get("facets"))),
+            lambda: _job_update(job))
 
     def _run_event(self, event: dict[str, Any]) -> None:
         job = self._job(event["job"])
-        run = run_ref(event["job"]["namespace"], event["run"]["runId"])
-        self.touch(run, _run_update(event))
-        self.edge(run, "associated_with", job)
+        run_ref_, run = _named(run_ref, event["job"]["namespace"], event["run"]["runId"])
+        self._touch(run, run_ref_, _run_update(event))
+        self._edge(run, "associated_with", job)
         parent = (event["run"].get("facets") or {}).get("parent")
         if isinstance(parent, dict) and "run" in parent and "job" in parent:
             self._parent(run, parent)
         for dataset in event.get("inputs") or []:
-            self.edge(run, "used", self._dataset(dataset, event))
+            self._edge(run, "used", self._dataset(dataset, event))
         for dataset in event.get("outputs") or []:
-            self.edge(run, "produced", self._dataset(dataset, event))
+            self._edge(run, "produced", self._dataset(dataset, event))
 
-    def _parent(self, child: Ref, facet: dict[str, Any]) -> None:
+    def _parent(self, child: str, facet: dict[str, Any]) -> None:
         """The parent run may not have sent an event yet: it is created, as running, with
         its job, and completed when its own events arrive."""
         parent_job = self._job({"namespace": facet["job"]["namespace"],
                                 "name": facet["job"]["name"]})
-        parent = run_ref(facet["job"]["namespace"], facet["run"]["runId"])
+        parent_ref, parent = _named(run_ref, facet["job"]["namespace"], facet["run"]["runId"])
         run_id, job = facet["run"]["runId"], facet["job"]
 
         def placeholder(meta: dict[str, Any], custom: dict[str, Any]) -> None:
@@ -121,32 +136,39 @@ class Plan:
             meta.setdefault("run_type", "openlineage")
             meta.setdefault("status", "running")
 
-        self.touch_once(parent, ("parent", run_id, job["namespace"], job["name"]),
-                        lambda: placeholder)
-        self.edge(parent, "associated_with", parent_job)
-        self.edge(child, "part_of", parent)
+        self._touch_once(parent, parent_ref, ("parent", run_id, job["namespace"], job["name"]),
+                         lambda: placeholder)
+        self._edge(parent, "associated_with", parent_job)
+        self._edge(child, "part_of", parent)
 
     # datasets ---------------------------------------------------------------------------
-    def _dataset(self, dataset: dict[str, Any], event: dict[str, Any]) -> Ref:
+    def _dataset(self, dataset: dict[str, Any], event: dict[str, Any]) -> str:
         namespace, name = dataset["namespace"], dataset["name"]
-        ref = dataset_ref(namespace, name)
+        ref, key = _named(dataset_ref, namespace, name)
         facets = dataset.get("facets") or {}
         schema = _schema_shared(ref, facets.get("schema"))
-        schema_ref_ = None
+        schema_key = None
         if schema is not None:
-            schema_ref_, fields = schema
+            schema_ref_, schema_key, fields = schema
             # copies: the fields become each schema asset's own metadata
-            self.touch_once(schema_ref_, ("schema", namespace, name), lambda: _schema_update(
-                dataset, [dict(item) for item in fields]))
-            self.edge(ref, "conforms_to", schema_ref_)
+            self._touch_once(schema_key, schema_ref_, ("schema", namespace, name),
+                             lambda: _schema_update(dataset, [dict(item) for item in fields]))
+            self._edge(key, "conforms_to", schema_key)
         lineage = facets.get("columnLineage")
         if isinstance(lineage, dict):  # names this event's run: never the same update
-            self.touch(ref, _dataset_update(dataset, schema_ref_,
-                                            _column_lineage(lineage, event)))
+            self._touch(key, ref, _dataset_update(dataset, schema_key,
+                                                  _column_lineage(lineage, event)))
         else:
-            self.touch_once(ref, ("dataset", namespace, name, str(schema_ref_)),
-                            lambda: _dataset_update(dataset, schema_ref_, None))
-        return ref
+            self._touch_once(key, ref, ("dataset", namespace, name, str(schema_key)),
+                             lambda: _dataset_update(dataset, schema_key, None))
+        return key
+
+
+@lru_cache(maxsize=65536)
+def _named(make: Callable[[str, str], Ref], namespace: str, name: str) -> tuple[Ref, str]:
+    """A job's, run's or dataset's ref (``make`` is its naming function) and its text."""
+    ref = make(namespace, name)
+    return ref, str(ref)
 
 
 _SOMETHING = object()  # the last update of a ref is not idempotent: nothing equals it
@@ -232,11 +254,13 @@ def _schema(dataset: Ref, facet: Any) -> tuple[Ref, list[dict[str, Any]]] | None
     if found is None:
         return None
     # copies: the fields become each schema asset's own metadata
-    return found[0], [dict(item) for item in found[1]]
+    return found[0], [dict(item) for item in found[2]]
 
 
-def _schema_shared(dataset: Ref, facet: Any) -> tuple[Ref, list[dict[str, Any]]] | None:
-    """:func:`_schema` with the fields as remembered (shared: copy before storing them)."""
+def _schema_shared(dataset: Ref,
+                   facet: Any) -> tuple[Ref, str, list[dict[str, Any]]] | None:
+    """:func:`_schema` with the ref's text, and the fields as remembered (shared: copy
+    before storing them)."""
     if not isinstance(facet, dict) or not isinstance(facet.get("fields"), list):
         return None
     try:
@@ -248,7 +272,13 @@ def _schema_shared(dataset: Ref, facet: Any) -> tuple[Ref, list[dict[str, Any]]]
     if found is None:
         return None
     digest, fields = found
-    return schema_ref(dataset, digest), fields
+    return (*_named_schema(dataset.namespace, dataset.name, digest), fields)
+
+
+@lru_cache(maxsize=65536)
+def _named_schema(namespace: str, name: str, digest: str) -> tuple[Ref, str]:
+    ref = schema_ref(Ref("dataset", namespace, name), digest)
+    return ref, str(ref)
 
 
 def schema_for(dataset: Ref,
@@ -319,7 +349,7 @@ def _column_lineage(facet: dict[str, Any], event: dict[str, Any]) -> dict[str, A
     fields: dict[str, Any] = {}
     for column, spec in (facet.get("fields") or {}).items():
         inputs = [
-            {**source, "ref": str(dataset_ref(source["namespace"], source["name"]))}
+            {**source, "ref": _named(dataset_ref, source["namespace"], source["name"])[1]}
             for source in spec.get("inputFields") or []
         ]
         fields[column] = {**spec, "inputFields": inputs}
@@ -332,7 +362,7 @@ def _column_lineage(facet: dict[str, Any], event: dict[str, Any]) -> dict[str, A
 
 
 def _dataset_update(
-    dataset: dict[str, Any], schema: Ref | None, column_lineage: dict[str, Any] | None
+    dataset: dict[str, Any], schema: str | None, column_lineage: dict[str, Any] | None
 ) -> Update:
     namespace, name = dataset["namespace"], dataset["name"]
 
@@ -343,7 +373,7 @@ def _dataset_update(
             # would read as an unknown URI scheme: its identity stays in custom.openlineage
             meta.setdefault("location", f"{namespace.rstrip('/')}/{name.lstrip('/')}")
         if schema is not None:
-            ol["schema"] = str(schema)
+            ol["schema"] = schema
         if column_lineage is not None:
             ol["columnLineage"] = column_lineage
 
