@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 
 from modelatlas.integrity.leaf import SQLITE_LEAF_DATA, event_leaf_hash
 from modelatlas.integrity.merkle import CompactRange, NodeKey
-from modelatlas.store.prepared import Prepared
+from modelatlas.store.prepared import Prepared, multi_row_inserts
 from modelatlas.store.tables import audit_checkpoints
 
 
@@ -45,8 +45,8 @@ _HEAD_FOR_UPDATE = Prepared(sa.text(
 _NEW_EVENTS = Prepared(sa.text(
     "SELECT seq, time, actor, action, ref, payload_sha256 FROM events "
     "WHERE seq > :last ORDER BY seq"))
-_SQLITE_LEAVES = "INSERT INTO audit_leaves (leaf_index, seq, hash) VALUES (?, ?, ?)"
-_SQLITE_NODES = "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)"
+_SQLITE_LEAVES = "INSERT INTO audit_leaves (leaf_index, seq, hash)"
+_SQLITE_NODES = "INSERT INTO merkle_nodes (level, idx, hash)"
 _SET_HEAD = Prepared(sa.text(
     "UPDATE audit_tree SET size = :n, last_seq = :s, root = :r WHERE id = 1"))
 
@@ -134,17 +134,19 @@ def _remember_edge(tree: CompactRange, root: bytes) -> None:
 
 def _write_sqlite(conn: Connection, leaves: list[tuple[int, int, bytes]],
                   nodes: list[tuple[int, int, bytes]], new: TreeHead) -> None:
-    """Three statements in process: the leaves, the nodes, the head. The rows are already
-    tuples in column order, so they go to ``executemany`` as they are (a dict per row,
-    converted back by :class:`Prepared`, was a third of a batch's cost)."""
+    """The leaves, the nodes, the head. The rows are already tuples in column order, so
+    they go to the cursor as they are (a dict per row, converted back by :class:`Prepared`,
+    was a third of a batch's cost), as multi-row inserts (``executemany`` sets up each
+    row's insert apart: 15 against 8.5 ms for 3,260 leaves, measured)."""
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        for sql, rows in ((_SQLITE_LEAVES, leaves), (_SQLITE_NODES, nodes)):
-            try:
-                cursor.executemany(sql, rows)
-            except conn.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy would raise it
-                raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error
-                                          ) from exc
+        for head, rows in ((_SQLITE_LEAVES, leaves), (_SQLITE_NODES, nodes)):
+            for sql, params in multi_row_inserts(head, "(?, ?, ?)", rows):
+                try:
+                    cursor.execute(sql, params)
+                except conn.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy raises it
+                    raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error
+                                              ) from exc
     finally:
         cursor.close()
     _SET_HEAD.execute(conn, {"n": new.size, "s": new.last_seq, "r": new.root}).close()

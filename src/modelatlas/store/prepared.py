@@ -11,7 +11,7 @@ caller's SQLAlchemy transaction, on the same DBAPI connection.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
@@ -133,10 +133,7 @@ class Prepared:
             return
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            for start in range(0, len(rows), ROWS_PER_INSERT):
-                chunk = rows[start:start + ROWS_PER_INSERT]
-                sql = _multi_row_sql(head, group, len(chunk))
-                params = [value for row in chunk for value in compiled.params(row)]
+            for sql, params in multi_row_inserts(head, group, list(map(compiled.params, rows))):
                 try:
                     cursor.execute(sql, params)
                 except conn.dialect.loaded_dbapi.Error as exc:
@@ -148,6 +145,16 @@ class Prepared:
 # Rows per multi-row INSERT: a few thousand bound values, far below SQLite's limit
 # (32,766 variables) for the widest table (assets, 19 columns).
 ROWS_PER_INSERT = 500
+
+
+def multi_row_inserts(head: str, group: str, rows: Sequence[Sequence[Any]]
+                      ) -> Iterator[tuple[str, list[Any]]]:
+    """``(sql, params)`` of the SQLite statements inserting ``rows`` (values in the order
+    of ``group``, e.g. ``"(?, ?, ?)"``), :data:`ROWS_PER_INSERT` rows per ``head VALUES
+    group, group, ...``: for any insert that runs on the raw cursor."""
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        chunk = rows[start:start + ROWS_PER_INSERT]
+        yield _multi_row_sql(head, group, len(chunk)), [v for row in chunk for v in row]
 
 
 @lru_cache(maxsize=64)
