@@ -6,6 +6,8 @@ SQLite and PostgreSQL, before and after the writes that change a key."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from modelatlas.registry import Registry
 from modelatlas.registry.types import AssetCreate, AssetUpdate, RelationCreate
 from modelatlas.search.facet_keys import key_positions
@@ -83,3 +85,25 @@ def test_input_sets_follow_lineage(org: Registry) -> None:
                                                     (extra, 1)]
     org.remove_relation(run, "used", extra)
     assert _keyed_equal_rows(org, q)["dataset"] == [("dataset:finance/transactions@1", 1)]
+
+
+def test_input_sets_are_kept_for_assets_with_metrics(org: Registry) -> None:
+    """Only an output with metric rows gets a set (a dataset a daily job writes would make a
+    new one per run); an output that gets its first metrics later finds its set then."""
+    late = "evaluation:growth/late-eval"
+    made = org.create_asset(AssetCreate(ref=late))
+    sets_before = _dataset_sets(org)
+    run, data = "run:growth/late-train", "dataset:finance/transactions@2"
+    org.create_asset(AssetCreate(ref=run))
+    org.add_relation(RelationCreate(source=run, relation="used", target=data))
+    org.add_relation(RelationCreate(source=run, relation="produced", target=late))
+    assert _dataset_sets(org) == sets_before
+    org.update_asset(late, AssetUpdate(metadata={"metrics": {"auc": 0.5}}),
+                     expected_revision=made.revision)
+    q = "kind:evaluation namespace:growth metrics.auc<0.6"
+    assert _keyed_equal_rows(org, q)["dataset"] == [(data, 1)]
+
+
+def _dataset_sets(registry: Registry) -> int:
+    with registry.db.read() as conn:
+        return int(conn.execute(sa.text("SELECT count(*) FROM dataset_key_values")).scalar_one())

@@ -226,7 +226,8 @@ def _sqlite_copy_keyed() -> None:
     _run("CREATE TEMP TABLE dataset_set_of (output_id INTEGER PRIMARY KEY, inputs TEXT)")
     _run(f"""
         INSERT INTO dataset_set_of SELECT o.output_id, {_sqlite_inputs('o.output_id')}
-        FROM (SELECT DISTINCT output_id FROM run_inputs) AS o""")
+        FROM (SELECT DISTINCT output_id FROM run_inputs
+            WHERE output_id IN (SELECT asset_id FROM asset_metrics)) AS o""")
     _run("""
         INSERT INTO dataset_key_values (inputs)
         SELECT DISTINCT inputs FROM dataset_set_of ORDER BY inputs""")
@@ -257,11 +258,16 @@ def _sqlite_dataset_key(output: str) -> str:
 
 def _sqlite_dataset_triggers() -> None:
     """A run input added or removed: its output's set is added to ``dataset_key_values``
-    unless there (never the empty set), then the output's metric rows name it."""
+    unless there (never the empty set), then the output's metric rows name it. Only for an
+    output with metric rows (a model version): a dataset that a daily job writes has a
+    set that grows with every run, and keeping a key for each of its sets would cost the
+    square of its runs, for rows nothing reads (an asset that gets metrics later has its
+    set looked up by the asset trigger then)."""
     for event, row in (("insert", "new"), ("delete", "old")):
         output = f"{row}.output_id"
         _run(f"""
             CREATE TRIGGER run_inputs_dataset_key_{event} AFTER {event.upper()} ON run_inputs
+            WHEN EXISTS (SELECT 1 FROM asset_metrics AS m WHERE m.asset_id = {output})
             BEGIN
                 INSERT INTO dataset_key_values (inputs) SELECT s.inputs
                 FROM (SELECT {_sqlite_inputs(output)} AS inputs) AS s
@@ -300,10 +306,16 @@ def _sqlite_keyed_rows() -> str:
     than INSERT OR IGNORE: an outer statement's conflict clause would override the
     trigger's, and OR REPLACE would give a key a new id under rows that hold the old."""
     key = f"(SELECT {_key('new', postgresql=False)} AS key) AS k"
+    # the asset's set of inputs too: the run_inputs triggers keep sets only for assets with
+    # metric rows, and this may be the asset's first
     return f"""
         INSERT INTO facet_key_values (key) SELECT k.key FROM {key}
         WHERE json_type(new.meta, '$.metrics') = 'object'
             AND NOT EXISTS (SELECT 1 FROM facet_key_values AS v WHERE v.key = k.key);
+        INSERT INTO dataset_key_values (inputs) SELECT s.inputs
+        FROM (SELECT {_sqlite_inputs('new.id')} AS inputs) AS s
+        WHERE json_type(new.meta, '$.metrics') = 'object' AND s.inputs <> '[]'
+            AND NOT EXISTS (SELECT 1 FROM dataset_key_values AS d WHERE d.inputs = s.inputs);
         INSERT INTO asset_metrics (asset_id, name, value, kind, namespace, facet_key,
             dataset_key)
         SELECT new.id, m.key, m.value, new.kind, new.namespace, v.id,
@@ -330,7 +342,8 @@ def _postgresql_upgrade() -> None:
     _run(f"""
         INSERT INTO dataset_key_values (inputs) SELECT DISTINCT inputs FROM (
             SELECT {_postgresql_inputs('o.output_id')} AS inputs
-            FROM (SELECT DISTINCT output_id FROM run_inputs) AS o) AS s ORDER BY inputs""")
+            FROM (SELECT DISTINCT output_id FROM run_inputs
+            WHERE output_id IN (SELECT asset_id FROM asset_metrics)) AS o) AS s ORDER BY inputs""")
     _run(f"UPDATE asset_metrics SET dataset_key = {_postgresql_dataset_key('asset_id')}")
     _postgresql_trigger(keyed=True)
     _postgresql_dataset_trigger()
@@ -359,6 +372,7 @@ def _postgresql_dataset_trigger() -> None:
             IF TG_OP = 'DELETE' THEN out_id := OLD.output_id;
             ELSE out_id := NEW.output_id; END IF;
             PERFORM 1 FROM asset_metrics AS m WHERE m.asset_id = out_id FOR UPDATE;
+            IF NOT FOUND THEN RETURN NULL; END IF;  -- no metric rows: nothing names a set
             inputs_text := {_postgresql_inputs('out_id')};
             IF inputs_text IS NOT NULL THEN
                 INSERT INTO dataset_key_values (inputs) VALUES (inputs_text)
@@ -380,12 +394,18 @@ def _postgresql_trigger(*, keyed: bool) -> None:
     # snapshot under READ COMMITTED) sees its row
     declare, lookup, column, key = "", "", ")", ""
     if keyed:
-        declare = "DECLARE fkey_text text; fkey integer;"
+        declare = "DECLARE fkey_text text; fkey integer; inputs_text text;"
+        # the asset's set of inputs too (as in _sqlite_keyed_rows)
         lookup = f"""
                 fkey_text := {_key('NEW', postgresql=True)};
                 INSERT INTO facet_key_values (key) VALUES (fkey_text)
                     ON CONFLICT (key) DO NOTHING;
-                SELECT id INTO fkey FROM facet_key_values WHERE key = fkey_text;"""
+                SELECT id INTO fkey FROM facet_key_values WHERE key = fkey_text;
+                inputs_text := {_postgresql_inputs('NEW.id')};
+                IF inputs_text IS NOT NULL THEN
+                    INSERT INTO dataset_key_values (inputs) VALUES (inputs_text)
+                        ON CONFLICT (inputs) DO NOTHING;
+                END IF;"""
         column, key = ", facet_key, dataset_key)", f", fkey, {_postgresql_dataset_key('NEW.id')}"
     _run(f"""
         CREATE OR REPLACE FUNCTION modelatlas_asset_metrics() RETURNS trigger
