@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from modelatlas.collector import collector_paused
 from modelatlas.errors import InvalidInput
 from modelatlas.registry._rows import assets_from_rows, check_limit
 from modelatlas.registry._service_base import ServiceBase
@@ -41,17 +42,23 @@ class SearchService(ServiceBase):
             raise InvalidInput.at("/q", "a query is a string")
         check_limit(limit, self.settings.page_limit_max)
         tree = parse(q)
-        with self.db.read() as conn:
-            visible = visible_to(readable_in(conn, principal))
-            hits = engine.search(conn, q, facets=facets, sort=sort, cursor=cursor,
-                                 limit=limit, tree=tree, visible=visible)
+        # A page of up to 500 rows, each decoded and built into an Asset, is thousands of
+        # short-lived acyclic containers: with the collector on, they set off young
+        # collections (and now and then a full one) that re-examine the page being built
+        # (modelatlas/collector.py). Paused, they die by reference counting.
+        with collector_paused():
+            with self.db.read() as conn:
+                visible = visible_to(readable_in(conn, principal))
+                hits = engine.search(conn, q, facets=facets, sort=sort, cursor=cursor,
+                                     limit=limit, tree=tree, visible=visible)
+            result = SearchResult(
+                query=q,
+                items=assets_from_rows(hits.rows),
+                facets={name: [FacetValue(value=v, count=n) for v, n in counted]
+                        for name, counted in hits.facets.items()},
+                next_cursor=hits.next_cursor,
+                unknown_tags=hits.unknown_tags,
+            )
         if cursor is None:  # a search is one signal, however many pages are read
             self.note_search(tree, visible)
-        return SearchResult(
-            query=q,
-            items=assets_from_rows(hits.rows),
-            facets={name: [FacetValue(value=v, count=n) for v, n in counted]
-                    for name, counted in hits.facets.items()},
-            next_cursor=hits.next_cursor,
-            unknown_tags=hits.unknown_tags,
-        )
+        return result

@@ -80,9 +80,11 @@ def search(
     more = len(rows) > limit
     rows = rows[:limit]
     specs = {name: config.facets[name] for name in wanted}
-    counter = FacetCounter(conn, compiler.json, _counted(conn, tree, visible, condition,
-                                                         counting=bool(wanted)),
-                           config.top, visible, keyed=_keyed(conn, tree, visible, specs))
+    keyed = _keyed(conn, tree, visible, specs)
+    # counted from the keyed hits, the facets never read a condition: not compiled again
+    counted = condition if keyed is not None else _counted(conn, tree, visible, condition,
+                                                            counting=bool(wanted))
+    counter = FacetCounter(conn, compiler.json, counted, config.top, visible, keyed=keyed)
     return Hits(
         rows=rows,
         facets=counter.count(specs),
