@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from modelatlas.bounded import Bounded
 from modelatlas.integrity.leaf import SQLITE_LEAF_DATA, event_leaf_hash
 from modelatlas.integrity.merkle import CompactRange, NodeKey
 from modelatlas.store.prepared import Prepared, multi_row_inserts
@@ -113,8 +114,7 @@ def extend(conn: Connection, locked: TreeHead | None = None) -> TreeHead:
 # append). The key is the edge's own proof: the root is the hash of exactly these border
 # hashes at this size, so a hit is the tree the head names, whichever database or process
 # wrote it; a head written elsewhere, or rolled back, simply misses.
-_EDGES: dict[tuple[int, bytes], tuple[bytes, ...]] = {}
-_EDGES_KEPT = 64  # a few trees per process (tests open many registries); cleared when full
+_EDGES: Bounded[tuple[bytes, ...]] = Bounded(64)  # a few trees per process (tests open many)
 
 
 def _right_edge(conn: Connection, current: TreeHead) -> CompactRange:
@@ -127,9 +127,7 @@ def _right_edge(conn: Connection, current: TreeHead) -> CompactRange:
 
 
 def _remember_edge(tree: CompactRange, root: bytes) -> None:
-    if len(_EDGES) >= _EDGES_KEPT:
-        _EDGES.clear()
-    _EDGES[(tree.size, root)] = tuple(tree.hashes)
+    _EDGES.put((tree.size, root), tuple(tree.hashes))
 
 
 def _write_sqlite(conn: Connection, leaves: list[tuple[int, int, bytes]],

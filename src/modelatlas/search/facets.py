@@ -4,9 +4,6 @@ the most frequent ``top`` values. Which facets exist is data (``facets.yaml``)."
 from __future__ import annotations
 
 import itertools
-import threading
-from collections import OrderedDict
-from collections.abc import Hashable
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -18,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from modelatlas.bounded import Bounded
 from modelatlas.errors import InvalidInput
 from modelatlas.search._aliases import aliased
 from modelatlas.search.dialects import JsonFunctions
@@ -278,31 +276,8 @@ def _rebound(built: list[list[Any]], now: list[list[Any]]) -> dict[str, Any]:
 _Cached = tuple[sa.Select[Any], list[list[Any]]]
 
 
-class _Lru:
-    """A bounded map of statement shape to (statement, its parts' bound parameters); the
-    least recently used shape goes first. Shared by threads: one lock around each step."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.entries: OrderedDict[Hashable, _Cached] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, shape: Hashable) -> _Cached | None:
-        with self.lock:
-            found = self.entries.get(shape)
-            if found is not None:
-                self.entries.move_to_end(shape)
-            return found
-
-    def put(self, shape: Hashable, entry: _Cached) -> None:
-        with self.lock:
-            self.entries[shape] = entry
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-
-
 # Shapes seen: a handful per query form and facet list; each entry is one built statement
-_KEYED_STATEMENTS = _Lru(256)
+_KEYED_STATEMENTS: Bounded[_Cached] = Bounded(256)
 
 
 def _grouped(facet: Any, value: Any, count: Any, source: Any) -> sa.Select[Any]:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from modelatlas.bounded import Bounded
 from modelatlas.search.ast import Graph, JsonCompare, Match, Node, RefMatch, walk
 from modelatlas.store.backends import upsert_insert
 from modelatlas.store.tables import asset_usage, term_usage
@@ -47,7 +48,7 @@ def _upsert(conn: Connection, table: sa.Table, key: str, rows: list[dict[str, An
 # Built statements by (dialect, table, half-life): building the upsert costs 3-4 ms of
 # Python, ten times its execution, and the usage writer runs one per searched ref and
 # term behind every search; its CPU then showed as the searches' own latency (the GIL).
-_STATEMENTS: dict[tuple[str, str, float], Any] = {}
+_STATEMENTS: Bounded[Any] = Bounded(64)  # a half-life per settings object: a handful
 
 
 def _upsert_statement(conn: Connection, table: sa.Table, key: str, half_life: float) -> Any:
@@ -65,8 +66,7 @@ def _upsert_statement(conn: Connection, table: sa.Table, key: str, half_life: fl
     touched = sa.case((newer, new.touched_at), else_=old.touched_at)
     built = stmt.on_conflict_do_update(index_elements=[key],
                                        set_={"score": score, "touched_at": touched})
-    if len(_STATEMENTS) < 64:  # a half-life per settings object: a handful in a process
-        _STATEMENTS[cache_key] = built
+    _STATEMENTS.put(cache_key, built)
     return built
 
 
