@@ -77,20 +77,15 @@ def upgrade() -> None:
                             sa.column("facet", sa.String), sa.column("spec", sa.Text)),
                    [{"position": i, "facet": name, "spec": json.dumps(spec, sort_keys=True)}
                     for i, (name, spec) in enumerate(KEYED)])
-    op.create_table(
-        "facet_key_values",
-        sa.Column("id", sa.Integer, autoincrement=True, nullable=False),
-        sa.Column("key", sa.Text, nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_facet_key_values")),
-        sa.UniqueConstraint("key", name=op.f("uq_facet_key_values_key")),
-    )
-    op.create_table(
-        "dataset_key_values",
-        sa.Column("id", sa.Integer, autoincrement=True, nullable=False),
-        sa.Column("inputs", sa.Text, nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_dataset_key_values")),
-        sa.UniqueConstraint("inputs", name=op.f("uq_dataset_key_values_inputs")),
-    )
+    # the two lookup tables: an id for each distinct text (a facet key, a set of inputs)
+    for table, column in (("facet_key_values", "key"), ("dataset_key_values", "inputs")):
+        op.create_table(
+            table,
+            sa.Column("id", sa.Integer, autoincrement=True, nullable=False),
+            sa.Column(column, sa.Text, nullable=False),
+            sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
+            sa.UniqueConstraint(column, name=op.f(f"uq_{table}_{column}")),
+        )
     if op.get_bind().dialect.name == "postgresql":
         _postgresql_upgrade()
     else:
