@@ -37,7 +37,6 @@ checks over the whole, plus the roots at every signed head, which are compared h
 from __future__ import annotations
 
 import multiprocessing
-import operator
 import os
 import sqlite3
 import threading
@@ -127,18 +126,18 @@ def _check_block(events: log.EventBlock, stored: log.LeafBlock,
     first doubt. The concatenations compare pairwise because the pieces' lengths are fixed
     (32-byte hashes, 64-character digests: counted in SQL) or their separator cannot occur
     inside them (a comma in decimal seqs; a newline in JSON, which escapes it: a payload
-    holding one gives a count that differs, and the replay decides). Equal seqs, increasing
-    in leaf order, pair each leaf with its event as the replay does."""
+    holding one gives a count that differs, and the replay decides). Equal seqs pair each
+    leaf with its event as the replay does, and are increasing in leaf order as the replay
+    requires because the events' are: they are read by a scan of their integer primary
+    key, which visits it in increasing order (so no seq is parsed here but the last)."""
     take = stored.count
     if not (events.count == events.well_formed == stored.well_formed == take
             and events.seqs == stored.seqs):
         return None
-    seqs = list(map(int, stored.seqs.split(",")))
-    if not all(map(operator.lt, seqs, islice(seqs, 1, None))):
-        return None  # leaves out of seq order (and so the events as read): the replay's
-    try:  # the replay reads text as the driver decodes it: UTF-8 or an error
-        events.payloads.decode()
-        events.leaf_inputs.decode()
+    try:  # the replay reads text as the driver decodes it: UTF-8 or an error (ASCII,
+        # the usual case, is checked without making a string)
+        events.payloads.isascii() or events.payloads.decode()
+        events.leaf_inputs.isascii() or events.leaf_inputs.decode()
     except UnicodeDecodeError:
         return None
     payloads, inputs = events.payloads.split(b"\n"), events.leaf_inputs.split(b"\n")
@@ -149,7 +148,7 @@ def _check_block(events: log.EventBlock, stored: log.LeafBlock,
     leaves = list(map(_DIGEST, map(sha256, inputs)))
     if b"".join(leaves) != stored.hashes:
         return None
-    return _edges(leaves, seqs[-1], sizes)
+    return _edges(leaves, _last_seq(stored, 0), sizes)
 
 
 def _bounds(part: Part, chunk: int) -> list[tuple[int, int]]:
