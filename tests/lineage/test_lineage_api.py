@@ -40,6 +40,22 @@ def test_sdk_graph_paths_and_blast_radius(world: Registry, client: Client) -> No
     assert [n.ref for n in first.items + rest.items] == [CHURN1, CHURN2, EVAL, DEPLOY]
 
 
+def test_sdk_pages_direct_neighbours(world: Registry, client: Client) -> None:
+    first = client.lineage.neighbours(CLEAN, limit=2)
+    assert first == world.lineage_neighbours(CLEAN, limit=2)
+    rest = client.lineage.neighbours(CLEAN, limit=2, cursor=first.next_cursor)
+    assert rest.next_cursor is None
+    whole = world.lineage_neighbours(CLEAN, limit=10)
+    assert [n.ref for n in first.items + rest.items] == [n.ref for n in whole.items]
+    runs = client.lineage.neighbours(CLEAN, kind="run")
+    assert {n.kind for n in runs.items} == {"run"} and runs.kind == "run"
+    up = client.lineage.neighbours(CLEAN, direction="upstream")
+    assert [n.ref for n in up.items] == [RAW] and up.edges[0].relation == "derived_from"
+    with pytest.raises(InvalidInput) as side:
+        client.lineage.neighbours(CLEAN, direction="sideways")
+    assert [e.path for e in side.value.errors][0].endswith("direction")
+
+
 def test_sdk_errors_are_the_registry_errors(world: Registry, client: Client) -> None:
     with pytest.raises(UnknownRelation) as raised:
         client.lineage.graph(RAW, relations=["used", "fed"])

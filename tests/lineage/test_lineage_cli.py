@@ -65,12 +65,22 @@ def test_paths_and_blast_radius(lineage: Cli) -> None:
     assert [i["ref"] for i in page["items"]] == [CHURN1, CHURN2, EVAL, DEPLOY]
 
 
+def test_neighbours_page_one_side(lineage: Cli) -> None:
+    out = lineage("neighbours", CLEAN, "--limit", "2").stdout
+    assert f"3 assets directly downstream of {CLEAN}" in out and "--cursor" in out
+    up = lineage("neighbours", CLEAN, "--upstream").stdout
+    assert RAW in up and "derived_from" in up and "--cursor" not in up
+    page = json.loads(lineage("neighbours", CLEAN, "--kind", "run", "--json").stdout)
+    assert page["kind"] == "run" and {i["kind"] for i in page["items"]} == {"run"}
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (("show", RAW, "--relation", "fed"), "unknown relation 'fed'"),
     (("show", RAW, "--depth", "0"), "depth"),
     (("show", RAW, "--as-of", "soon"), "as_of"),
     (("show", "dataset:ml/nope@1"), "does not exist"),
     (("blast-radius", CLEAN, "--cursor", "###"), "cursor"),
+    (("neighbours", CLEAN, "--kind", "spaceship"), "spaceship"),
 ])
 def test_errors_are_one_line(lineage: Cli, args: tuple[str, ...], message: str) -> None:
     assert message in one_line_error(lineage(*args, code=1).stderr)

@@ -1,5 +1,6 @@
-"""``modelatlas lineage``: upstream and downstream of an asset, the paths between two
-assets, the blast radius of a change, and withdrawing a dataset version."""
+"""``modelatlas lineage``: upstream and downstream of an asset, its direct neighbours, the
+paths between two assets, the blast radius of a change, and withdrawing a dataset
+version."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from modelatlas.cli._common import (
 from modelatlas.registry import (
     BlastRadius,
     LineageGraph,
+    LineageNeighbours,
     LineageNode,
     LineagePaths,
     Withdrawal,
@@ -182,6 +184,53 @@ def blast_radius(
         print_json(blast)
     else:
         _print_blast(blast)
+
+
+def _print_neighbours(found: LineageNeighbours) -> None:
+    out = _render.console()
+    total = sum(t.count for t in found.totals)
+    of_kind = f" ({found.kind} shown)" if found.kind else ""
+    out.print(f"{total} assets directly {found.direction} of {found.root}{of_kind}: "
+              + (", ".join(f"{t.count} {t.kind}" for t in found.totals) or "none"),
+              markup=False)
+    via: dict[str, list[str]] = {}
+    for edge in found.edges:  # each edge joins the root and one neighbour on the page
+        other = edge.target if edge.source == found.root else edge.source
+        via.setdefault(other, []).append(edge.relation)
+    if found.items:
+        table = Table(title=found.direction, title_justify="left")
+        for column in ("ref", "kind", "state", "relation"):
+            table.add_column(column, no_wrap=column != "ref")
+        for node in found.items:
+            table.add_row(node.ref, node.kind, node.state, ", ".join(via.get(node.ref, [])))
+        out.print(table)
+    if found.next_cursor:
+        out.print(f"(more: --cursor {found.next_cursor})", markup=False)
+
+
+@lineage_app.command("neighbours")
+@handles_errors
+def neighbours(
+    ref: RefArgument,
+    upstream: bool = typer.Option(False, "--upstream",
+                                  help="What REF was made from (default: what uses it)."),
+    kind: str | None = typer.Option(None, "--kind", help="Only neighbours of this kind."),
+    cursor: str | None = typer.Option(None, "--cursor", show_default=False),
+    limit: int = typer.Option(25, "--limit", help="Most neighbours listed."),
+    json_out: JsonOption = False,
+    home: HomeOption = None,
+    url: UrlOption = None,
+) -> None:
+    """REF's direct neighbours on one side: how many of each kind, and a page of them,
+    oldest first (an asset with thousands of dependents is read a page at a time)."""
+    direction = "upstream" if upstream else "downstream"
+    with open_client(home, url) as client:
+        found = client.lineage.neighbours(ref, direction=direction, kind=kind, cursor=cursor,
+                                          limit=limit)
+    if json_out:
+        print_json(found)
+    else:
+        _print_neighbours(found)
 
 
 def _print_withdrawal(found: Withdrawal) -> None:

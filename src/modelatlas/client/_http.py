@@ -86,6 +86,7 @@ from modelatlas.registry.lifecycle_types import (
 from modelatlas.registry.lineage_types import (
     BlastRadius,
     LineageGraph,
+    LineageNeighbours,
     LineagePaths,
     LineageQuery,
 )
@@ -402,6 +403,16 @@ class _HttpTransport:
             params["cursor"] = cursor
         data = self._call("GET", f"/blast-radius/{quote_ref(ref)}", params=params)
         return BlastRadius.model_validate(data)
+
+    def lineage_neighbours(self, ref: str, direction: str, kind: str | None,
+                           cursor: str | None, limit: int) -> LineageNeighbours:
+        params: dict[str, Any] = {"direction": direction, "limit": limit}
+        if kind is not None:
+            params["kind"] = kind
+        if cursor is not None:
+            params["cursor"] = cursor
+        data = self._call("GET", f"/lineage-neighbours/{quote_ref(ref)}", params=params)
+        return LineageNeighbours.model_validate(data)
 
     # --- openlineage ---
     def openlineage_ingest(self, events: Any) -> OpenLineageIngest:

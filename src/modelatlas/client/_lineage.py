@@ -1,5 +1,5 @@
-"""``client.lineage``: upstream and downstream of an asset, paths, blast radius, and
-withdrawing a dataset version."""
+"""``client.lineage``: upstream and downstream of an asset, its direct neighbours, paths,
+blast radius, and withdrawing a dataset version."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ from typing import Any
 from modelatlas.client._openlineage import OpenLineageIngestAPI
 from modelatlas.client._transport import _Transport, _validated
 from modelatlas.errors import InvalidInput
-from modelatlas.registry import BlastRadius, LineageGraph, LineagePaths, LineageQuery
+from modelatlas.registry import (
+    BlastRadius,
+    LineageGraph,
+    LineageNeighbours,
+    LineagePaths,
+    LineageQuery,
+)
 from modelatlas.registry.lineage_types import DEFAULT_NODE_LIMIT
 from modelatlas.registry.withdrawal_types import Withdrawal, WithdrawalRequest
 
@@ -54,6 +60,13 @@ class LineageAPI(OpenLineageIngestAPI):
         """Everything downstream of ``ref``: counts per kind and one page of the model
         versions, evaluations and deployments it reaches (``next_cursor`` for the next)."""
         return self._t.blast_radius(ref, depth, cursor, limit)
+
+    def neighbours(self, ref: str, *, direction: str = "downstream", kind: str | None = None,
+                   cursor: str | None = None, limit: int = 25) -> LineageNeighbours:
+        """One hop ``direction`` (upstream or downstream) of ``ref``: how many neighbours of
+        each kind there are, and one page of them (of ``kind`` when given), oldest first,
+        with the edges to them (``next_cursor`` for the next page)."""
+        return self._t.lineage_neighbours(ref, direction, kind, cursor, limit)
 
     def withdraw(self, ref: str, *, reason: str, category: str = "other",
                  depth: int = 10) -> Withdrawal:

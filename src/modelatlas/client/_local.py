@@ -85,6 +85,7 @@ from modelatlas.registry.lifecycle_types import (
 from modelatlas.registry.lineage_types import (
     BlastRadius,
     LineageGraph,
+    LineageNeighbours,
     LineagePaths,
     LineageQuery,
 )
@@ -258,6 +259,12 @@ class _LocalTransport:
                      limit: int) -> BlastRadius:
         return self.registry.blast_radius(ref, depth=depth, cursor=cursor, limit=limit,
                                           principal=self._principal())
+
+    def lineage_neighbours(self, ref: str, direction: str, kind: str | None,
+                           cursor: str | None, limit: int) -> LineageNeighbours:
+        return self.registry.lineage_neighbours(ref, direction=direction, kind=kind,
+                                                cursor=cursor, limit=limit,
+                                                principal=self._principal())
 
     # --- openlineage ---
     def openlineage_ingest(self, events: Any) -> OpenLineageIngest:

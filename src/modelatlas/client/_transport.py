@@ -82,6 +82,7 @@ from modelatlas.registry.lifecycle_types import (
 from modelatlas.registry.lineage_types import (
     BlastRadius,
     LineageGraph,
+    LineageNeighbours,
     LineagePaths,
     LineageQuery,
 )
@@ -175,6 +176,8 @@ class _Transport(Protocol):
                       limit: int) -> LineagePaths: ...
     def blast_radius(self, ref: str, depth: int, cursor: str | None,
                      limit: int) -> BlastRadius: ...
+    def lineage_neighbours(self, ref: str, direction: str, kind: str | None,
+                           cursor: str | None, limit: int) -> LineageNeighbours: ...
 
     # --- openlineage ---
     def openlineage_ingest(self, events: Any) -> OpenLineageIngest: ...
