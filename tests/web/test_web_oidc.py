@@ -31,11 +31,13 @@ from playwright.sync_api import Page, expect
 from web_site import Site, serving
 
 from modelatlas.config import Settings
+from modelatlas.governance import Principal
 from modelatlas.registry import Registry
 
 CLIENT_ID = "modelatlas-web"
 CLIENT_SECRET = "s3cret/with+chars"  # form-encoded before Basic auth (RFC 6749 2.3.1)
 API_AUDIENCE = "modelatlas-api"
+GRACE = Principal(kind="user", person="grace")
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
@@ -58,6 +60,7 @@ class Provider:
     hang_up: bool = False  # the token endpoint drops the connection (the provider is down)
     grants: dict[str, Grant] = field(default_factory=dict)
     authorize_queries: list[dict[str, str]] = field(default_factory=list)
+    logout_queries: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -67,6 +70,7 @@ class Provider:
         if path == "/.well-known/openid-configuration":
             return {"issuer": self.url, "authorization_endpoint": f"{self.url}/authorize",
                     "token_endpoint": f"{self.url}/token", "jwks_uri": f"{self.url}/jwks",
+                    "end_session_endpoint": f"{self.url}/logout",
                     "code_challenge_methods_supported": ["S256"]}
         if path == "/jwks":
             jwk = RSAAlgorithm.to_jwk(KEY.public_key(), as_dict=True)
@@ -115,6 +119,14 @@ def _handler(provider: Provider) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
+            if parts.path == "/logout":  # RP-Initiated Logout: end the session, go back
+                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                provider.logout_queries.append(query)
+                self.send_response(303)
+                self.send_header("location", query["post_logout_redirect_uri"])
+                self.send_header("content-length", "0")
+                self.end_headers()
+                return
             if parts.path == "/authorize":
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
                 body = provider.consent_page(query).encode()
@@ -201,6 +213,16 @@ def test_sign_in_with_the_provider_in_a_browser(
     sent = provider.authorize_queries[-1]
     assert (sent["code_challenge_method"], sent["scope"]) == ("S256", "openid profile email")
     assert sent["redirect_uri"] == f"{site.url}/sign-in/oidc/callback"
+    # signing out ends the provider's session too, and the provider sends the browser back
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(f"{site.url}/sign-in")
+    ended = provider.logout_queries[-1]
+    assert (ended["client_id"], ended["post_logout_redirect_uri"]) == (
+        CLIENT_ID, f"{site.url}/sign-in")
+    hint = jwt.decode(ended["id_token_hint"], options={"verify_signature": False})
+    assert (hint["aud"], hint["sub"]) == (CLIENT_ID, "grace")
+    page.goto(f"{site.url}/")
+    expect(page).to_have_url(f"{site.url}/sign-in?next=%2F")
 
 
 def _start(browser: httpx.Client, next_path: str = "/") -> str:
@@ -271,6 +293,32 @@ def test_the_access_token_is_kept_when_the_registry_audience_is_the_api(
         assert jwt.decode(kept, options={"verify_signature": False})["aud"] == API_AUDIENCE
         home = browser.get("/")
         assert home.status_code == 200 and "grace" in home.text
+
+
+def _sign_out(browser: httpx.Client) -> httpx.Response:
+    return browser.post("/sign-out", data={"csrf_token": browser.cookies["modelatlas_csrf"]})
+
+
+def test_signing_out_names_the_id_token_only_and_never_waits_on_the_provider(
+        provider: Provider, sqlite_template: Path, tmp_path: Path) -> None:
+    with oidc_site(provider, sqlite_template, tmp_path, oidc_audience=API_AUDIENCE) as site, \
+            httpx.Client(base_url=site.url) as browser:
+        browser.get(_start(browser))
+        browser.get("/sign-in")  # the form's CSRF cookie
+        out = _sign_out(browser)
+        assert out.status_code == 200 and "modelatlas_session" not in browser.cookies
+        to = re.search(r'http-equiv="refresh" content="0;url=([^"]+)"', out.text)
+        assert to is not None and html.unescape(to.group(1)).startswith(f"{provider.url}/logout?")
+        sent = parse_qs(urlsplit(html.unescape(to.group(1))).query)
+        # the kept credential is the API's access token: it is no ID token to hint with
+        assert "id_token_hint" not in sent and sent["client_id"] == [CLIENT_ID]
+        # a session of a pasted registry token stays on this site
+        token = site.registry.create_token({"name": "pasted"}, principal=GRACE).token
+        assert browser.post("/sign-in", data={"token": token, "next": "/", "csrf_token":
+                                              browser.cookies["modelatlas_csrf"]}
+                            ).status_code == 303
+        local = _sign_out(browser)
+        assert (local.status_code, local.headers["location"]) == (303, "/sign-in")
 
 
 def test_without_a_client_id_there_is_no_provider_button(

@@ -33,7 +33,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
-from urllib.parse import quote_plus, urlencode, urlsplit
+from urllib.parse import quote_plus, urlencode, urlsplit, urlunsplit
 
 import httpx
 import jwt
@@ -326,6 +326,52 @@ def _continue_to(request: Request, target: str) -> Response:
     so the first page after it would not get the cookie just set. A navigation this page
     starts is same-site (a meta refresh: the policy allows no inline script)."""
     return render(request, "oidc_continue.html", {"next": _session.safe_next(target)})
+
+
+# signing out ------------------------------------------------------------------------------
+def end_session(request: Request, credential: str | None) -> Response | None:
+    """For a browser signing out of a session the provider began, a page that goes on to
+    the provider's ``end_session_endpoint`` (OpenID Connect RP-Initiated Logout 1.0), so
+    that its session ends too and the next "Sign in with" asks again rather than signing
+    the person straight back in; ``None`` to stay on this site: a pasted token, a provider
+    that publishes no such endpoint or cannot be reached (signing out here never depends
+    on the provider). A page, not a redirect: the sign-out form's ``form-action 'self'``
+    would stop a redirect to the provider."""
+    settings = _session.settings_of(request)
+    name = provider_name(settings)
+    if credential is None or name is None or settings.oidc_issuer is None:
+        return None
+    endpoint = _end_session_endpoint(settings.oidc_issuer, credential)
+    if endpoint is None:
+        return None
+    params = {"client_id": settings.oidc_client_id or "",
+              "post_logout_redirect_uri": _signed_out_uri(request, settings)}
+    if settings.oidc_client_id in _audiences(_claims(credential)):
+        params["id_token_hint"] = credential  # the ID token: its audience is this client
+    joiner = "&" if urlsplit(endpoint).query else "?"
+    return render(request, "oidc_signed_out.html",
+                  {"provider": name, "provider_url": f"{endpoint}{joiner}{urlencode(params)}"})
+
+
+def _end_session_endpoint(issuer: str, credential: str) -> str | None:
+    try:
+        if _claims(credential).get("iss") not in (issuer, issuer.rstrip("/")):
+            return None  # not the provider's token (a registry token pasted in the form)
+        endpoint = discovery(issuer).get("end_session_endpoint")
+    except SignInFailed:
+        return None
+    if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
+        return None
+    return endpoint
+
+
+def _signed_out_uri(request: Request, settings: Settings) -> str:
+    """Where the provider sends the browser back: this site's sign-in page, on the host
+    the callback is configured for when it is (a site behind a proxy)."""
+    if settings.oidc_redirect_url:
+        parts = urlsplit(settings.oidc_redirect_url)
+        return urlunsplit((parts.scheme, parts.netloc, "/sign-in", "", ""))
+    return str(request.url_for("sign_in_page"))
 
 
 def _sign_in_again(request: Request, target: str, message: str) -> Response:

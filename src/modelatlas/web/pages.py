@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from modelatlas.errors import ModelAtlasError
+from modelatlas.web import oidc
 from modelatlas.web import session as _session
 from modelatlas.web._render import PageRoute, render
 
@@ -33,7 +34,9 @@ def sign_in(request: Request, token: Annotated[str, Form()] = "",
 
 
 @router.post("/sign-out", dependencies=_session.CSRF)
-def sign_out() -> Response:
-    response = RedirectResponse("/sign-in", status_code=303)
+def sign_out(request: Request) -> Response:
+    # a session the identity provider began ends there too (web/oidc.py)
+    response = (oidc.end_session(request, request.cookies.get(_session.SESSION_COOKIE))
+                or RedirectResponse("/sign-in", status_code=303))
     _session.sign_out(response)
     return response
