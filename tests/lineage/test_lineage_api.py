@@ -53,7 +53,7 @@ def test_sdk_pages_direct_neighbours(world: Registry, client: Client) -> None:
     assert [n.ref for n in up.items] == [RAW] and up.edges[0].relation == "derived_from"
     with pytest.raises(InvalidInput) as side:
         client.lineage.neighbours(CLEAN, direction="sideways")
-    assert [e.path for e in side.value.errors][0].endswith("direction")
+    assert side.value.errors[0].path.endswith("direction")
 
 
 def test_sdk_errors_are_the_registry_errors(world: Registry, client: Client) -> None:
