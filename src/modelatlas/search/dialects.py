@@ -37,11 +37,6 @@ class JsonFunctions(Protocol):
         for GROUP BY (the owner facet)."""
         ...
 
-    def item(self, column: Any, index: int) -> ColumnElement[Any]:
-        """Element ``index`` of the JSON array of text (or null) held as text in
-        ``column`` (a facet key, migration 0025), as text."""
-        ...
-
     def text_elements(self, column: Any) -> FromClause:
         """The elements of the JSON array held as text in ``column`` (a set of run inputs,
         migration 0025), as a table of ``value``, joinable laterally."""
@@ -75,9 +70,6 @@ class SQLiteJson:
     def elements(self, column: Any) -> FromClause:
         return sa.func.json_each(column).table_valued("value")
 
-    def item(self, column: Any, index: int) -> ColumnElement[Any]:
-        return sa.func.json_extract(column, sa.bindparam(None, f"$[{index}]", sa.String))
-
     def text_elements(self, column: Any) -> FromClause:
         return self.elements(column)
 
@@ -109,10 +101,6 @@ class PostgreSQLJson:
 
     def elements(self, column: Any) -> FromClause:
         return sa.func.jsonb_array_elements_text(column).table_valued("value").lateral()
-
-    def item(self, column: Any, index: int) -> ColumnElement[Any]:
-        array = sa.cast(column, postgresql.JSON)
-        return array.op("->>", return_type=sa.Text)(sa.bindparam(None, index, sa.Integer))
 
     def text_elements(self, column: Any) -> FromClause:
         return self.elements(sa.cast(column, postgresql.JSONB))

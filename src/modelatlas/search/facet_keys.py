@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from modelatlas.search.facets import FacetSpec
-from modelatlas.store.tables import facet_keys
+from modelatlas.store.tables import facet_key_values, facet_keys
 
 # counted next to the keys without an asset row: tags from the hit's id, datasets from the
 # hit's set of run inputs (``asset_metrics.dataset_key``)
@@ -36,8 +36,9 @@ def spec_json(spec: FacetSpec) -> dict[str, Any]:
 
 def key_positions(conn: Connection, specs: dict[str, FacetSpec]) -> dict[str, int] | None:
     """Where each of ``specs`` sits in the keys, when every one of them is either in the
-    keys as configured or counted by hit id; None when one is neither (the owners, or a
-    facet added or changed since the keys were written)."""
+    keys as configured (with a column in ``facet_key_values``, 0026) or counted by hit
+    id; None when one is neither (the owners, or a facet added or changed since the keys
+    were written)."""
     keyed = [name for name, spec in specs.items() if spec.type not in BY_ID]
     if not keyed:
         return None  # nothing read from the asset rows: the usual path costs the same
@@ -45,5 +46,6 @@ def key_positions(conn: Connection, specs: dict[str, FacetSpec]) -> dict[str, in
                                     facet_keys.c.spec)
                           .where(facet_keys.c.facet.in_(keyed))).all()
     positions = {facet: int(position) for facet, position, spec in stored
-                 if json.loads(spec) == spec_json(specs[facet])}
+                 if json.loads(spec) == spec_json(specs[facet])
+                 and f"value_{position}" in facet_key_values.c}
     return positions if len(positions) == len(keyed) else None

@@ -140,14 +140,19 @@ class FacetCounter:
                rules: dict[int, ColumnElement[bool]]) -> sa.Select[Any]:
         groups = (self._keyed_groups(specs, self.keyed, rules) if self.keyed is not None
                   else self._row_groups(specs))
-        union = sa.union_all(*groups).subquery("facet_counts")
-        ranked = sa.select(
-            union.c.facet, union.c.value, union.c.n,
-            sa.func.row_number().over(partition_by=union.c.facet,
-                                      order_by=(union.c.n.desc(), union.c.value)).label("rn"),
-        ).subquery("ranked")
-        return sa.select(ranked.c.facet, ranked.c.value, ranked.c.n).where(
-            ranked.c.rn <= self.top).order_by(ranked.c.facet, ranked.c.rn)
+        union = sa.union_all(*(self._top(index, group) for index, group in enumerate(groups))
+                             ).subquery("facet_counts")
+        return sa.select(union.c.facet, union.c.value, union.c.n).order_by(
+            union.c.facet, union.c.n.desc(), union.c.value)
+
+    def _top(self, index: int, group: sa.Select[Any]) -> sa.Select[Any]:
+        """The ``top`` most frequent values of one facet. A LIMIT per facet keeps a sorter
+        of ``top`` rows; a window ranking every facet's values (a thousand datasets at 1M)
+        sorted them all."""
+        counted = group.subquery(f"f_counted_{index}")
+        top = sa.select(counted).order_by(counted.c.n.desc(), counted.c.value).limit(
+            self.top).subquery(f"f_top_{index}")
+        return sa.select(top)
 
     def _row_groups(self, specs: dict[str, FacetSpec]) -> list[sa.Select[Any]]:
         """Each facet grouped over the hits' asset rows."""
@@ -162,14 +167,19 @@ class FacetCounter:
     def _keyed_groups(self, specs: dict[str, FacetSpec], keyed: KeyedHits,
                       rules: dict[int, ColumnElement[bool]]) -> list[sa.Select[Any]]:
         """The single-valued facets from the hits' facet keys: the hits are grouped by key
-        id (a few hundred distinct keys over thousands of hits; an integer, so the range
-        read and the grouping stay cheap), only those keys' texts are read, then each
-        facet sums the keys by its element. Datasets come from the hits' sets of run
-        inputs the same way; tags need only the hit ids."""
-        hits = keyed.source.cte("hits").prefix_with("MATERIALIZED")
+        id (about 1.5k distinct keys over 10k hits at 1M; an integer, so the range read and
+        the grouping stay cheap), only those keys' value columns are read (0026: a column
+        per key position, not the JSON array parsed per key and facet), then each facet
+        sums the keys by its column. Datasets come from the hits' sets of run inputs the
+        same way; tags need only the hit ids."""
+        # not materialised: each use re-reads the index range (~1 ms for 10k rows at 1M),
+        # cheaper than writing the 10k rows to a temporary table and scanning it
+        hits = keyed.source.cte("hits").prefix_with("NOT MATERIALIZED")
         grouped = sa.select(hits.c.facet_key, sa.func.count().label("n")).group_by(
             hits.c.facet_key).subquery("key_counts")
-        keys = sa.select(facet_key_values.c.key.label("facets"), grouped.c.n).select_from(
+        columns = {position: facet_key_values.c[f"value_{position}"]
+                   for position in sorted(set(keyed.positions.values()))}
+        keys = sa.select(grouped.c.n, *columns.values()).select_from(
             grouped.join(facet_key_values, facet_key_values.c.id == grouped.c.facet_key)
         ).cte("keys").prefix_with("MATERIALIZED")
         groups = []
@@ -181,7 +191,7 @@ class FacetCounter:
                 groups.append(self._group(index, spec, hits, rules.get(index)))
                 continue
             facet = sa.literal(index, sa.Integer).label("facet")
-            value = self.json.item(keys.c.facets, keyed.positions[name])
+            value = keys.c[columns[keyed.positions[name]].name]
             groups.append(_grouped(facet, value, sa.func.sum(keys.c.n), keys))
         return groups
 

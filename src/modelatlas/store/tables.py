@@ -231,6 +231,9 @@ asset_metrics = sa.Table(
              "asset_id", "facet_key", "dataset_key"),
 )
 
+# the positions of a facet key that have a column in ``facet_key_values`` (0026)
+FACET_KEY_POSITIONS = 7
+
 # Every distinct facet key (0025): an asset's single-valued facet values as a JSON array
 # in the order of ``facet_keys``, stored once and named by ``id`` from the metric rows, so
 # the scoped index carries a small integer rather than the ~80-byte text
@@ -239,6 +242,9 @@ facet_key_values = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("key", sa.Text, nullable=False, unique=True),
+    # the key's elements as text, ``value_<position>`` (0026, filled by a trigger from
+    # ``key``): counting groups a column instead of parsing the JSON per key and facet
+    *(sa.Column(f"value_{position}", sa.Text) for position in range(FACET_KEY_POSITIONS)),
 )
 
 # Every distinct set of run inputs of an asset (0025): the input ids, sorted, as a JSON
