@@ -49,3 +49,19 @@ def test_rows_read_back_as_full_models(registry: Registry) -> None:
     events = registry.events().items
     assert events and all(isinstance(e, Event) for e in events)
     _same_as_pydantic(events[0])
+
+
+def test_search_hits_are_the_assets_as_read_one_by_one(registry: Registry) -> None:
+    # the page is built by its own loop (registry/_rows.py assets_from_page): it must
+    # build what get_asset builds, field for field, JSON columns decoded, refs formatted
+    registry.create_asset(AssetCreate(ref="dataset:fin/tx@1", tags=["pii"], owners=["ann"],
+                                      metadata={"row_count": 3}, custom={"cost": "é"}))
+    registry.create_asset(AssetCreate(ref="model:fin/churn", description="churn"))
+    for sort in ("relevance", "name"):
+        hits = registry.search("namespace:fin", sort=sort, limit=1)
+        rest = registry.search("namespace:fin", sort=sort, limit=1, cursor=hits.next_cursor)
+        found = hits.items + rest.items
+        assert len(found) == 2
+        for hit in found:
+            _same_as_pydantic(hit)
+            assert hit == registry.get_asset(hit.ref)

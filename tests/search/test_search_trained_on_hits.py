@@ -1,4 +1,4 @@
-"""A page of hits is built by position from the page's rows (``assets_from_rows``) and a
+"""A page of hits is built by position from the page's rows (``assets_from_page``) and a
 transitive walk's page is read in id order: both must give exactly what the one-asset
 read gives, page after page, on SQLite and PostgreSQL."""
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from modelatlas.collector import collector_paused
 from modelatlas.errors import InvalidInput
-from modelatlas.registry._rows import assets_from_rows, check_limit
+from modelatlas.registry._rows import assets_from_page, check_limit
 from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry._visibility import readable_in, visible_to
 from modelatlas.registry.types import FacetValue, SearchResult
@@ -53,7 +53,7 @@ class SearchService(ServiceBase):
                                      limit=limit, tree=tree, visible=visible)
             result = SearchResult(
                 query=q,
-                items=assets_from_rows(hits.rows),
+                items=assets_from_page(hits.rows, json_text=hits.json_text),
                 facets={name: [FacetValue(value=v, count=n) for v, n in counted]
                         for name, counted in hits.facets.items()},
                 next_cursor=hits.next_cursor,

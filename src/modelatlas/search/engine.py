@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from modelatlas.search.ast import Node
@@ -27,15 +27,17 @@ from modelatlas.search.sorting import (
     sort_keys,
 )
 from modelatlas.search.visibility import Visible
+from modelatlas.store.prepared import fetch_shaped
 from modelatlas.store.tables import assets
 
 
 @dataclass
 class Hits:
-    """One page of asset rows (the ``PAGE_COLUMNS`` of ``assets``), the facet counts and
-    the cursor."""
+    """One page of asset rows (the ``PAGE_COLUMNS`` of ``assets`` by position, then the
+    sort values), the facet counts and the cursor."""
 
-    rows: Sequence[Row[Any]]
+    rows: Sequence[Sequence[Any]]
+    json_text: bool = False  # the JSON columns are their stored text (SQLite): to decode
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     next_cursor: str | None = None
     unknown_tags: list[str] = field(default_factory=list)
@@ -71,12 +73,13 @@ def search(
     source: Any = assets
     if ranks is not None:
         source = assets.outerjoin(ranks, ranks.c.asset_id == assets.c.id)
-    stmt = sa.select(*_page_columns(conn.dialect.name),
-                     *(k.expr.label(n) for k, n in zip(keys, labels, strict=True) if n != _ID)
-                     ).select_from(source).where(condition)
+    stmt = sa.select(*_PAGE, *(k.expr.label(n) for k, n in zip(keys, labels, strict=True)
+                               if n != _ID)).select_from(source).where(condition)
     if cursor:
         stmt = stmt.where(after(keys, decode_cursor(cursor, sort, q, keys)))
-    rows = conn.execute(stmt.order_by(*_order(keys, labels)).limit(limit + 1)).all()
+    # on the driver's cursor, compiled once per shape: for 500 hits, SQLAlchemy's execution
+    # and its result rows cost as much CPU as SQLite reading them
+    rows = fetch_shaped(conn, stmt.order_by(*_order(keys, labels)).limit(limit + 1))
     more = len(rows) > limit
     rows = rows[:limit]
     specs = {name: config.facets[name] for name in wanted}
@@ -87,8 +90,10 @@ def search(
     counter = FacetCounter(conn, compiler.json, counted, config.top, visible, keyed=keyed)
     return Hits(
         rows=rows,
+        # PostgreSQL's driver decodes JSONB itself; SQLite's hands over the stored text
+        json_text=conn.dialect.name == "sqlite",
         facets=counter.count(specs),
-        next_cursor=encode_cursor(sort, q, row_values(rows[-1], labels)) if more else None,
+        next_cursor=encode_cursor(sort, q, _last_values(rows[-1], labels)) if more else None,
         unknown_tags=compiler.unknown_tags,
     )
 
@@ -100,31 +105,14 @@ _ID = "id"
 PAGE_COLUMNS = ("id", "kind", "namespace", "name", "version", "description", "owners", "tags",
                 "meta", "custom", "schema_version", "state", "digests", "revision",
                 "created_at", "created_by", "updated_at", "updated_by")
-_JSON_COLUMNS = frozenset({"owners", "tags", "meta", "custom", "digests"})
+_PAGE = [assets.c[name] for name in PAGE_COLUMNS]
 
 
-class _Json(sa.types.UserDefinedType[Any]):
-    """A JSON column read on SQLite: the stored text goes straight to ``orjson.loads``.
-    SQLAlchemy's own processor wraps it in two Python functions (for NULL and for numbers
-    SQLite's JSON functions return), a third of the decoding cost of a page; these columns
-    are never NULL and always hold the text we wrote. (Not a ``sa.JSON`` subclass: the
-    dialect would swap it for its own JSON type.)"""
-
-    cache_ok = True
-
-    def get_col_spec(self, **_: Any) -> str:
-        return "TEXT"
-
-    def result_processor(self, dialect: Any, coltype: object) -> Any:
-        return orjson.loads
-
-
-def _page_columns(dialect: str) -> list[ColumnElement[Any]]:
-    # PostgreSQL's driver decodes JSONB itself: nothing to take over there
-    if dialect != "sqlite":
-        return [assets.c[name] for name in PAGE_COLUMNS]
-    return [sa.type_coerce(assets.c[name], _Json).label(name) if name in _JSON_COLUMNS
-            else assets.c[name] for name in PAGE_COLUMNS]
+def _last_values(row: Sequence[Any], labels: list[str]) -> list[Any]:
+    """The sort values of a page's last row, for its cursor: ``id`` is the page's first
+    column, the other sort values follow the ``PAGE_COLUMNS`` in label order."""
+    named = dict(zip((*PAGE_COLUMNS, *(n for n in labels if n != _ID)), row, strict=True))
+    return row_values(SimpleNamespace(**named), labels)
 
 
 def _order(keys: list[SortKey], labels: list[str]) -> list[Any]:

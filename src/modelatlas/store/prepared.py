@@ -1,4 +1,4 @@
-"""Statements compiled once per dialect and run on the driver's cursor.
+"""Statements compiled once per dialect (or per shape) and run on the driver's cursor.
 
 SQLAlchemy's ``Connection.execute`` costs about 70 µs for a small cached statement on
 this kind of machine (cache-key generation, parameter and result set-up, events); the
@@ -7,6 +7,11 @@ path uses :class:`Prepared`: the SQL is still written with SQLAlchemy Core (one 
 truth, both dialects), compiled once per dialect and column set, and its bind processors
 (JSON serialisation, casts rendered by the dialect) still apply. It runs inside the
 caller's SQLAlchemy transaction, on the same DBAPI connection.
+
+:func:`fetch_shaped` does the same for SELECTs built per call whose *shape* repeats (a
+search page: the same query form with other values, another caller's read rule): it is
+compiled once per SQLAlchemy cache key, and each call's values are bound from its own
+cache key, as SQLAlchemy's statement cache pairs them.
 """
 
 from __future__ import annotations
@@ -16,10 +21,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
+
+from modelatlas.bounded import Bounded
 
 
 @dataclass(frozen=True)
@@ -72,11 +80,7 @@ class Prepared:
                 if name not in keys and not bind.required and bind.effective_value is not None
             }
             names = tuple(positional) if positional is not None else None
-            processors = {
-                name: proc
-                for name, proc in sa_compiled._bind_processors.items()
-                if callable(proc)  # a sequence only for tuple binds, which we never use
-            }
+            processors = _processors(sa_compiled._bind_processors)
             compiled = _Compiled(
                 sql=sa_compiled.string,
                 positional=names,
@@ -140,6 +144,76 @@ class Prepared:
                     raise _as_sqlalchemy_error(sql, params, exc, conn) from exc
         finally:
             cursor.close()
+
+
+def _processors(found: Mapping[str, Any]) -> dict[str, Callable[[Any], Any]]:
+    # a sequence only for tuple binds, which we never use
+    return {name: proc for name, proc in found.items() if callable(proc)}
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """A SELECT's shape compiled for one dialect: the order of its parameters (None: named,
+    for psycopg), their bind processors, and whether values are rendered into its SQL at
+    execution (expanding IN lists, such as a read rule's namespaces)."""
+
+    compiled: SQLCompiler
+    positional: tuple[str, ...] | None
+    processors: dict[str, Callable[[Any], Any]]
+    expanding: bool
+
+
+# Shapes seen: one per query form, sort, read rule and cursor-or-not for search pages
+_SHAPES: Bounded[_Shape] = Bounded(256)
+
+
+def fetch_shaped(conn: Connection, stmt: sa.Select[Any]) -> list[Any]:
+    """Every row of ``stmt`` as the driver's tuples (no result processing: JSON columns are
+    their stored text on SQLite). The cache key names the SQL and every value's place, so
+    two statements of one shape differ only in the values bound here."""
+    key = stmt._generate_cache_key()
+    if key is None:  # a construct SQLAlchemy cannot cache: it runs the statement
+        return list(conn.execute(stmt).all())
+    shape = _SHAPES.get((conn.dialect.name, key.key))
+    if shape is None:
+        shape = _compiled_shape(conn, stmt, key)
+        _SHAPES.put((conn.dialect.name, key.key), shape)
+    sql, params = _bound(shape, shape.compiled.construct_params(
+        extracted_parameters=key.bindparams, escape_names=False))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        try:
+            cursor.execute(sql, params)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _as_sqlalchemy_error(sql, params, exc, conn) from exc
+        return cast(list[Any], cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _compiled_shape(conn: Connection, stmt: sa.Select[Any], key: Any) -> _Shape:
+    compiled = stmt.compile(dialect=conn.dialect, cache_key=key)
+    positional = tuple(compiled.positiontup) if compiled.positiontup is not None else None
+    expanding = bool(compiled.post_compile_params or compiled.literal_execute_params)
+    return _Shape(compiled, positional, _processors(compiled._bind_processors), expanding)
+
+
+def _bound(shape: _Shape, values: Mapping[str, Any]) -> tuple[str, Any]:
+    """The SQL to run and its parameters in the driver's style, processed as SQLAlchemy
+    would (expanding lists rendered by SQLAlchemy's own step for them)."""
+    sql, positional, procs = shape.compiled.string, shape.positional, shape.processors
+    if shape.expanding:
+        state = shape.compiled._process_parameters_for_postcompile(dict(values))
+        sql, values = state.statement, state.parameters
+        procs = _processors(state.processors)
+        positional = tuple(state.positiontup) if state.positiontup is not None else None
+    done = {name: procs[name](value) if name in procs else value
+            for name, value in values.items()}
+    if positional is not None:
+        return sql, [done[name] for name in positional]
+    escaped = shape.compiled.escaped_bind_names
+    return sql, ({escaped.get(name, name): value for name, value in done.items()}
+                 if escaped else done)
 
 
 # Rows per multi-row INSERT: a few thousand bound values, far below SQLite's limit
