@@ -358,17 +358,26 @@ def _facet_schema_of(schema_url: str) -> str | None:
     return facet_schema(schema_url)
 
 
-def _facets(event: dict[str, Any]) -> Iterator[Any]:
-    """Every facet of an event (run, job, datasets and their input/output facets)."""
+_FACET_KEYS = ("facets", "inputFacets", "outputFacets")
+
+
+def _facets(event: dict[str, Any]) -> list[Any]:
+    """Every facet of an event (run, job, datasets and their input/output facets). A list,
+    not a generator: resuming a generator per facet cost a quarter of a valid event's
+    check."""
     parts = [event.get("run"), event.get("job"), event.get("dataset")]
     for side in ("inputs", "outputs"):
-        if isinstance(event.get(side), list):
-            parts += event[side]
+        datasets = event.get(side)
+        if isinstance(datasets, list):
+            parts += datasets
+    found: list[Any] = []
     for part in parts:
         if isinstance(part, dict):
-            for key in ("facets", "inputFacets", "outputFacets"):
-                if isinstance(part.get(key), dict):
-                    yield from part[key].values()
+            for key in _FACET_KEYS:
+                facets = part.get(key)
+                if isinstance(facets, dict):
+                    found += facets.values()
+    return found
 
 
 def _valid_fast(definition: str, event: dict[str, Any], facets: bool) -> bool:

@@ -11,34 +11,55 @@ no error: they skip the walk when it would find nothing.
 
 from __future__ import annotations
 
-from itertools import accumulate, repeat
 from typing import Any
 
 import orjson
 
 from modelatlas.jsonsafe import DEFAULT_MAX_DEPTH, long_digit_run, outside_strings
 
-_QUOTE_AND_BRACKETS = bytes(sorted(set(range(256)) - set(b'"[]{}')))
+# Outside strings, the screen keeps brackets, digits and commas (which keep two numbers'
+# digits apart; dropping a number's sign, point or exponent only joins its digits, which
+# can only raise a false alarm).
+_DROP_BUT_NUMBERS_AND_BRACKETS = bytes(sorted(set(range(256)) - set(b'"[]{},0123456789')))
+_NUMBERS = b",0123456789"
 _QUOTE_AND_COLON = bytes(sorted(set(range(256)) - set(b'":')))
-_STEPS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")  # open: +1, close: -1 (less 1)
+_ONE_BRACKET = bytes.maketrans(b"[{]}", b"(())")
 _BOM = b"\xef\xbb\xbf"
 
 
 def plainly_safe(value: Any, max_depth: int = DEFAULT_MAX_DEPTH) -> bool:
     """True only when ``check_tree(value, max_depth=max_depth)`` would accept ``value``:
     orjson refuses lone surrogates and integers past 64 bits; NUL is written ``\\u0000``;
-    an integer past 2^53 has 16 digits; the depth is the highest running count of open
-    brackets outside strings (orjson's output is balanced). A false answer (a string
-    holding ``\\u0000`` or 16 digits, say) only sends the value to check_tree."""
+    an integer past 2^53 has 16 digits outside strings; the depth is that of the brackets
+    outside strings (orjson's output is balanced and well nested). A false answer (a
+    string holding ``\\u0000``, an integer of 16 digits, say) only sends the value to
+    check_tree."""
     try:
         data = orjson.dumps(value)
     except TypeError:  # orjson.JSONEncodeError is one
         return False
-    if b"\\u0000" in data or long_digit_run(data):
+    if b"\\u0000" in data:
         return False
-    brackets = outside_strings(data, _QUOTE_AND_BRACKETS)
-    steps = map(int.__sub__, brackets.translate(_STEPS), repeat(1))  # C iterators only
-    return max(accumulate(steps), default=0) <= max_depth
+    # integers lie outside strings: the digit runs of a batch's few numbers, not of its
+    # megabytes of text (a tenth of the screen's time when it translated them all)
+    outside = outside_strings(data, _DROP_BUT_NUMBERS_AND_BRACKETS)
+    if long_digit_run(outside):
+        return False
+    return _depth_at_most(outside.translate(None, _NUMBERS), max_depth)
+
+
+def _depth_at_most(brackets: bytes, max_depth: int) -> bool:
+    """Whether the balanced, well-nested ``brackets`` nest at most ``max_depth`` deep.
+    One ``replace`` of ``()`` removes exactly the innermost pairs (the pairs it makes by
+    removing them are left for the next pass): the depth is the number of passes that
+    empty the string. A few C passes over shrinking bytes, where a running count over
+    every bracket (``accumulate``) made an int per bracket: 40% of the screen."""
+    brackets = brackets.translate(_ONE_BRACKET)
+    for _ in range(max_depth):
+        if not brackets:
+            return True
+        brackets = brackets.replace(b"()", b"")
+    return not brackets
 
 
 def plain_body(body: bytes, max_depth: int) -> tuple[bool, Any]:
