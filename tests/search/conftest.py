@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from search_org import Find, build_org, finder
 
+from modelatlas.governance.principal import Principal
 from modelatlas.registry import Registry
 
 
@@ -20,3 +21,13 @@ def org(worlds: Callable[..., tuple[Registry, None]]) -> Registry:
 def find(org: Registry) -> Find:
     """Every ref a query finds in ``org`` (following cursors, checking none repeats)."""
     return finder(org)
+
+
+@pytest.fixture
+def readers(org: Registry) -> tuple[Principal, Principal]:
+    """Two callers whose read rules differ: vic reads fraud and finance, una only fraud."""
+    for person, spaces in (("vic", ("fraud", "finance")), ("una", ("fraud",))):
+        for space in spaces:
+            org.grant_role(space, {"principal_type": "user", "principal_name": person,
+                                   "role": "viewer"})
+    return Principal(kind="user", person="vic"), Principal(kind="user", person="una")

@@ -31,13 +31,9 @@ def test_same_shape_binds_its_own_values(org: Registry) -> None:
         assert _refs(org, warm) == expected
 
 
-def test_each_caller_binds_its_own_read_rule(org: Registry) -> None:
-    for person, spaces in (("vic", ("fraud", "finance")), ("una", ("fraud",))):
-        for space in spaces:
-            org.grant_role(space, {"principal_type": "user", "principal_name": person,
-                                   "role": "viewer"})
-    vic = Principal(kind="user", person="vic")
-    una = Principal(kind="user", person="una")
+def test_each_caller_binds_its_own_read_rule(org: Registry,
+                                             readers: tuple[Principal, Principal]) -> None:
+    vic, una = readers
     seen = {p.person: _refs(org, "", p, cold=True) for p in (vic, una)}
     assert any(ref.split(":")[1].startswith("finance/") for ref in seen["vic"])
     assert not any(ref.split(":")[1].startswith("finance/") for ref in seen["una"])

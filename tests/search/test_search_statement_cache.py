@@ -41,14 +41,10 @@ def test_same_shape_binds_its_own_values(org: Registry) -> None:
     assert _warm(org, first) == cold
 
 
-def test_each_caller_binds_its_own_read_rule(org: Registry) -> None:
+def test_each_caller_binds_its_own_read_rule(org: Registry,
+                                             readers: tuple[Principal, Principal]) -> None:
     q = "kind:model_version namespace:fraud metrics.auc>=0.5"
-    for person, spaces in (("vic", ("fraud", "finance")), ("una", ("fraud",))):
-        for space in spaces:
-            org.grant_role(space, {"principal_type": "user", "principal_name": person,
-                                   "role": "viewer"})
-    vic = Principal(kind="user", person="vic")
-    una = Principal(kind="user", person="una")
+    vic, una = readers
     _counts(org, q, una)  # the shape's entry, built for una
     seen = _warm(org, q, vic)
     assert seen["dataset"] == [("dataset:finance/transactions@3", 1),

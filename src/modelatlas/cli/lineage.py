@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
@@ -149,18 +150,26 @@ def paths(
         _print_paths(found)
 
 
+def _print_assets(out: Console, title: str, columns: tuple[str, ...],
+                  rows: list[tuple[str, ...]]) -> None:
+    """A table of assets (the ref column may wrap, the short ones do not); none: nothing."""
+    if not rows:
+        return
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, no_wrap=column != "ref")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+
+
 def _print_blast(blast: BlastRadius) -> None:
     out = _render.console()
     total = sum(t.count for t in blast.totals)
     out.print(f"{total} assets within {blast.depth} hops downstream of {blast.root}: "
               + ", ".join(f"{t.count} {t.kind}" for t in blast.totals), markup=False)
-    if blast.items:
-        table = Table(title="affected", title_justify="left")
-        for column in ("ref", "kind", "state", "depth"):
-            table.add_column(column, no_wrap=column != "ref")
-        for node in blast.items:
-            table.add_row(node.ref, node.kind, node.state, str(node.depth))
-        out.print(table)
+    _print_assets(out, "affected", ("ref", "kind", "state", "depth"),
+                  [(n.ref, n.kind, n.state, str(n.depth)) for n in blast.items])
     if blast.next_cursor:
         out.print(f"(more: --cursor {blast.next_cursor})", markup=False)
 
@@ -197,13 +206,9 @@ def _print_neighbours(found: LineageNeighbours) -> None:
     for edge in found.edges:  # each edge joins the root and one neighbour on the page
         other = edge.target if edge.source == found.root else edge.source
         via.setdefault(other, []).append(edge.relation)
-    if found.items:
-        table = Table(title=found.direction, title_justify="left")
-        for column in ("ref", "kind", "state", "relation"):
-            table.add_column(column, no_wrap=column != "ref")
-        for node in found.items:
-            table.add_row(node.ref, node.kind, node.state, ", ".join(via.get(node.ref, [])))
-        out.print(table)
+    _print_assets(out, found.direction, ("ref", "kind", "state", "relation"),
+                  [(n.ref, n.kind, n.state, ", ".join(via.get(n.ref, [])))
+                   for n in found.items])
     if found.next_cursor:
         out.print(f"(more: --cursor {found.next_cursor})", markup=False)
 
@@ -242,13 +247,8 @@ def _print_withdrawal(found: Withdrawal) -> None:
     out.print(f"{marked} assets marked for revalidation: "
               + (", ".join(f"{m.count} {m.kind}" for m in found.marked) or "none"),
               markup=False)
-    if found.items:
-        table = Table(title="marked", title_justify="left")
-        for column in ("ref", "kind", "state"):
-            table.add_column(column, no_wrap=column != "ref")
-        for item in found.items:
-            table.add_row(item.ref, item.kind, item.state)
-        out.print(table)
+    _print_assets(out, "marked", ("ref", "kind", "state"),
+                  [(i.ref, i.kind, i.state) for i in found.items])
     if found.next_cursor:
         out.print(f"(more: modelatlas lineage withdrawal {found.ref} --cursor "
                   f"{found.next_cursor})", markup=False)
