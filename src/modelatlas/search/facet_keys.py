@@ -9,12 +9,14 @@ the asset rows instead, so counts stay exact whatever ``facets.yaml`` says."""
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from modelatlas.search.facets import FacetSpec
+from modelatlas.store.prepared import Prepared
 from modelatlas.store.tables import facet_key_values, facet_keys
 
 # counted next to the keys without an asset row: tags from the hit's id, datasets from the
@@ -42,10 +44,25 @@ def key_positions(conn: Connection, specs: dict[str, FacetSpec]) -> dict[str, in
     keyed = [name for name, spec in specs.items() if spec.type not in BY_ID]
     if not keyed:
         return None  # nothing read from the asset rows: the usual path costs the same
-    stored = conn.execute(sa.select(facet_keys.c.facet, facet_keys.c.position,
-                                    facet_keys.c.spec)
-                          .where(facet_keys.c.facet.in_(keyed))).all()
-    positions = {facet: int(position) for facet, position, spec in stored
-                 if json.loads(spec) == spec_json(specs[facet])
-                 and f"value_{position}" in facet_key_values.c}
+    # read each search (a migration may rewrite the keys), on the driver's cursor: a few
+    # rows, where SQLAlchemy's execution and a JSON decode per row cost a millisecond
+    cursor = _STORED.execute(conn, {})
+    try:
+        stored = {facet: (int(position), spec) for facet, position, spec in cursor}
+    finally:
+        cursor.close()
+    positions = {}
+    for name in keyed:
+        position, spec = stored.get(name, (-1, ""))
+        if _agrees(spec, specs[name]) and f"value_{position}" in facet_key_values.c:
+            positions[name] = position
     return positions if len(positions) == len(keyed) else None
+
+
+_STORED = Prepared(sa.select(facet_keys.c.facet, facet_keys.c.position, facet_keys.c.spec))
+
+
+@lru_cache(maxsize=256)
+def _agrees(stored: str, spec: FacetSpec) -> bool:
+    """``facet_keys.spec`` as stored (JSON text) records ``spec``."""
+    return bool(stored) and json.loads(stored) == spec_json(spec)
