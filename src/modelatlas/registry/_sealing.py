@@ -22,9 +22,11 @@ from sqlalchemy.engine import Connection
 from modelatlas.errors import FieldError, InvalidInput, Unavailable
 from modelatlas.governance.crypto import Keyring, Sealed
 from modelatlas.registry.types import Asset
-from modelatlas.store.tables import sensitive_fields, sensitive_values
+from modelatlas.store.tables import assets, sensitive_fields, sensitive_values
 
 MARKER = "[redacted]"
+# rows read at once when a namespace's sensitive fields change
+RESYNC_BATCH = 500
 KeyringSource = Callable[[], Keyring]
 
 # where a field path's value lives in an asset row / in an Asset
@@ -189,6 +191,48 @@ class Sealing:
         if not any(v == MARKER for v in (*meta.values(), *custom.values())):
             return {}
         return open_values(self.conn, self.keyring, [asset_id]).get(asset_id, {})
+
+    def resync(self, namespace: str, kind: str) -> int:
+        """Bring the stored ``kind`` rows of ``namespace`` in line with its sensitive fields
+        as they are now (just changed in this transaction): a value of a field marked since
+        it was written is sealed and its row holds the marker (for every reader, and in the
+        search index, whose triggers follow the row), and a sealed value of a field no
+        longer sensitive is put back in its row. Revisions stay: no value changed. Returns
+        how many rows changed. The events written before keep what they recorded."""
+        self._fields.pop((namespace, kind), None)  # read again: just changed
+        changed = 0
+        after = 0
+        while True:
+            rows = self.conn.execute(
+                sa.select(assets.c.id, assets.c.meta, assets.c.custom)
+                .where(assets.c.namespace == namespace, assets.c.kind == kind,
+                       assets.c.id > after)
+                .order_by(assets.c.id).limit(RESYNC_BATCH)).all()
+            if not rows:
+                return changed
+            after = rows[-1].id
+            sealed = open_values(self.conn, self.keyring, (
+                row.id for row in rows
+                if any(v == MARKER for v in (*row.meta.values(), *row.custom.values()))))
+            for row in rows:
+                changed += self._resync_row(row.id, namespace, kind, row.meta, row.custom,
+                                            sealed.get(row.id, {}))
+
+    def _resync_row(self, asset_id: int, namespace: str, kind: str, meta: dict[str, Any],
+                    custom: dict[str, Any], sealed: dict[str, Any]) -> int:
+        values = {"meta": dict(meta), "custom": dict(custom)}
+        for path, plain in sealed.items():  # every sealed value back in place...
+            section, key = split_field(path)
+            if values[_COLUMN[section]].get(key) == MARKER:
+                values[_COLUMN[section]][key] = plain
+        probe = dict(values)
+        secrets = self.strip(namespace, kind, probe)  # ...then today's fields taken out
+        if probe["meta"] == meta and probe["custom"] == custom and secrets == sealed:
+            return 0
+        self.reseal(asset_id, namespace, kind, values, sealed)  # strips values as probe
+        self.conn.execute(assets.update().where(assets.c.id == asset_id)
+                          .values(meta=values["meta"], custom=values["custom"]))
+        return 1
 
     def reseal(self, asset_id: int, namespace: str, kind: str, values: dict[str, Any],
                previous: Mapping[str, Any]) -> None:

@@ -92,9 +92,11 @@ class SensitiveService(ServiceBase):
                              body: SensitiveFieldsIn | dict[str, Any], *,
                              actor: str | None = None,
                              principal: Principal | None = None) -> SensitiveFields:
-        """Mark fields of ``kind`` in ``namespace`` sensitive (``schema.manage``). Values
-        already stored are sealed on their asset's next write; earlier events keep what
-        they recorded (mark fields before writing secrets)."""
+        """Mark fields of ``kind`` in ``namespace`` sensitive (``schema.manage``), in one
+        transaction with the stored rows: values already stored are sealed now (their rows
+        and the search index then hold the marker), and values of fields no longer listed
+        go back into their rows. Earlier events keep what they recorded (mark fields
+        before writing secrets)."""
         check_namespace(namespace)
         check_kind(kind)
         try:
@@ -112,8 +114,9 @@ class SensitiveService(ServiceBase):
                 tx.conn.execute(table.update().where(key).values(values))
             else:
                 tx.conn.execute(table.insert().values(namespace=namespace, kind=kind, **values))
+            resealed = tx.sealing.resync(namespace, kind)
             tx.emit(Action.SENSITIVE_FIELDS_SET, f"namespace:{namespace}",
-                    {"kind": kind, "fields": fields}, None)
+                    {"kind": kind, "fields": fields, "assets_resealed": resealed}, None)
         return SensitiveFields(namespace=namespace, kind=kind, **values)
 
     def get_sensitive_fields(self, namespace: str, kind: str, *,
