@@ -98,25 +98,6 @@ def time_calls(call: Callable[[int], int], reps: int, warmup: int = 3) -> dict[s
             "hits_min": min(hits), "hits_max": max(hits)}
 
 
-class TracedPlans(Plans):
-    """:class:`Plans` of what SQLite itself was asked to run: walks execute on the driver's
-    cursor, past SQLAlchemy's events, so the statements are taken from SQLite's trace
-    callback (with their values written in)."""
-
-    def __init__(self, registry: Registry, db_file: Path) -> None:
-        super().__init__(registry, db_file)
-        sa.event.listen(registry.db.reader, "checkout", self._trace)
-
-    def _capture(self, *_args: Any) -> None:
-        return None  # the trace sees these statements too
-
-    def _trace(self, dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
-        dbapi_conn.set_trace_callback(self._traced if self.on else None)
-
-    def _traced(self, statement: str) -> None:
-        self.captured.append((statement, ()))
-
-
 # the pipelines organisation -------------------------------------------------------------
 def _artifact(level: int) -> str:
     return "dataset" if level % 2 == 0 else "model_version"
@@ -396,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
                             "pipeline_assets": PIPELINE_ASSETS}}
         registry = open_registry(home)
         try:
-            plans = TracedPlans(registry, home / "registry.db")
+            plans = Plans(registry, home / "registry.db")
             result["queries"] = time_pipelines(registry, plans, load["pipelines"], args.reps)
         finally:
             registry.close()
@@ -407,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
         result = {**header(argv, 1_000_000, args.reps), "load": load}
         registry = open_registry(home)
         try:
-            plans = TracedPlans(registry, home / "registry.db")
+            plans = Plans(registry, home / "registry.db")
             result["queries"] = time_million(registry, plans, args.reps)
         finally:
             registry.close()
