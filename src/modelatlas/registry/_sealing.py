@@ -41,8 +41,12 @@ def split_field(path: str) -> tuple[str, str]:
 
 def has_marker(asset: Asset) -> bool:
     """Whether the asset shows a redacted value (cheap: no query, top-level keys only)."""
-    return (any(v == MARKER for v in asset.metadata.values())
-            or any(v == MARKER for v in asset.custom.values()))
+    return shows_marker(asset.metadata, asset.custom)
+
+
+def shows_marker(meta: Mapping[str, Any], custom: Mapping[str, Any]) -> bool:
+    """:func:`has_marker` for a stored row's ``meta`` and ``custom``."""
+    return any(v == MARKER for v in meta.values()) or any(v == MARKER for v in custom.values())
 
 
 def with_plaintext(asset: Asset, plain: Mapping[str, Any]) -> Asset:
@@ -188,7 +192,7 @@ class Sealing:
     def unseal_row(self, asset_id: int, meta: Mapping[str, Any],
                    custom: Mapping[str, Any]) -> dict[str, Any]:
         """:meth:`unseal` for a stored row's ``meta`` and ``custom``."""
-        if not any(v == MARKER for v in (*meta.values(), *custom.values())):
+        if not shows_marker(meta, custom):
             return {}
         return open_values(self.conn, self.keyring, [asset_id]).get(asset_id, {})
 
@@ -213,7 +217,7 @@ class Sealing:
             after = rows[-1].id
             sealed = open_values(self.conn, self.keyring, (
                 row.id for row in rows
-                if any(v == MARKER for v in (*row.meta.values(), *row.custom.values()))))
+                if shows_marker(row.meta, row.custom)))
             for row in rows:
                 changed += self._resync_row(row.id, namespace, kind, row.meta, row.custom,
                                             sealed.get(row.id, {}))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -111,8 +110,8 @@ _PAGE = [assets.c[name] for name in PAGE_COLUMNS]
 def _last_values(row: Sequence[Any], labels: list[str]) -> list[Any]:
     """The sort values of a page's last row, for its cursor: ``id`` is the page's first
     column, the other sort values follow the ``PAGE_COLUMNS`` in label order."""
-    named = dict(zip((*PAGE_COLUMNS, *(n for n in labels if n != _ID)), row, strict=True))
-    return row_values(SimpleNamespace(**named), labels)
+    return row_values(dict(zip((*PAGE_COLUMNS, *(n for n in labels if n != _ID)), row,
+                               strict=True)), labels)
 
 
 def _order(keys: list[SortKey], labels: list[str]) -> list[Any]:

@@ -10,6 +10,7 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,8 +115,9 @@ def _fingerprint(query: str) -> str:
     return hashlib.sha256(query.encode()).hexdigest()[:16]
 
 
-def row_values(row: Any, labels: list[str]) -> list[Any]:
-    return [_plain(getattr(row, label)) for label in labels]
+def row_values(row: Mapping[str, Any], labels: list[str]) -> list[Any]:
+    """The sort values of a row (by label), as a cursor holds them."""
+    return [_plain(row[label]) for label in labels]
 
 
 def _plain(value: Any) -> Any:
