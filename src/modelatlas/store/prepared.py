@@ -39,7 +39,6 @@ class _Compiled:
     pairs: tuple[tuple[str, Callable[[Any], Any] | None], ...]  # positional name, processor
 
     def params(self, given: Mapping[str, Any]) -> Any:
-        procs = self.processors
         values = {**self.literals, **given} if self.literals else given
         if self.positional is not None:
             # a list comprehension over precomputed pairs: this runs once per row
@@ -47,10 +46,7 @@ class _Compiled:
                 values[name] if proc is None else proc(values[name])
                 for name, proc in self.pairs
             ]
-        return {
-            name: procs[name](value) if name in procs else value
-            for name, value in values.items()
-        }
+        return _processed(values, self.processors)
 
 
 class Prepared:
@@ -94,11 +90,7 @@ class Prepared:
     def execute(self, conn: Connection, values: Mapping[str, Any]) -> Any:
         compiled = self._for(conn, tuple(values))
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        params = compiled.params(values)
-        try:
-            cursor.execute(compiled.sql, params)
-        except conn.dialect.loaded_dbapi.Error as exc:
-            raise _as_sqlalchemy_error(compiled.sql, params, exc, conn) from exc
+        _run(conn, cursor.execute, compiled.sql, compiled.params(values))
         return cursor
 
     def scalar(self, conn: Connection, values: Mapping[str, Any]) -> Any:
@@ -113,11 +105,8 @@ class Prepared:
             return
         compiled = self._for(conn, tuple(rows[0]))
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        params = [compiled.params(row) for row in rows]
         try:
-            cursor.executemany(compiled.sql, params)
-        except conn.dialect.loaded_dbapi.Error as exc:
-            raise _as_sqlalchemy_error(compiled.sql, params, exc, conn) from exc
+            _run(conn, cursor.executemany, compiled.sql, [compiled.params(row) for row in rows])
         finally:
             cursor.close()
 
@@ -138,12 +127,25 @@ class Prepared:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             for sql, params in multi_row_inserts(head, group, list(map(compiled.params, rows))):
-                try:
-                    cursor.execute(sql, params)
-                except conn.dialect.loaded_dbapi.Error as exc:
-                    raise _as_sqlalchemy_error(sql, params, exc, conn) from exc
+                _run(conn, cursor.execute, sql, params)
         finally:
             cursor.close()
+
+
+def _processed(values: Mapping[str, Any],
+               procs: Mapping[str, Callable[[Any], Any]]) -> dict[str, Any]:
+    """Named parameters with their bind processors applied (as SQLAlchemy applies them)."""
+    return {name: procs[name](value) if name in procs else value
+            for name, value in values.items()}
+
+
+def _run(conn: Connection, method: Callable[[str, Any], Any], sql: str, params: Any) -> None:
+    """``method`` (a driver cursor's ``execute`` or ``executemany``) on ``sql``, its error
+    raised as SQLAlchemy's (see :func:`_as_sqlalchemy_error`)."""
+    try:
+        method(sql, params)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _as_sqlalchemy_error(sql, params, exc, conn) from exc
 
 
 def _processors(found: Mapping[str, Any]) -> dict[str, Callable[[Any], Any]]:
@@ -182,10 +184,7 @@ def fetch_shaped(conn: Connection, stmt: sa.Select[Any]) -> list[Any]:
         extracted_parameters=key.bindparams, escape_names=False))
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        try:
-            cursor.execute(sql, params)
-        except conn.dialect.loaded_dbapi.Error as exc:
-            raise _as_sqlalchemy_error(sql, params, exc, conn) from exc
+        _run(conn, cursor.execute, sql, params)
         return cast(list[Any], cursor.fetchall())
     finally:
         cursor.close()
@@ -207,8 +206,7 @@ def _bound(shape: _Shape, values: Mapping[str, Any]) -> tuple[str, Any]:
         sql, values = state.statement, state.parameters
         procs = _processors(state.processors)
         positional = tuple(state.positiontup) if state.positiontup is not None else None
-    done = {name: procs[name](value) if name in procs else value
-            for name, value in values.items()}
+    done = _processed(values, procs)
     if positional is not None:
         return sql, [done[name] for name in positional]
     escaped = shape.compiled.escaped_bind_names
@@ -239,7 +237,7 @@ def _multi_row_sql(head: str, group: str, count: int) -> str:
 def _as_sqlalchemy_error(sql: str, params: Any, exc: Exception, conn: Connection) -> Exception:
     """The driver's error as SQLAlchemy's (``IntegrityError`` ...), as ``execute`` would
     raise it, so callers handle one family of exceptions whichever path ran the statement.
-    (A plain ``try`` at each call rather than a context manager: entering and leaving one
-    cost as much as a small statement on the driver.)"""
+    (:func:`_run` is a plain ``try`` rather than a context manager: entering and leaving
+    one cost as much as a small statement on the driver.)"""
     dbapi = conn.dialect.loaded_dbapi
     return cast(Exception, DBAPIError.instance(sql, params, exc, dbapi.Error))
