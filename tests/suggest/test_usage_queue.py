@@ -3,10 +3,13 @@ lost by a flush or an orderly close."""
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
 
 from modelatlas.config import Settings
 from modelatlas.registry import AssetCreate, Registry
+from modelatlas.registry._usage_queue import LINGER_SECONDS, MAX_BATCH, UsageQueue
 from modelatlas.store.tables import asset_usage, term_usage
 
 
@@ -39,3 +42,41 @@ def test_close_writes_what_is_queued(settings: Settings) -> None:
         assert score > 49  # all fifty, barely decayed
     finally:
         second.close()
+
+
+def _recording() -> tuple[UsageQueue, list[int]]:
+    sizes: list[int] = []
+    return UsageQueue(lambda signals: sizes.append(len(signals))), sizes
+
+
+def test_signals_within_the_linger_are_one_write() -> None:
+    usage, sizes = _recording()
+    try:
+        for n in range(40):
+            usage.put(("searched", (), (f"term-{n}",), 0.0, None))
+        time.sleep(LINGER_SECONDS * 3)  # no flush: the linger alone ends the batch
+        assert sizes == [40]
+    finally:
+        usage.close()
+
+
+def test_a_full_batch_is_written_without_lingering() -> None:
+    usage, sizes = _recording()
+    try:
+        for n in range(MAX_BATCH * 2 + 5):
+            usage.put(("searched", (), (f"term-{n}",), 0.0, None))
+        usage.flush()
+        assert sum(sizes) == MAX_BATCH * 2 + 5 and max(sizes) <= MAX_BATCH
+    finally:
+        usage.close()
+
+
+def test_a_flush_cuts_the_linger_short() -> None:
+    usage, sizes = _recording()
+    try:
+        usage.put(("searched", (), ("term",), 0.0, None))
+        started = time.monotonic()
+        usage.flush()
+        assert sizes == [1] and time.monotonic() - started < LINGER_SECONDS
+    finally:
+        usage.close()

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -70,22 +69,19 @@ class UsageQueue:
                 self._thread.start()
 
     def _gather(self) -> list[Signal]:
-        """The next batch: what arrives within LINGER_SECONDS of the first signal, up to
-        MAX_BATCH, or less when a flush or close is waiting."""
+        """The next batch: what arrived within LINGER_SECONDS of the first signal, up to
+        MAX_BATCH, or less when a flush or close is waiting. The writer sleeps through the
+        linger on the hurry event, not on the queue: waiting on the queue woke this thread
+        at every search's signal, and each wake took the GIL from the searches (~0.1 ms a
+        search on a 2-core machine)."""
         batch = [self._queue.get()]
-        deadline = time.monotonic() + LINGER_SECONDS
+        if batch[0] != _STOP and self._queue.qsize() < MAX_BATCH - 1:
+            self._hurry.wait(LINGER_SECONDS)  # set by a flush or close: cut short
         while len(batch) < MAX_BATCH and batch[-1] != _STOP:
-            left = deadline - time.monotonic()
-            if left <= 0 or self._hurry.is_set():
-                try:
-                    batch.append(self._queue.get_nowait())
-                    continue
-                except queue.Empty:
-                    break
             try:
-                batch.append(self._queue.get(timeout=min(left, 0.01)))
+                batch.append(self._queue.get_nowait())
             except queue.Empty:
-                continue
+                break
         return batch
 
     def _run(self) -> None:
