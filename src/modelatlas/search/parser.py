@@ -43,9 +43,11 @@ class QuerySyntaxError(InvalidInput):
 
 
 @cache
-def _lark() -> Lark:
+def _lark(*, positions: bool = False) -> Lark:
+    """The parser; ``positions`` gives each tree node its column, which only the error
+    for a query nested too deep needs (a third of the cost of parsing a short query)."""
     grammar = files("modelatlas.search").joinpath("grammar.lark").read_text()
-    return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True,
+    return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=positions,
                 maybe_placeholders=False)
 
 
@@ -60,7 +62,14 @@ def parse(query: str, *, now: datetime | None = None) -> Node:
         tree = _lark().parse(query)
     except UnexpectedInput as exc:
         raise _syntax_error(query, exc) from None
-    _check_depth(tree)
+    if _too_deep(tree) is not None:
+        # parsed again with positions, for the column of the first level too many
+        too_deep = _too_deep(_lark(positions=True).parse(query))
+        column = getattr(getattr(too_deep, "meta", None), "column", 1)
+        raise InvalidInput(
+            f"column {column}: the query nests deeper than {MAX_DEPTH} levels",
+            errors=[FieldError("/q", f"column {column}: nested too deep")],
+        )
     try:
         node: Node = _ToAst(now or datetime.now(UTC)).transform(tree)
     except VisitError as exc:
@@ -120,20 +129,18 @@ def _found(query: str, column: int) -> str:
     return repr(char)
 
 
-def _check_depth(tree: Tree[Token]) -> None:
-    """Refuse trees deeper than MAX_DEPTH before anything recursive walks them."""
+def _too_deep(tree: Tree[Token]) -> Tree[Token] | None:
+    """The first node deeper than MAX_DEPTH, found before anything recursive walks the
+    tree; None when there is none."""
     pending: list[tuple[Tree[Token], int]] = [(tree, 0)]
     while pending:
         node, depth = pending.pop()
         if node.data in ("negate", "group", "and_expr", "or_expr"):
             depth += 1
         if depth > MAX_DEPTH:
-            column = getattr(node.meta, "column", 1)
-            raise InvalidInput(
-                f"column {column}: the query nests deeper than {MAX_DEPTH} levels",
-                errors=[FieldError("/q", f"column {column}: nested too deep")],
-            )
+            return node
         pending.extend((child, depth) for child in node.children if isinstance(child, Tree))
+    return None
 
 
 def _unquote(phrase: str) -> str:
