@@ -72,8 +72,9 @@ def search(
     source: Any = assets
     if ranks is not None:
         source = assets.outerjoin(ranks, ranks.c.asset_id == assets.c.id)
-    stmt = sa.select(*_PAGE, *(k.expr.label(n) for k, n in zip(keys, labels, strict=True)
-                               if n != _ID)).select_from(source).where(condition)
+    sort_values = [k.expr.label(n) for k, n in zip(keys, labels, strict=True) if n != _ID]
+    page = _PAGE_SELECT.add_columns(*sort_values) if sort_values else _PAGE_SELECT
+    stmt = page.select_from(source).where(condition)
     if cursor:
         stmt = stmt.where(after(keys, decode_cursor(cursor, sort, q, keys)))
     # on the driver's cursor, compiled once per shape: for 500 hits, SQLAlchemy's execution
@@ -104,7 +105,8 @@ _ID = "id"
 PAGE_COLUMNS = ("id", "kind", "namespace", "name", "version", "description", "owners", "tags",
                 "meta", "custom", "schema_version", "state", "digests", "revision",
                 "created_at", "created_by", "updated_at", "updated_by")
-_PAGE = [assets.c[name] for name in PAGE_COLUMNS]
+# built once: selecting 18 columns was half of building a page's statement
+_PAGE_SELECT = sa.select(*(assets.c[name] for name in PAGE_COLUMNS))
 
 
 def _last_values(row: Sequence[Any], labels: list[str]) -> list[Any]:
