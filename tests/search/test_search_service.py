@@ -129,8 +129,11 @@ def test_syntax_errors_name_the_column(query: str, column: int, expected: str | 
     ("requires*:pkg:numpy<2", "transitive"),
     ('requires:"pkg:numpy<2; python_version<\'3.9\'"', "no extras, markers or URLs"),
     ("x" * 2001, "at most 2000"),
-    ("(" * 21 + "a" + ")" * 21, "deeper than 20"),
-    ("-" * 25 + "a", "deeper than 20"),
+    # the column of the first level too many (found by a second parse, with positions)
+    ("(" * 21 + "a" + ")" * 21, "column 21: the query nests deeper than 20"),
+    ("-" * 25 + "a", "column 21: the query nests deeper than 20"),
+    ("x AND " + "(" * 22 + "a" + ")" * 22, "column 26: the query nests deeper than 20"),
+    ("NOT " * 22 + "a", "column 81: the query nests deeper than 20"),
 ])
 def test_bad_queries_are_invalid_input(org: Registry, query: str, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
