@@ -6,7 +6,9 @@ of 200 datasets x 5 versions), draws the values from the same seeded generator i
 order, so both registries hold the same organisation; then times ``Registry.search``
 in-process on SQLite. With ``--mlflow-python`` the shared script runs at the same scale in
 the same invocation (in its own interpreter: MLflow is never a dependency of ours) and the
-speed-up per query is computed from its medians.
+speed-up per query is computed from its medians: MLflow's probe (ds-17, team-3, model-12)
+against the same probe of ours timed by the same rule (:func:`time_probe`), and against our
+p50 over varied parameters as a second, stricter ratio.
 
     .venv/bin/python bench/search_bench.py --scale 100000 \\
         --mlflow-python /tmp/mlflow-venv/bin/python
