@@ -67,11 +67,13 @@ def search(
     terms = ranked_terms(tree) if sort == "relevance" else []
     ranks = compiler.ranks(terms) if terms else None
     rank = sa.func.coalesce(ranks.c.rank, NO_RANK) if ranks is not None else None
-    keys = sort_keys(sort, compiler.json, rank)
+    keys = sort_keys(sort, rank)
     labels = [_ID if k.expr is assets.c.id else f"sort_{i}" for i, k in enumerate(keys)]
     source: Any = assets
     if ranks is not None:
         source = assets.outerjoin(ranks, ranks.c.asset_id == assets.c.id)
+    for table, on in dict.fromkeys(k.joins for k in keys if k.joins is not None):
+        source = source.outerjoin(table, on)
     sort_values = [k.expr.label(n) for k, n in zip(keys, labels, strict=True) if n != _ID]
     page = _PAGE_SELECT.add_columns(*sort_values) if sort_values else _PAGE_SELECT
     stmt = page.select_from(source).where(condition)

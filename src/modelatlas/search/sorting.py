@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from modelatlas.errors import FieldError, InvalidInput
-from modelatlas.search.dialects import JsonFunctions
+from modelatlas.search._aliases import aliased
 from modelatlas.store.tables import assets
 
 SORTS = ("relevance", "created", "-created", "updated", "-updated", "name", "-name",
@@ -34,6 +34,8 @@ class SortKey:
     expr: ColumnElement[Any]
     descending: bool
     type: type = int
+    # a table the key reads, outer-joined to ``assets`` on the condition (a metric's row)
+    joins: tuple[Any, ColumnElement[bool]] | None = None
 
     def bind(self, value: Any) -> Any:
         return sa.bindparam(None, value, _TYPES[self.type])
@@ -48,7 +50,7 @@ class SortKey:
         return isinstance(value, str) and len(value) <= 1000
 
 
-def sort_keys(sort: str, json: JsonFunctions, rank: Any | None) -> list[SortKey]:
+def sort_keys(sort: str, rank: Any | None) -> list[SortKey]:
     """The ORDER BY of ``sort``. ``rank`` is the relevance column when the query has free
     text; without it, relevance is the order of registration (id)."""
     by_id = SortKey(assets.c.id, False)
@@ -62,11 +64,18 @@ def sort_keys(sort: str, json: JsonFunctions, rank: Any | None) -> list[SortKey]
         return [SortKey(simple[field], descending, str), SortKey(assets.c.id, descending)]
     metric = _METRIC.match(sort)
     if metric:
-        value = json.number(assets.c.meta, ("metrics", metric.group(2)))
+        # the metric's row (kept from metadata by the database, migration 0007): a column
+        # read once per asset, where the JSON path was parsed again by every use of the
+        # value in the order and in a cursor page's keyset (page 50 cost 1.6x page 1)
+        row = aliased("asset_metrics", "sort_metric")
+        joins = (row, sa.and_(row.c.asset_id == assets.c.id,
+                              row.c.name == sa.bindparam(None, metric.group(2), sa.String)))
+        value = row.c.value
         # assets without the metric come last in either direction
         missing = sa.case((value.is_(None), 1), else_=0)
-        return [SortKey(missing, False),
-                SortKey(sa.func.coalesce(value, 0.0), metric.group(1) == "-", float), by_id]
+        return [SortKey(missing, False, int, joins),
+                SortKey(sa.func.coalesce(value, 0.0), metric.group(1) == "-", float, joins),
+                by_id]
     raise InvalidInput.at("/sort", f"one of {', '.join(SORTS)}")
 
 
