@@ -72,6 +72,7 @@ def search(
     source: Any = assets
     if ranks is not None:
         source = assets.outerjoin(ranks, ranks.c.asset_id == assets.c.id)
+    # the tables the sort reads, each once (a metric's two keys share its row's join)
     for table, on in dict.fromkeys(k.joins for k in keys if k.joins is not None):
         source = source.outerjoin(table, on)
     sort_values = [k.expr.label(n) for k, n in zip(keys, labels, strict=True) if n != _ID]
