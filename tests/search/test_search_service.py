@@ -197,6 +197,24 @@ def test_metric_filters_follow_metadata_updates(registry: Registry) -> None:
     assert found("NOT metrics.auc>=0.9 kind:run") == ["run:fin/train-2"]
 
 
+def test_metric_sort_follows_metadata_updates(registry: Registry) -> None:
+    """A metric sort reads the same side table: an update reorders it, and an asset
+    without the metric sorts last."""
+    from modelatlas.registry.types import AssetCreate, AssetUpdate
+
+    first = registry.create_asset(AssetCreate(ref="run:fin/a", metadata={"metrics": {"auc": 0.7}}))
+    registry.create_asset(AssetCreate(ref="run:fin/b", metadata={"metrics": {"auc": 0.8}}))
+    registry.create_asset(AssetCreate(ref="run:fin/c", metadata={"metrics": {"loss": 1}}))
+
+    def ordered() -> list[str]:
+        return [a.ref for a in registry.search("kind:run", sort="-metrics.auc", facets=[]).items]
+
+    assert ordered() == ["run:fin/b", "run:fin/a", "run:fin/c"]
+    registry.update_asset("run:fin/a", AssetUpdate(metadata={"metrics": {"auc": 0.9}}),
+                          expected_revision=first.revision)
+    assert ordered() == ["run:fin/a", "run:fin/b", "run:fin/c"]
+
+
 def test_trained_on_follows_edges_added_and_removed(registry: Registry) -> None:
     """run_inputs is kept by the database from used/produced edges, in either order."""
     from modelatlas.registry.types import AssetCreate, RelationCreate
