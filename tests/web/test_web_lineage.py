@@ -78,6 +78,12 @@ def test_explore_a_model_version_expand_and_see_its_impact(demo_site: Site, page
     run = next(r for r in first["refs"] if r.startswith("run:"))
     canvas = page.locator("#lineage-graph")
     canvas.scroll_into_view_if_needed()
+    # The browser fires the scroll event at its next frame, and cytoscape learns from it
+    # that its container moved: a click sent before that frame is projected as if the
+    # page had not scrolled, and lands on whatever node is that far away (a busy
+    # machine's CI did this about one run in four). So the frame comes first.
+    page.evaluate("() => new Promise(done => requestAnimationFrame("
+                  "() => requestAnimationFrame(() => done())))")
     # braces: return nothing (serialising the returned cy object costs ~20 s)
     page.evaluate("ref => { window.cy.center(window.cy.getElementById(ref)); }", run)
     box = canvas.bounding_box()
