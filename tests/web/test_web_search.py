@@ -59,6 +59,32 @@ def test_suggestions_are_picked_with_the_keyboard(demo_site: Site, page: Page) -
     expect(page.get_by_role("heading", name=re.compile("Results"))).to_be_visible()
 
 
+def test_a_late_answer_keeps_the_highlighted_completion(demo_site: Site, page: Page) -> None:
+    """Suggestions answered after the person highlighted one (an earlier keystroke's
+    request coming back late) replace the list but keep that completion highlighted, so
+    Enter picks it rather than searching the raw text."""
+    page.goto(f"{demo_site.url}/")
+    box = page.get_by_role("combobox", name="Query")
+    box.press_sequentially("namespace:fr", delay=20)
+    listbox = page.get_by_role("listbox", name="Suggestions")
+    option = listbox.get_by_role("option", name=re.compile("namespace:fraud"))
+    expect(option).to_be_visible()
+    box.press("ArrowDown")
+    expect(option).to_have_attribute("aria-selected", "true")
+    # the late answer: the same list swapped in again, as htmx swaps any answer
+    page.evaluate("""() => new Promise(done => {
+        document.addEventListener("htmx:afterSettle", () => done(), {once: true});
+        window.htmx.ajax("GET", "/search/suggest?q=namespace%3Af",
+                         {target: "#search-suggestions", swap: "innerHTML"});
+    })""")
+    fresh = listbox.get_by_role("option", name=re.compile("namespace:fraud"))
+    expect(fresh).to_have_attribute("aria-selected", "true")
+    expect(box).to_have_attribute("aria-activedescendant", fresh.get_attribute("id") or "")
+    box.press("Enter")
+    expect(box).to_have_value("namespace:fraud")
+    expect(listbox).to_be_hidden()
+
+
 def test_facet_counts_match_the_service_and_a_value_narrows_the_query(
         demo_site: Site, page: Page) -> None:
     query = "kind:model_version"

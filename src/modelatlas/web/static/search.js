@@ -25,6 +25,7 @@
       input.setAttribute("aria-expanded", open ? "true" : "false");
       if (!open) {
         input.removeAttribute("aria-activedescendant");
+        delete input.dataset.chosen;
       }
     }
 
@@ -33,6 +34,7 @@
         each.setAttribute("aria-selected", each === option ? "true" : "false");
       });
       input.setAttribute("aria-activedescendant", option.id);
+      input.dataset.chosen = option.getAttribute("data-query");
       option.scrollIntoView({block: "nearest"});
     }
 
@@ -63,13 +65,24 @@
       }
     });
 
-    // htmx replaced the options: a new list has no active option yet
+    // htmx replaced the options. An answer that arrives after the person highlighted a
+    // completion (typing paused, an earlier request came back late) keeps that completion
+    // highlighted when it still offers it: Enter then picks what the person chose, not
+    // the raw text. Otherwise the new list has no active option yet.
     document.addEventListener("htmx:afterSettle", function (event) {
       if (!event.detail || event.detail.target !== list) {
         return;
       }
+      var chosen = input.dataset.chosen;
+      var again = options().filter(function (each) {
+        return each.getAttribute("data-query") === chosen;
+      })[0];
       input.removeAttribute("aria-activedescendant");
+      delete input.dataset.chosen;
       show(options().length > 0 && document.activeElement === input);
+      if (again && !list.hidden) {
+        highlight(again);
+      }
     });
 
     // a press on an option must not blur the box first (the list would close under it)
