@@ -36,7 +36,6 @@ import random
 import shutil
 import sqlite3
 import sys
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import partial
@@ -50,7 +49,7 @@ from modelatlas.registry import Registry
 from modelatlas.registry.bulk import BulkStats, bulk_load
 from modelatlas.registry.lineage_types import LineageQuery
 from modelatlas.registry.types import AssetCreate, RelationCreate
-from search_bench import Plans, summary
+from search_bench import Plans, time_calls
 
 BENCH = Path(__file__).resolve().parent
 TEAMS = [f"team-{i}" for i in range(20)]
@@ -79,23 +78,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rebuild", action="store_true", help="build again even if built")
     parser.add_argument("--no-readme", action="store_true", help="do not touch README.md")
     return parser.parse_args(argv)
-
-
-def time_calls(call: Callable[[int], int], reps: int, warmup: int = 3) -> dict[str, Any]:
-    """``call(i)`` runs variant i and returns its hit count; warm-ups are not counted. Wall
-    time, and the CPU time of this process (``cpu_*``): on a machine shared with other
-    work the second is the steadier figure."""
-    for i in range(warmup):
-        call(i)
-    samples, cpu, hits = [], [], []
-    for i in range(reps):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        hits.append(call(i))
-        cpu.append(time.process_time() - started_cpu)
-        samples.append(time.perf_counter() - started)
-    on_cpu = summary(cpu)
-    return {**summary(samples), "cpu_p50_ms": on_cpu["p50_ms"], "cpu_p95_ms": on_cpu["p95_ms"],
-            "hits_min": min(hits), "hits_max": max(hits)}
 
 
 # the pipelines organisation -------------------------------------------------------------
