@@ -197,7 +197,12 @@ class Plans:
         out = []
         with sqlite3.connect(self.db_file) as con:
             for statement, params in self.captured:
-                if not statement.lstrip().upper().startswith(("SELECT", "WITH")):
+                head = statement.lstrip().upper()
+                if head.startswith("CREATE TEMP") or head.startswith("CREATE INDEX IF NOT"
+                                                                     " EXISTS TEMP."):
+                    con.execute(statement)  # the tables a walk by levels writes
+                    continue
+                if not head.startswith(("SELECT", "WITH", "INSERT")):
                     continue
                 rows = con.execute("EXPLAIN QUERY PLAN " + statement, params).fetchall()
                 out.append({"sql_head": " ".join(statement.split())[:200],

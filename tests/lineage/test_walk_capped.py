@@ -145,8 +145,8 @@ def test_filters_still_walk_whole(org: Registry) -> None:
     assert [n.ref for n in used.nodes] == [ROOT, DERIVED[0], DERIVED[1]] and used.truncated
 
 
-def _statements(registry: Registry, ref: str, query: LineageQuery) -> int:
-    """How many walk statements SQLite ran for the walk (its trace callback sees each)."""
+def _statements(registry: Registry, ref: str, query: LineageQuery) -> list[str]:
+    """The statements SQLite ran for the walk (its trace callback sees each)."""
     ran: list[str] = []
     spec = None
     with registry.db.read() as conn:
@@ -160,21 +160,47 @@ def _statements(registry: Registry, ref: str, query: LineageQuery) -> int:
             lineage.walk_rows(conn, spec)
         finally:
             raw.set_trace_callback(None)
-    return sum(1 for sql in ran if sql.lstrip().startswith("WITH RECURSIVE"))
+    return ran
 
 
-def test_how_many_statements_a_walk_takes(org: Registry, monkeypatch: Any) -> None:
+def _recursive(registry: Registry, ref: str, query: LineageQuery) -> int:
+    return sum(1 for sql in _statements(registry, ref, query)
+               if sql.lstrip().startswith("WITH RECURSIVE"))
+
+
+def _levels(registry: Registry, ref: str, query: LineageQuery) -> int:
+    return sum(1 for sql in _statements(registry, ref, query)
+               if sql.startswith("INSERT OR IGNORE INTO temp.walk_seen"))
+
+
+def test_a_walk_in_one_direction_goes_one_depth_per_statement(org: Registry) -> None:
     if org.db.dialect != "sqlite":
         pytest.skip("counts statements with SQLite's trace callback")
-    # one statement when the walk is smaller than its fuse
-    assert _statements(org, ROOT, LineageQuery(depth=10, limit=100)) == 1
+    # depths 1-4 add 3, 12, 12 and 1 assets; the fifth adds none and ends the walk
+    whole = LineageQuery(depth=10, limit=100)
+    assert (_levels(org, ROOT, whole), _recursive(org, ROOT, whole)) == (5, 0)
+    # depth 2 brings 15 assets: the 8 nearest are all known there
+    assert _levels(org, ROOT, LineageQuery(depth=10, limit=8)) == 2
+    assert _levels(org, ROOT, LineageQuery(depth=1, limit=100)) == 1
+    # the table is empty again after each walk, and the next walk sees only its own
+    with org.db.read() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM temp.walk_seen").scalar() == 0
+    graph = org.lineage(ROOT, LineageQuery(depth=10, limit=8))
+    assert answered(graph) == expected(org, ROOT, LineageQuery(depth=10, limit=8))
+
+
+def test_how_many_statements_a_walk_both_ways_takes(org: Registry, monkeypatch: Any) -> None:
+    if org.db.dialect != "sqlite":
+        pytest.skip("counts statements with SQLite's trace callback")
+    # one statement when the walk is smaller than its fuse (upstream of ROOT is empty)
+    assert _recursive(org, ROOT, LineageQuery(direction="both", depth=10, limit=100)) == 1
     # a small fuse: the first rows reach depth 2, which holds the 5 nearest: two
     monkeypatch.setattr(walk_module, "FUSE_ROWS", 5)
-    assert _statements(org, ROOT, LineageQuery(depth=10, limit=8)) == 2
+    assert _recursive(org, ROOT, LineageQuery(direction="both", depth=10, limit=8)) == 2
     # depth 2 holds 15 assets, not 20: the whole walk runs after all
-    assert _statements(org, ROOT, LineageQuery(depth=10, limit=21)) == 3
-    graph = org.lineage(ROOT, LineageQuery(depth=10, limit=21))
-    assert answered(graph) == expected(org, ROOT, LineageQuery(depth=10, limit=21))
+    both = LineageQuery(direction="both", depth=10, limit=21)
+    assert _recursive(org, ROOT, both) == 3
+    assert answered(org.lineage(ROOT, both)) == expected(org, ROOT, both)
 
 
 def test_wire_values_are_what_validation_builds(org: Registry) -> None:
