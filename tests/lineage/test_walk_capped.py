@@ -145,6 +145,34 @@ def test_filters_still_walk_whole(org: Registry) -> None:
     assert [n.ref for n in used.nodes] == [ROOT, DERIVED[0], DERIVED[1]] and used.truncated
 
 
+@pytest.mark.parametrize(("ref", "depth"), [(ROOT, 10), (ROOT, 2), (DERIVED[2], 10),
+                                           (VERSIONS[0], 10), (DEPLOY, 10)])
+def test_the_blast_radius_is_the_whole_downstream_walk(org: Registry, ref: str,
+                                                       depth: int) -> None:
+    """Totals of every kind downstream, and the affected assets nearest first, page by page
+    (on SQLite from the walk by levels, on PostgreSQL from the recursive walk)."""
+    assets, edges = _stored(org)
+    with org.db.read() as conn:
+        root = require_id(conn, Ref.parse(ref))
+    reached = _side(edges, root, "downstream", depth)
+    kinds = {i: assets[i][0].split(":", 1)[0] for i in reached}
+    totals: dict[str, int] = {}
+    for kind in kinds.values():
+        totals[kind] = totals.get(kind, 0) + 1
+    affected = sorted((i for i in reached
+                       if kinds[i] in ("model_version", "evaluation", "deployment")),
+                      key=lambda i: (reached[i], i))
+    pages, cursor = [], None
+    while True:
+        blast = org.blast_radius(ref, depth=depth, limit=4, cursor=cursor)
+        assert {t.kind: t.count for t in blast.totals} == totals
+        pages += [(n.ref, n.depth) for n in blast.items]
+        cursor = blast.next_cursor
+        if cursor is None:
+            break
+    assert pages == [(assets[i][0], reached[i]) for i in affected]
+
+
 def _statements(registry: Registry, ref: str, query: LineageQuery) -> list[str]:
     """The statements SQLite ran for the walk (its trace callback sees each)."""
     ran: list[str] = []

@@ -1,20 +1,24 @@
 """The blast radius of an asset: everything downstream of it, transitively.
 
-One statement per page: the downstream walk of :mod:`._cte`, the count of every kind in it
-(the whole radius, not the page), and one keyset page of the assets a change would reach
-in production (model versions, evaluations, deployments), nearest first.
+One statement per page: the downstream walk of :mod:`._cte` (on SQLite, the walk by
+levels of :mod:`._levels` and then the statement), the count of every kind in it (the
+whole radius, not the page), and one keyset page of the assets a change would reach in
+production (model versions, evaluations, deployments), nearest first.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from modelatlas.lineage._cte import EdgeSource, dialect_for, reached_cte, sql_list
+from modelatlas.lineage._levels import SEEN, fetched, walked
 from modelatlas.lineage.walk import Reached
+from modelatlas.store.prepared import Prepared
 
 AFFECTED_KINDS = ("deployment", "evaluation", "model_version")
 
@@ -26,25 +30,44 @@ class Blast:
     more: bool = False
 
 
+# the totals and one page, from ``hit(id, depth, kind)``: every asset reached but the root,
+# materialised (it is read twice) with only its kind: copying every asset's ref and times
+# into it (20k of them for a popular dataset) cost more than reading the page's hundred
+# rows again
+_ANSWER = (
+    " SELECT 't' AS part, kind, COUNT(*) AS n, NULL AS id, NULL AS namespace,"
+    " NULL AS name, NULL AS version, NULL AS state, NULL AS created_at, NULL AS depth"
+    " FROM hit GROUP BY kind"
+    " UNION ALL SELECT 'i', a.kind, CAST(NULL AS BIGINT), a.id, a.namespace, a.name,"
+    " a.version, a.state, a.created_at, page.depth FROM (SELECT id, depth FROM hit"
+    f" WHERE kind IN {sql_list(AFFECTED_KINDS)}"
+    " AND (depth > :after_depth OR (depth = :after_depth AND id > :after_id))"
+    " ORDER BY depth, id LIMIT :cap) AS page JOIN assets AS a ON a.id = page.id"
+)
+
+
 @lru_cache(maxsize=4)
 def _statement(dialect: str) -> sa.TextClause:
     return sa.text(
         "WITH RECURSIVE "
         + reached_cte(dialect_for(dialect), ("downstream",), (), EdgeSource())
-        # only the kind of every asset reached: ``hit`` is read twice, so it is
-        # materialised, and copying every asset's ref and times into it (20k of them for a
-        # popular dataset) cost more than reading the page's hundred rows again
         + ", hit AS (SELECT p.id, p.depth, a.kind FROM reached AS p"
-        " JOIN assets AS a ON a.id = p.id)"
-        " SELECT 't' AS part, kind, COUNT(*) AS n, NULL AS id, NULL AS namespace,"
-        " NULL AS name, NULL AS version, NULL AS state, NULL AS created_at, NULL AS depth"
-        " FROM hit GROUP BY kind"
-        " UNION ALL SELECT 'i', a.kind, CAST(NULL AS BIGINT), a.id, a.namespace, a.name,"
-        " a.version, a.state, a.created_at, page.depth FROM (SELECT id, depth FROM hit"
-        f" WHERE kind IN {sql_list(AFFECTED_KINDS)}"
-        " AND (depth > :after_depth OR (depth = :after_depth AND id > :after_id))"
-        " ORDER BY depth, id LIMIT :cap) AS page JOIN assets AS a ON a.id = page.id"
+        " JOIN assets AS a ON a.id = p.id)" + _ANSWER
     )  # built once per backend: parsing the text costs more than a small radius
+
+
+# SQLite: the same answer over the walk by levels (each asset reached once, no grouping)
+_FROM_LEVELS = Prepared(sa.text(
+    f"WITH hit AS (SELECT s.id, s.depth, a.kind FROM {SEEN} AS s JOIN assets AS a"
+    " ON a.id = s.id WHERE s.depth > 0)" + _ANSWER))
+
+
+def _rows(conn: Connection, root_id: int, depth: int, params: dict[str, Any]) -> list[Any]:
+    if conn.dialect.name != "sqlite":
+        return list(conn.execute(_statement(conn.dialect.name), {
+            **params, "root": root_id, "depth": depth}).all())
+    with walked(conn, root_id, way="downstream", relations=(), depth=depth):
+        return fetched(conn, _FROM_LEVELS, params)
 
 
 def blast_radius(conn: Connection, root_id: int, *, depth: int, after: tuple[int, int] | None,
@@ -52,9 +75,8 @@ def blast_radius(conn: Connection, root_id: int, *, depth: int, after: tuple[int
     """Totals per kind over everything within ``depth`` hops downstream of ``root_id``, and
     the affected assets after the ``(depth, id)`` key ``after``, at most ``limit``."""
     after_depth, after_id = after or (0, 0)
-    params = {"root": root_id, "depth": depth, "after_depth": after_depth,
-              "after_id": after_id, "cap": limit + 1}
-    rows = conn.execute(_statement(conn.dialect.name), params).all()
+    rows = _rows(conn, root_id, depth, {"after_depth": after_depth, "after_id": after_id,
+                                        "cap": limit + 1})
     # by position: a named lookup on a Row costs more than the row's share of the SQL
     blast = Blast(totals={r[1]: int(r[2]) for r in rows if r[0] == "t"})
     items = sorted(

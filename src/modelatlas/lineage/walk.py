@@ -16,12 +16,8 @@ the same whichever one answers. A 10-hop walk from a dataset with 20k dependents
 10k, then reads two depths instead of every one.
 
 On SQLite, a walk in one direction that may stop short goes one depth per statement
-instead (:func:`_level_rows`): the assets it reaches are written to a temporary table of
-the connection, each at its fewest hops, and the walk stops at the first depth that brings
-``limit`` of them. It still runs in the database (Python sees only how many assets each
-depth added), and it walks the graph once where the fused walk and the bounded one walked
-it twice. PostgreSQL keeps the recursive walk, which it computes only as far as it is
-read (:class:`._cte.PostgresWalk`); the walk by levels was measured on SQLite only.
+instead (:mod:`._levels`), and stops at the first depth that brings ``limit`` assets: it
+walks the graph once where the fused walk and the bounded one walked it twice.
 """
 
 from __future__ import annotations
@@ -34,7 +30,8 @@ from typing import Any, Literal, cast
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from modelatlas.lineage._cte import EdgeSource, Way, dialect_for, reached_cte, sql_list, steps
+from modelatlas.lineage._cte import EdgeSource, Way, dialect_for, reached_cte, sql_list
+from modelatlas.lineage._levels import SEEN, fetched, walked
 from modelatlas.store.prepared import Prepared
 
 Direction = Literal["upstream", "downstream", "both"]
@@ -258,99 +255,50 @@ def _answer_rows(conn: Connection, spec: WalkSpec) -> list[Any]:
 
 
 def _by_levels(dialect: str, spec: WalkSpec) -> bool:
-    """Whether the walk goes one depth per statement (see :func:`_level_rows`): on SQLite,
-    when it may stop short and follows one direction. Both directions keep the recursive
-    walk: each side needs its own frontier, and the nearest of the two merged."""
+    """Whether the walk goes one depth per statement (:mod:`._levels`): on SQLite, when it
+    may stop short and follows one direction. Both directions keep the recursive walk:
+    each side needs its own frontier, and the nearest of the two merged."""
     return dialect == "sqlite" and _gated(spec) and spec.direction != "both"
-
-
-# the assets a walk by levels reached, each once at its fewest hops (the root at 0): a
-# table of the connection's own temporary schema, emptied after each walk
-_SEEN = Prepared(sa.text("CREATE TEMP TABLE IF NOT EXISTS walk_seen"
-                         " (id INTEGER PRIMARY KEY, depth INTEGER NOT NULL)"))
-_SEEN_BY_DEPTH = Prepared(sa.text(
-    "CREATE INDEX IF NOT EXISTS temp.walk_seen_depth ON walk_seen (depth, id)"))
-_EMPTY = Prepared(sa.text("DELETE FROM temp.walk_seen"))
-_SEED = Prepared(sa.text("INSERT INTO temp.walk_seen (id, depth) VALUES (:root, 0)"))
 
 
 _BY_DEPTH_THEN_ID = itemgetter(7, 0)
 
 
 @dataclass(frozen=True)
-class _LevelStatements:
-    level: Prepared  # adds the assets one hop beyond depth :near
+class _LevelAnswer:
     nodes: Prepared  # the nearest :cap reached (root included), as NodeRow
     edges: Prepared  # the stored edges among them, as (source_id, relation, target_id)
 
 
 @lru_cache(maxsize=64)
-def _level_statements(way: Way, relations: tuple[str, ...]) -> _LevelStatements:
-    """A walk by levels' statements. Each asset is added once, at the first depth it is
-    reached: the id is the key, and depths are added in order."""
-    level = "INSERT OR IGNORE INTO temp.walk_seen (id, depth) " + " UNION ALL ".join(
-        f"SELECT r.{hop.next}, :near + 1 FROM temp.walk_seen AS s JOIN relations AS r"
-        f" ON r.{hop.match} = s.id WHERE s.depth = :near AND r.relation {hop.predicate}"
-        for hop in steps(way, relations))
+def _level_answer(way: Way, relations: tuple[str, ...]) -> _LevelAnswer:
+    """The answer of a walk by levels, from ``walk_seen``: nodes and edges by two
+    statements, each row as the answer takes it (one statement of both kinds of rows had
+    to be split and sliced in Python, a tenth of a 10k-node walk)."""
     # read from walk_seen's (depth, id) index in its order: nothing is sorted
     kept = ("WITH kept(id, depth, direction) AS (SELECT id, depth, CASE depth WHEN 0"
-            f" THEN 'root' ELSE '{way}' END FROM temp.walk_seen ORDER BY depth, id"
-            " LIMIT :cap)")
-    # nodes and edges by two statements, each row as the answer takes it: one statement
-    # of both kinds of rows had to be split and sliced in Python, a tenth of a 10k walk
+            f" THEN 'root' ELSE '{way}' END FROM {SEEN} ORDER BY depth, id LIMIT :cap)")
     nodes = (f"{kept} SELECT {_NODE_COLUMNS}, k.depth, k.direction FROM kept AS k"
              " JOIN assets AS a ON a.id = k.id")
     shape = WalkSpec(root_id=0, direction=way, relations=relations)
     edges = (f"{kept} SELECT r.source_id, r.relation, r.target_id"
              + _edges_among_kept(shape, EdgeSource()))
-    return _LevelStatements(*(Prepared(sa.text(sql)) for sql in (level, nodes, edges)))
-
-
-def _done(conn: Connection, statement: Prepared, params: dict[str, Any]) -> int:
-    """Run ``statement``; how many rows it changed."""
-    cursor = statement.execute(conn, params)
-    try:
-        return int(cursor.rowcount)
-    finally:
-        cursor.close()
-
-
-def _fetched(conn: Connection, statement: Prepared, params: dict[str, Any]) -> list[Any]:
-    cursor = statement.execute(conn, params)
-    try:
-        return cast(list[Any], cursor.fetchall())
-    finally:
-        cursor.close()
+    return _LevelAnswer(Prepared(sa.text(nodes)), Prepared(sa.text(edges)))
 
 
 def _level_rows(conn: Connection, spec: WalkSpec) -> WalkRows:
-    """The walk one depth per statement, into ``walk_seen``, until a depth brings the
-    assets reached to ``spec.limit`` (the nearest are then all known), none is added, or
-    ``spec.depth`` is reached; then the root and the nearest ``spec.limit - 1``, and the
-    edges among them.
-
-    Where to stop is known as the walk goes, and so is whether it reached more than it
-    returns. A recursive walk cannot stop at "enough" (a CTE cannot count its own rows),
-    so :func:`_answer_rows` first walks with a fuse to learn the depth, then again to it;
-    and it reaches an asset once per depth, to be grouped and sorted. On the 1M-version
-    benchmark's 10k-node answer the levels cost 12 ms where the two walks and their
-    grouping cost 38."""
-    statements = _level_statements(cast(Way, spec.direction), spec.relations)
-    for statement in (_SEEN, _SEEN_BY_DEPTH, _EMPTY):
-        _done(conn, statement, {})
-    _done(conn, _SEED, {"root": spec.root_id})
-    try:
-        reached = 0
-        for near in range(spec.depth):
-            added = _done(conn, statements.level, {"near": near})
-            reached += added
-            if added == 0 or reached >= spec.limit:
-                break
+    """The walk by levels up to the first depth that brings ``spec.limit`` assets (the
+    nearest are then all known, and whether there are more), then the root and the
+    nearest ``spec.limit - 1``, and the edges among them. The recursive walk learned that
+    depth by walking with a fuse, then walked again to it: on the 1M-version benchmark's
+    10k-node answer the levels cost 12 ms where the two walks and their grouping cost 38."""
+    way = cast(Way, spec.direction)
+    answer = _level_answer(way, spec.relations)
+    with walked(conn, spec.root_id, way=way, relations=spec.relations, depth=spec.depth,
+                enough=spec.limit) as reached:
         cap = {"cap": spec.limit}
-        nodes: list[NodeRow] = _fetched(conn, statements.nodes, cap)
-        links = _fetched(conn, statements.edges, cap)
-    finally:
-        _done(conn, _EMPTY, {})
+        nodes: list[NodeRow] = fetched(conn, answer.nodes, cap)
+        links = fetched(conn, answer.edges, cap)
     nodes.sort(key=_BY_DEPTH_THEN_ID)  # in this order already: O(n)
     links.sort()
     # the root and spec.limit others would be one too many
