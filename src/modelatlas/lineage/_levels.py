@@ -70,7 +70,8 @@ def walked(conn: Connection, root_id: int, *, way: Way, relations: tuple[str, ..
     """``walk_seen`` holding the root and every asset within ``depth`` hops ``way``
     following ``relations`` (empty: all), each at its fewest hops; with ``enough``, only
     the depths up to the first that brings that many. Yields how many it holds besides the
-    root; empty again afterwards."""
+    root; empty again afterwards. One walk at a time per connection: the table is the
+    connection's, and a walk empties it first."""
     level = _level(way, relations)
     for statement in (_CREATE, _BY_DEPTH, _EMPTY):
         changed(conn, statement, {})
