@@ -103,6 +103,8 @@ def expected(registry: Registry, ref: str, query: LineageQuery) -> dict[str, Any
         for asset_id, hops in _side(edges, root, way, query.depth).items():
             if asset_id not in found or hops < found[asset_id][0]:
                 found[asset_id] = (hops, way)
+    if query.kinds:
+        found = {i: f for i, f in found.items() if assets[i][0].split(":")[0] in query.kinds}
     ranked = sorted(found, key=lambda i: (found[i][0], i))
     kept = [root, *ranked[: query.limit - 1]]
     nodes = [(assets[i][0], 0 if i == root else found[i][0],
@@ -133,6 +135,17 @@ def test_a_capped_walk_answers_as_the_whole_walk(org: Registry, ref: str, direct
                                                  depth: int, limit: int) -> None:
     query = LineageQuery.model_validate(
         {"direction": direction, "depth": depth, "limit": limit})
+    assert answered(org.lineage(ref, query)) == expected(org, ref, query)
+
+
+@pytest.mark.parametrize(("ref", "direction", "kinds", "limit"), [
+    (ROOT, "downstream", ["model_version"], limit) for limit in (1, 2, 5, 12, 13, 40)
+] + [(ROOT, "downstream", ["run", "deployment"], 14), (DEPLOY, "upstream", ["dataset"], 3),
+     (DEPLOY, "upstream", ["dataset", "run"], 100), (RUNS[5], "both", ["model_version"], 3)])
+def test_a_walk_of_some_kinds_answers_as_the_whole_walk(
+        org: Registry, ref: str, direction: str, kinds: list[str], limit: int) -> None:
+    query = LineageQuery.model_validate(
+        {"direction": direction, "depth": 10, "limit": limit, "kinds": kinds})
     assert answered(org.lineage(ref, query)) == expected(org, ref, query)
 
 
