@@ -14,6 +14,7 @@ import importlib
 import sqlite3
 from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -147,6 +148,18 @@ def test_a_walk_of_some_kinds_answers_as_the_whole_walk(
     query = LineageQuery.model_validate(
         {"direction": direction, "depth": 10, "limit": limit, "kinds": kinds})
     assert answered(org.lineage(ref, query)) == expected(org, ref, query)
+
+
+def test_walks_on_many_threads_at_once_answer_as_one_does(org: Registry) -> None:
+    """Each walk by levels writes its connection's own table: walks running side by side
+    (as a server's threads run them) never see each other's assets."""
+    queries = [(ROOT, LineageQuery(depth=10, limit=limit)) for limit in (3, 9, 17, 40)] + [
+        (DEPLOY, LineageQuery(direction="upstream", depth=20, limit=limit)) for limit in (5, 100)]
+    alone = [answered(org.lineage(ref, query)) for ref, query in queries]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        rounds = list(pool.map(lambda i: answered(org.lineage(*queries[i % len(queries)])),
+                               range(12 * len(queries))))
+    assert rounds == [alone[i % len(queries)] for i in range(12 * len(queries))]
 
 
 def test_filters_still_walk_whole(org: Registry) -> None:
