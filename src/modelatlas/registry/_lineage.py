@@ -270,9 +270,13 @@ class LineageService(ServiceBase):
                 hidden = hidden_ids(conn, readable, ((n[0], n[1], n[2]) for n in found.nodes
                                                      if n[0] != root_id))
             nodes, edges = _wire_graph(found, hidden)
+            truncated = found.truncated
+            # the rows die now: alive, the collection that the pause's end sets off would
+            # examine every one of them with the answer
+            del found
             return trusted(LineageGraph, {"root": str(parsed_ref), "query": parsed,
                                           "nodes": nodes, "edges": edges,
-                                          "truncated": found.truncated})
+                                          "truncated": truncated})
 
     def lineage_paths(
         self, source: str | Ref, target: str | Ref, *, depth: int = 6, limit: int = 20,

@@ -59,6 +59,9 @@ class SearchService(ServiceBase):
                 next_cursor=hits.next_cursor,
                 unknown_tags=hits.unknown_tags,
             )
+            # the page's rows die now: alive, the collection that the pause's end sets off
+            # would examine every one of them with the Assets built from them
+            del hits
         if cursor is None:  # a search is one signal, however many pages are read
             self.note_search(tree, visible)
         return result
