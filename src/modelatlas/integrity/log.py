@@ -52,20 +52,12 @@ _SET_HEAD = Prepared(sa.text(
     "UPDATE audit_tree SET size = :n, last_seq = :s, root = :r WHERE id = 1"))
 
 
-def _rows(statement: Prepared, conn: Connection, values: Mapping[str, Any]) -> list[Any]:
-    cursor = statement.execute(conn, values)
-    try:
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
 def _head(row: Any) -> TreeHead:
     return TreeHead(int(row[0]), int(row[1]), bytes(row[2]), row[3])
 
 
 def head(conn: Connection) -> TreeHead:
-    return _head(_rows(_HEAD, conn, {})[0])
+    return _head(_HEAD.all(conn, {})[0])
 
 
 def lock(conn: Connection) -> TreeHead | None:
@@ -73,7 +65,7 @@ def lock(conn: Connection) -> TreeHead | None:
     events: on PostgreSQL that orders sequence numbers by commit). On PostgreSQL the lock
     reads the head, which is returned for :func:`extend` (the lock keeps it current)."""
     if conn.dialect.name == "postgresql":
-        return _head(_rows(_HEAD_FOR_UPDATE, conn, {})[0])
+        return _head(_HEAD_FOR_UPDATE.all(conn, {})[0])
     return None
 
 
@@ -88,7 +80,7 @@ def extend(conn: Connection, locked: TreeHead | None = None) -> TreeHead:
     all three. Hashing is k leaf hashes and fewer than k node hashes (plus O(log n) for
     the root)."""
     current = locked or head(conn)
-    rows = _rows(_NEW_EVENTS, conn, {"last": current.last_seq})
+    rows = _NEW_EVENTS.all(conn, {"last": current.last_seq})
     if not rows:
         return current
     tree = _right_edge(conn, current)
@@ -209,7 +201,7 @@ class SqlNodes:
             if level:
                 values[f"l{n}"] = level
         query = _node_query(tuple(level == 0 for level, _ in ordered))
-        return {(int(lv), int(i)): bytes(h) for lv, i, h in _rows(query, self.conn, values)}
+        return {(int(lv), int(i)): bytes(h) for lv, i, h in query.all(self.conn, values)}
 
 
 _LEAF_OF = Prepared(sa.text("SELECT leaf_index, hash FROM audit_leaves WHERE seq = :s"))
@@ -218,12 +210,12 @@ _SEQ_AT = Prepared(sa.text("SELECT seq FROM audit_leaves WHERE leaf_index = :i")
 
 def leaf_of(conn: Connection, seq: int) -> tuple[int, bytes] | None:
     """The leaf index and hash of event ``seq``, if the tree holds it."""
-    rows = _rows(_LEAF_OF, conn, {"s": seq})
+    rows = _LEAF_OF.all(conn, {"s": seq})
     return (int(rows[0][0]), bytes(rows[0][1])) if rows else None
 
 
 def seq_at(conn: Connection, leaf_index: int) -> int | None:
-    rows = _rows(_SEQ_AT, conn, {"i": leaf_index})
+    rows = _SEQ_AT.all(conn, {"i": leaf_index})
     return int(rows[0][0]) if rows else None
 
 
@@ -345,9 +337,9 @@ def leaf_range(conn: Connection, first: int, end: int) -> Rows:
 def outside(conn: Connection, tree: TreeHead) -> bool:
     """Whether an event follows the tree's last one or a leaf lies outside its positions
     (an event appended, or a leaf written, behind the tree's back)."""
-    return bool(_rows(_EVENT_AFTER, conn, {"s": tree.last_seq})
-                or _rows(_LEAF_OUTSIDE[0], conn, {})
-                or _rows(_LEAF_OUTSIDE[1], conn, {"n": tree.size}))
+    return bool(_EVENT_AFTER.all(conn, {"s": tree.last_seq})
+                or _LEAF_OUTSIDE[0].all(conn, {})
+                or _LEAF_OUTSIDE[1].all(conn, {"n": tree.size}))
 
 
 # A chunk of the log as a handful of values (SQLite, for the fast path of verify): the rows

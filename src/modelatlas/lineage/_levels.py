@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -46,24 +45,6 @@ def _level(way: Way, relations: tuple[str, ...]) -> Prepared:
         for hop in steps(way, relations))))
 
 
-def changed(conn: Connection, statement: Prepared, params: dict[str, Any]) -> int:
-    """Run ``statement``; how many rows it changed."""
-    cursor = statement.execute(conn, params)
-    try:
-        return int(cursor.rowcount)
-    finally:
-        cursor.close()
-
-
-def fetched(conn: Connection, statement: Prepared, params: dict[str, Any]) -> list[Any]:
-    """Every row of ``statement``, as the driver's tuples."""
-    cursor = statement.execute(conn, params)
-    try:
-        return cast(list[Any], cursor.fetchall())
-    finally:
-        cursor.close()
-
-
 @contextmanager
 def walked(conn: Connection, root_id: int, *, way: Way, relations: tuple[str, ...],
            depth: int, enough: int | None = None) -> Iterator[int]:
@@ -74,15 +55,15 @@ def walked(conn: Connection, root_id: int, *, way: Way, relations: tuple[str, ..
     connection's, and a walk empties it first."""
     level = _level(way, relations)
     for statement in (_CREATE, _BY_DEPTH, _EMPTY):
-        changed(conn, statement, {})
-    changed(conn, _SEED, {"root": root_id})
+        statement.changed(conn, {})
+    _SEED.changed(conn, {"root": root_id})
     try:
         reached = 0
         for near in range(depth):
-            added = changed(conn, level, {"near": near})
+            added = level.changed(conn, {"near": near})
             reached += added
             if added == 0 or (enough is not None and reached >= enough):
                 break
         yield reached
     finally:
-        changed(conn, _EMPTY, {})
+        _EMPTY.changed(conn, {})

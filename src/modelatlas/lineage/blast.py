@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from modelatlas.lineage._cte import EdgeSource, dialect_for, reached_cte, sql_list
-from modelatlas.lineage._levels import SEEN, fetched, walked
+from modelatlas.lineage._levels import SEEN, walked
 from modelatlas.lineage.walk import Reached
 from modelatlas.store.prepared import Prepared
 
@@ -67,7 +67,7 @@ def _rows(conn: Connection, root_id: int, depth: int, params: dict[str, Any]) ->
         return list(conn.execute(_statement(conn.dialect.name), {
             **params, "root": root_id, "depth": depth}).all())
     with walked(conn, root_id, way="downstream", relations=(), depth=depth):
-        return fetched(conn, _FROM_LEVELS, params)
+        return _FROM_LEVELS.all(conn, params)
 
 
 def blast_radius(conn: Connection, root_id: int, *, depth: int, after: tuple[int, int] | None,

@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from modelatlas.lineage._cte import EdgeSource, Way, dialect_for, reached_cte, sql_list
-from modelatlas.lineage._levels import SEEN, fetched, walked
+from modelatlas.lineage._levels import SEEN, walked
 from modelatlas.store.prepared import Prepared
 
 Direction = Literal["upstream", "downstream", "both"]
@@ -170,9 +170,10 @@ def _node_rows(spec: WalkSpec) -> str:
             f" direction,{_NO_EDGE} FROM kept")
 
 
-def _edges_among_kept(spec: WalkSpec, edges: EdgeSource) -> str:
-    """``FROM`` and ``WHERE`` of the stored edges between the assets in ``kept`` (``r``)."""
-    rel_filter = f" AND r.relation IN {sql_list(spec.relations)}" if spec.relations else ""
+def _edges_among_kept(relations: tuple[str, ...], edges: EdgeSource) -> str:
+    """``FROM`` and ``WHERE`` of the stored edges of ``relations`` (empty: all) between the
+    assets in ``kept`` (``r``)."""
+    rel_filter = f" AND r.relation IN {sql_list(relations)}" if relations else ""
     # IN, not a second join with kept: one index of ids instead of one of rows
     return (f" FROM kept AS k JOIN {edges.table} AS r ON r.source_id = k.id"
             f" WHERE r.target_id IN (SELECT id FROM kept){rel_filter}{edges.alive('r')}")
@@ -191,7 +192,7 @@ def _statement(dialect: str, spec: WalkSpec) -> str:
         # objects, where each 'n' would be a new string per row
         + _node_rows(spec)
         + " UNION ALL SELECT 1, r.source_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
-        " r.relation, r.target_id" + _edges_among_kept(spec, edges)
+        " r.relation, r.target_id" + _edges_among_kept(spec.relations, edges)
         # a walk that stopped short (or holds too few) says the deepest depth it reached
         + (" UNION ALL SELECT 2, deepest, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
            " NULL, NULL FROM (SELECT MAX(depth) AS deepest FROM reached) AS x"
@@ -227,11 +228,7 @@ def _run(conn: Connection, spec: WalkSpec, *, bound: int, fuse: int, need: int) 
         params["as_of"] = spec.as_of
     prepared = _prepared(conn.dialect.name, spec.direction, spec.relations, spec.kinds,
                          spec.as_of is not None)
-    cursor = prepared.execute(conn, params)
-    try:
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
+    rows = prepared.all(conn, params)
     if rows and rows[-1][0] == _DEEPEST:  # the gate was shut: that is the only row
         return _Answer(rows, False, rows[-1][1])
     return _Answer(rows, True, None)
@@ -280,9 +277,8 @@ def _level_answer(way: Way, relations: tuple[str, ...]) -> _LevelAnswer:
             f" THEN 'root' ELSE '{way}' END FROM {SEEN} ORDER BY depth, id LIMIT :cap)")
     nodes = (f"{kept} SELECT {_NODE_COLUMNS}, k.depth, k.direction FROM kept AS k"
              " JOIN assets AS a ON a.id = k.id")
-    shape = WalkSpec(root_id=0, direction=way, relations=relations)
     edges = (f"{kept} SELECT r.source_id, r.relation, r.target_id"
-             + _edges_among_kept(shape, EdgeSource()))
+             + _edges_among_kept(relations, EdgeSource()))
     return _LevelAnswer(Prepared(sa.text(nodes)), Prepared(sa.text(edges)))
 
 
@@ -297,8 +293,8 @@ def _level_rows(conn: Connection, spec: WalkSpec) -> WalkRows:
     with walked(conn, spec.root_id, way=way, relations=spec.relations, depth=spec.depth,
                 enough=spec.limit) as reached:
         cap = {"cap": spec.limit}
-        nodes: list[NodeRow] = fetched(conn, answer.nodes, cap)
-        links = fetched(conn, answer.edges, cap)
+        nodes: list[NodeRow] = answer.nodes.all(conn, cap)
+        links = answer.edges.all(conn, cap)
     nodes.sort(key=_BY_DEPTH_THEN_ID)  # in this order already: O(n)
     links.sort()
     # the root and spec.limit others would be one too many

@@ -314,7 +314,7 @@ def _update(tx: WriteTx, ref: Ref, row: Any, meta: dict[str, Any],
         # and three inserts tried), two thirds of such an update's time in SQLite
         for unchanged in ("meta", "digests", "schema_version"):
             del params[unchanged]
-    changed = _UPDATE_ASSET.execute(tx.conn, params).rowcount
+    changed = _UPDATE_ASSET.changed(tx.conn, params)
     if changed != 1:
         raise _Stale(str(ref))
     snapshot = snapshot_of(str(ref), {

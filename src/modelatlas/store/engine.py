@@ -53,7 +53,7 @@ def _sqlite_engine(url: str, *, begin: str) -> Engine:
         # versions then fall out of it on every write. The cap is per connection.
         cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         # temporary tables and indexes in memory: a lineage walk writes the assets it
-        # reaches to one (lineage/walk.py), and in a file each walk waited on its writes
+        # reaches to one (lineage/_levels.py), and in a file each walk waited on its writes
         # (a 21-node walk at 100k assets: 1.4 ms by the clock for 0.65 ms of CPU)
         cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()

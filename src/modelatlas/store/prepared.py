@@ -100,6 +100,22 @@ class Prepared:
         cursor.close()
         return None if row is None else row[0]
 
+    def all(self, conn: Connection, values: Mapping[str, Any]) -> list[Any]:
+        """Every row, as the driver's tuples."""
+        cursor = self.execute(conn, values)
+        try:
+            return cast(list[Any], cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def changed(self, conn: Connection, values: Mapping[str, Any]) -> int:
+        """Run the statement; how many rows it changed."""
+        cursor = self.execute(conn, values)
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
     def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
             return
