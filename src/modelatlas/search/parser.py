@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
+from typing import cast
 
 from lark import Lark, Token, Transformer, Tree, UnexpectedInput, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken, VisitError
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
-from modelatlas.errors import FieldError, InvalidInput, ModelAtlasError
+from modelatlas.errors import FieldError, InvalidInput
 from modelatlas.search.ast import And, Everything, Node, Not, Or, Text, walk
 from modelatlas.search.fields import QueryError, build_term
 from modelatlas.search.fulltext import fulltext_tokens
@@ -44,11 +46,42 @@ class QuerySyntaxError(InvalidInput):
 
 @cache
 def _lark(*, positions: bool = False) -> Lark:
-    """The parser; ``positions`` gives each tree node its column, which only the error
-    for a query nested too deep needs (a third of the cost of parsing a short query)."""
-    grammar = files("modelatlas.search").joinpath("grammar.lark").read_text()
-    return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=positions,
+    """A parser that builds lark's parse tree: only for the column of a query nested too
+    deep, which needs each node's position (``positions``)."""
+    return Lark(_grammar(), parser="lalr", lexer="contextual", propagate_positions=positions,
                 maybe_placeholders=False)
+
+
+@cache
+def _building() -> Lark:
+    """The parser that builds the query's tree as it reduces each rule (lark's LALR
+    ``transformer``): no parse tree is built and then walked again, which was 40% of
+    parsing a short query. The one transformer serves every thread; what a parse needs
+    of its own (the clock, the depths) is in :data:`_PARSING`."""
+    return Lark(_grammar(), parser="lalr", lexer="contextual", maybe_placeholders=False,
+                transformer=_ToAst())
+
+
+@cache
+def _grammar() -> str:
+    return files("modelatlas.search").joinpath("grammar.lark").read_text()
+
+
+class _Parsing(threading.local):
+    """The parse in progress on this thread: its clock (for relative dates) and how deep
+    each node built so far is nested (by ``id``: every node is alive until the parse
+    ends, held by the parser's stack or by its parent)."""
+
+    now: datetime
+    depths: dict[int, int]
+
+
+_PARSING = _Parsing()
+
+
+class _TooDeep(Exception):
+    """A node nests deeper than MAX_DEPTH: raised as the parser reduces it, so no query
+    costs more than MAX_DEPTH levels of work."""
 
 
 def parse(query: str, *, now: datetime | None = None) -> Node:
@@ -58,30 +91,33 @@ def parse(query: str, *, now: datetime | None = None) -> Node:
             f"the query is {len(query)} characters; at most {MAX_LENGTH}",
             errors=[FieldError("/q", f"column {MAX_LENGTH + 1}: too long")],
         )
+    _PARSING.now, _PARSING.depths = now or datetime.now(UTC), {}
     try:
-        tree = _lark().parse(query)
+        node = cast(Node, _building().parse(query))  # the transformer's node, not a Tree
     except UnexpectedInput as exc:
         raise _syntax_error(query, exc) from None
-    if _too_deep(tree) is not None:
-        # parsed again with positions, for the column of the first level too many
-        too_deep = _too_deep(_lark(positions=True).parse(query))
-        column = getattr(getattr(too_deep, "meta", None), "column", 1)
-        raise InvalidInput(
-            f"column {column}: the query nests deeper than {MAX_DEPTH} levels",
-            errors=[FieldError("/q", f"column {column}: nested too deep")],
-        )
-    try:
-        node: Node = _ToAst(now or datetime.now(UTC)).transform(tree)
-    except VisitError as exc:
-        if isinstance(exc.orig_exc, ModelAtlasError):
-            raise exc.orig_exc from None
-        raise
+    except _TooDeep:
+        raise _nested_too_deep(query) from None
+    finally:
+        _PARSING.depths = {}
     searchable = _without_wordless(node)
     if searchable is None:
         first = next(n for n in walk(node) if isinstance(n, Text))
         raise QueryError.at_column(
             first.column, f"{first.text!r} has no word to search for: type letters or digits")
     return searchable
+
+
+def _nested_too_deep(query: str) -> InvalidInput:
+    """The error for a query nested too deep, naming the column of its first level too
+    many: found by parsing again with positions (only on this path: positions cost a
+    third of a parse)."""
+    too_deep = _too_deep(_lark(positions=True).parse(query))
+    column = getattr(getattr(too_deep, "meta", None), "column", 1)
+    return InvalidInput(
+        f"column {column}: the query nests deeper than {MAX_DEPTH} levels",
+        errors=[FieldError("/q", f"column {column}: nested too deep")],
+    )
 
 
 def _without_wordless(node: Node) -> Node | None:
@@ -130,8 +166,8 @@ def _found(query: str, column: int) -> str:
 
 
 def _too_deep(tree: Tree[Token]) -> Tree[Token] | None:
-    """The first node deeper than MAX_DEPTH, found before anything recursive walks the
-    tree; None when there is none."""
+    """The first node deeper than MAX_DEPTH in lark's tree (levels as
+    :meth:`_ToAst.nested` counts them); None when there is none."""
     pending: list[tuple[Tree[Token], int]] = [(tree, 0)]
     while pending:
         node, depth = pending.pop()
@@ -158,26 +194,24 @@ def _unquote(phrase: str) -> str:
 
 @v_args(inline=True)
 class _ToAst(Transformer[Token, Node]):
-    def __init__(self, now: datetime) -> None:
-        super().__init__()
-        self.now = now
+    """Each rule's node, built as the parser reduces it (see :func:`_building`)."""
 
     def start(self, expr: Node | None = None) -> Node:
         return Everything() if expr is None else expr
 
     def or_expr(self, *operands: Node) -> Node:
-        return Or(tuple(operands))
+        return self.nested(Or(tuple(operands)), operands)
 
     def and_expr(self, *operands: Node) -> Node:
-        return And(tuple(operands))
+        return self.nested(And(tuple(operands)), operands)
 
     def negate(self, *parts: Node | Token) -> Node:
         operand = parts[-1]
         assert not isinstance(operand, Token)
-        return Not(operand)
+        return self.nested(Not(operand), (operand,))
 
     def group(self, expr: Node) -> Node:
-        return expr
+        return self.nested(expr, (expr,))
 
     def word(self, token: Token) -> Node:
         return Text(str(token), False, _column(token))
@@ -190,7 +224,18 @@ class _ToAst(Transformer[Token, Node]):
 
     def term(self, field: Token, op: Token, value: Token) -> Node:
         text = _unquote(str(value)) if value.type == "PHRASE" else str(value)
-        return build_term(str(field), str(op), text, _column(field), now=self.now)
+        return build_term(str(field), str(op), text, _column(field), now=_PARSING.now)
+
+    @staticmethod
+    def nested(node: Node, inner: tuple[Node, ...]) -> Node:
+        """``node``, one level deeper than the deepest of ``inner`` (a group is a level
+        too, though it builds no node of its own); :class:`_TooDeep` past MAX_DEPTH."""
+        depths = _PARSING.depths
+        depth = 1 + max(depths.get(id(n), 0) for n in inner)
+        if depth > MAX_DEPTH:
+            raise _TooDeep
+        depths[id(node)] = depth
+        return node
 
 
 def _column(token: Token) -> int:
