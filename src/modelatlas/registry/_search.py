@@ -8,7 +8,7 @@ from modelatlas.collector import collector_paused
 from modelatlas.errors import InvalidInput
 from modelatlas.registry._rows import assets_from_page, check_limit
 from modelatlas.registry._service_base import ServiceBase
-from modelatlas.registry._visibility import readable_in, visible_to
+from modelatlas.registry._visibility import bound_visibility, readable_in, visible_to
 from modelatlas.registry.types import FacetValue, SearchResult
 from modelatlas.search import engine
 from modelatlas.search.parser import parse
@@ -48,9 +48,11 @@ class SearchService(ServiceBase):
         # (modelatlas/collector.py). Paused, they die by reference counting.
         with collector_paused():
             with self.db.read() as conn:
-                visible = visible_to(readable_in(conn, principal))
+                readable = readable_in(conn, principal)
+                visible = visible_to(readable)
                 hits = engine.search(conn, q, facets=facets, sort=sort, cursor=cursor,
-                                     limit=limit, tree=tree, visible=visible)
+                                     limit=limit, tree=tree, visible=visible,
+                                     bound=bound_visibility(readable))
             result = SearchResult(
                 query=q,
                 items=assets_from_page(hits.rows, json_text=hits.json_text),

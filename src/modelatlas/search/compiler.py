@@ -8,6 +8,7 @@ through the vocabulary (:mod:`modelatlas.search.taxonomy`).
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,20 +50,40 @@ def _bind(value: Any, type_: Any = sa.String) -> Any:
     return sa.bindparam(None, value, type_)
 
 
-def _starts_with(column: Any, prefix: str, dialect: str) -> ColumnElement[bool]:
+def _prefix_values(prefix: str) -> tuple[str, ...]:
+    """The values a prefix condition binds (see :func:`_starts_with`): none for the empty
+    prefix, else the range's low end and its high end -- or, when the last character has
+    no successor, the prefix again for a comparison of the first characters."""
+    if not prefix:
+        return ()
+    last = ord(prefix[-1])
+    if last >= 0x10FFFF:
+        return prefix, prefix
+    return prefix, prefix[:-1] + chr(last + 1)
+
+
+def _prefix_shape(prefix: str) -> Hashable:
+    """What of a prefix changes its condition's SQL (not its values)."""
+    if not prefix:
+        return "all"
+    return ("first", len(prefix)) if ord(prefix[-1]) >= 0x10FFFF else "range"
+
+
+def _starts_with(column: Any, prefix: str, binds: Sequence[Any],
+                 dialect: str) -> ColumnElement[bool]:
     """Case-sensitive on both backends, and answerable from an index: the strings that
     start with ``prefix`` are exactly those in [prefix, prefix with its last character
     incremented) in code-point order -- SQLite's BINARY collation, and PostgreSQL's "C"
-    collation (a linguistic collation would order them differently)."""
+    collation (a linguistic collation would order them differently). ``binds`` hold
+    :func:`_prefix_values`."""
     if not prefix:
         return sa.true()
     if dialect == "postgresql":
         column = column.collate("C")
-    low = column >= _bind(prefix)
-    last = ord(prefix[-1])
-    if last >= 0x10FFFF:
-        return sa.and_(low, sa.func.substr(column, 1, len(prefix)) == _bind(prefix))
-    return sa.and_(low, column < _bind(prefix[:-1] + chr(last + 1)))
+    low, high = binds
+    if ord(prefix[-1]) >= 0x10FFFF:
+        return sa.and_(column >= low, sa.func.substr(column, 1, len(prefix)) == high)
+    return sa.and_(column >= low, column < high)
 
 
 @dataclass
@@ -72,7 +93,9 @@ class Compiler:
     graph predicate may name; the hits themselves are filtered by :func:`engine.search`.
     ``scoped_metrics`` reads a metric comparison from its (kind, namespace) range when its
     conjunction pins both: for counting every hit (facets), not for one page in id order
-    (see :func:`_metric_condition`)."""
+    (see :func:`_metric_condition`). ``named`` (a node's ``id`` -> its place in the tree)
+    compiles a plan (:mod:`modelatlas.search.plans`): each node's values are bound by
+    name, so the statement serves every query of its shape with their own values."""
 
     conn: Connection
     dialect: str
@@ -80,10 +103,24 @@ class Compiler:
     unknown_tags: list[str] = field(default_factory=list)
     walks: int = 0  # transitive predicates compiled so far: each CTE needs its own name
     scoped_metrics: bool = False
+    named: dict[int, int] | None = None
 
     @property
     def json(self) -> JsonFunctions:
         return json_functions(self.dialect)
+
+    def _slots(self, node: Node, type_: Any = sa.String) -> list[Any]:
+        """The bound parameters of ``node``'s values (:func:`slot_values`, in that order):
+        named by the node's place when compiling a plan, else anonymous with the values."""
+        values = slot_values(node)
+        if self.named is None:
+            return [sa.bindparam(None, value, type_) for value in values]
+        at = self.named[id(node)]
+        return [sa.bindparam(slot_name(at, j), value, type_) for j, value in enumerate(values)]
+
+    def _number(self, node: JsonCompare) -> Any:
+        """The bound value of a numeric comparison."""
+        return self._slots(node, sa.Float)[0]
 
     def condition(self, node: Node) -> ColumnElement[bool]:
         if isinstance(node, And):
@@ -105,7 +142,7 @@ class Compiler:
         # equalities that pinned them are implied and left out: the planner then fetches
         # each hit by primary key, where with them it probed (namespace, kind, id) first.
         rest = [n for n in operands if n not in metrics and not _pins(n, scope)]
-        return sa.and_(*(_metric_condition(n, scope) for n in metrics),
+        return sa.and_(*(_metric_condition(n, scope, self._number(n)) for n in metrics),
                        *(self.condition(n) for n in rest))
 
     def keyed_hits(self, tree: Node,
@@ -123,11 +160,11 @@ class Compiler:
         if scope is None or not metrics:
             return None
         # one metric row per asset and name: the driving range holds each hit once
-        where = [_scoped_range(asset_metrics, metrics[0], scope)]
+        where = [_scoped_range(asset_metrics, metrics[0], scope, self._number(metrics[0]))]
         for node in metrics[1:]:
             other = aliased("asset_metrics", f"keyed_metric_{len(where)}")
-            where.append(asset_metrics.c.asset_id.in_(
-                sa.select(other.c.asset_id).where(_scoped_range(other, node, scope))))
+            where.append(asset_metrics.c.asset_id.in_(sa.select(other.c.asset_id).where(
+                _scoped_range(other, node, scope, self._number(node)))))
         rest = [self.condition(n) for n in tree.operands
                 if n not in metrics and not _pins(n, scope)]
         if also is not None:
@@ -145,14 +182,15 @@ class Compiler:
             wanted = self._match(node)
             return sa.not_(wanted) if node.negated else wanted
         if isinstance(node, RefMatch):
-            return _ref_condition(node)
+            return _ref_condition(node, self._slots(node))
         if isinstance(node, JsonCompare):
             return self._json_compare(node)
         if isinstance(node, DateCompare):
-            return _date_condition(node)
+            return _date_condition(node, self._slots(node))
         if isinstance(node, Graph):
             self.walks += 1
-            return graph_condition(node, walk=f"reach_{self.walks}", visible=self.visible)
+            return graph_condition(node, self._slots(node), walk=f"reach_{self.walks}",
+                                   visible=self.visible)
         if isinstance(node, RequiresPackage):
             return self._requires_package(node)
         raise TypeError(f"not a term: {node!r}")
@@ -163,16 +201,19 @@ class Compiler:
         if node.field == "owner":
             return self.json.contains(assets.c.owners, node.value)
         column = _COLUMNS[node.field]
+        binds = self._slots(node)
         if node.prefix:
-            return _starts_with(column, node.value, self.dialect)
-        return column == _bind(node.value)  # type: ignore[no-any-return]
+            return _starts_with(column, node.value, binds, self.dialect)
+        return column == binds[0]  # type: ignore[no-any-return]
 
     def _tag(self, node: Match) -> ColumnElement[bool]:
         tagged = aliased("asset_tags", "q_tags")  # the tag facet joins asset_tags itself
         found = sa.select(sa.literal(1)).where(tagged.c.asset_id == assets.c.id).correlate(
             assets)
         if node.prefix:
-            return sa.exists(found.where(_starts_with(tagged.c.tag, node.value, self.dialect)))
+            bounds = [_bind(value) for value in _prefix_values(node.value)]
+            return sa.exists(found.where(_starts_with(tagged.c.tag, node.value, bounds,
+                                                      self.dialect)))
         tags = self._expand(node.value)
         return sa.exists(found.where(tagged.c.tag.in_([_bind(t) for t in tags])))
 
@@ -216,15 +257,15 @@ class Compiler:
 
     def _json_compare(self, node: JsonCompare) -> ColumnElement[bool]:
         if _is_metric(node):
-            return _metric_condition(node, None)
+            return _metric_condition(node, None, self._number(node))
         column = assets.c.meta if node.document == "meta" else assets.c.custom
         if isinstance(node.value, str):
             text = self.json.text(column, node.path)
-            equal = text == _bind(node.value)
+            equal = text == self._slots(node)[0]
             # a missing value is not "different": != needs the field present
             return sa.and_(text.is_not(None), sa.not_(equal)) if node.op == "!=" else equal
         number = self.json.number(column, node.path)
-        value = _bind(node.value, sa.Float)
+        value = self._number(node)
         compare: dict[str, ColumnElement[bool]] = {
             "=": number == value, "!=": number != value, ">": number > value,
             ">=": number >= value, "<": number < value, "<=": number <= value,
@@ -254,8 +295,8 @@ def _pins(node: Node, scope: tuple[str, str]) -> bool:
             and (node.field, node.value) in (("kind", scope[0]), ("namespace", scope[1])))
 
 
-def _metric_condition(node: JsonCompare,
-                      scope: tuple[str, str] | None) -> ColumnElement[bool]:
+def _metric_condition(node: JsonCompare, scope: tuple[str, str] | None,
+                      value: Any) -> ColumnElement[bool]:
     """``metrics.<name> <op> <number>`` from the metrics side table, which holds exactly
     the JSON numbers under ``meta.metrics``.
 
@@ -270,17 +311,19 @@ def _metric_condition(node: JsonCompare,
     walked every asset of the namespace and kind. It repeats the conjunction's own
     conditions, so the result is unchanged. Only for counting all hits: the planner
     then drives from the id set, so a page in id order would sort every hit (110 ms for
-    a team's auc>=0.5 at 1M, against 5 ms stopping at the first page of probes)."""
+    a team's auc>=0.5 at 1M, against 5 ms stopping at the first page of probes).
+    ``value`` is the number compared with, bound."""
     if scope is not None:
         return assets.c.id.in_(sa.select(asset_metrics.c.asset_id).where(
-            _scoped_range(asset_metrics, node, scope)))
+            _scoped_range(asset_metrics, node, scope, value)))
     return sa.exists(sa.select(sa.literal(1)).where(
-        asset_metrics.c.asset_id == assets.c.id, _named(asset_metrics, node)).correlate(assets))
+        asset_metrics.c.asset_id == assets.c.id,
+        _named(asset_metrics, node, value)).correlate(assets))
 
 
-def _named(metrics: Any, node: JsonCompare) -> ColumnElement[bool]:
-    """The metric's rows (of ``metrics``, asset_metrics or an alias) that satisfy ``node``."""
-    value = _bind(node.value, sa.Float)
+def _named(metrics: Any, node: JsonCompare, value: Any) -> ColumnElement[bool]:
+    """The metric's rows (of ``metrics``, asset_metrics or an alias) that satisfy ``node``
+    (``value``: its number, bound)."""
     column = metrics.c.value
     compare: dict[str, ColumnElement[bool]] = {
         "=": column == value, "!=": column != value, ">": column > value,
@@ -289,30 +332,79 @@ def _named(metrics: Any, node: JsonCompare) -> ColumnElement[bool]:
     return sa.and_(metrics.c.name == _bind(node.path[1]), compare[node.op])
 
 
-def _scoped_range(metrics: Any, node: JsonCompare,
-                  scope: tuple[str, str]) -> ColumnElement[bool]:
+def _scoped_range(metrics: Any, node: JsonCompare, scope: tuple[str, str],
+                  value: Any) -> ColumnElement[bool]:
     """``node``'s rows within one (kind, namespace): a range of the scoped index."""
     kind, namespace = scope
-    return sa.and_(_named(metrics, node), metrics.c.kind == _bind(kind),
+    return sa.and_(_named(metrics, node, value), metrics.c.kind == _bind(kind),
                    metrics.c.namespace == _bind(namespace))
 
 
-def _ref_condition(node: RefMatch) -> ColumnElement[bool]:
-    parts = [assets.c.kind == _bind(node.kind), assets.c.namespace == _bind(node.namespace),
-             assets.c.name == _bind(node.name)]
-    if node.version is not None:
-        parts.append(assets.c.version == _bind(node.version))
-    return sa.and_(*parts)
+def _ref_condition(node: RefMatch, binds: Sequence[Any]) -> ColumnElement[bool]:
+    """``binds``: the ref's kind, namespace, name and version (if any), bound."""
+    columns = [assets.c.kind, assets.c.namespace, assets.c.name, assets.c.version]
+    return sa.and_(*(column == bind for column, bind in zip(columns, binds, strict=False)))
 
 
-def _date_condition(node: DateCompare) -> ColumnElement[bool]:
+def _date_condition(node: DateCompare, binds: Sequence[Any]) -> ColumnElement[bool]:
+    """``binds``: the range's bounds that are set, ``since`` first."""
     column = _DATES[node.field]
+    given = iter(binds)
     parts = []
     if node.since is not None:
-        parts.append(column >= _bind(node.since))
+        parts.append(column >= next(given))
     if node.before is not None:
-        parts.append(column < _bind(node.before))
+        parts.append(column < next(given))
     return sa.and_(*parts)
+
+
+def slot_name(at: int, index: int) -> str:
+    """The name a plan binds the ``index``-th value of the node at ``at`` under."""
+    return f"q{at}_{index}"
+
+
+def slot_values(node: Node) -> tuple[Any, ...]:
+    """The values ``node``'s condition binds, in the order it binds them: the one source
+    of them for a compiled condition and for each later query a plan serves."""
+    if isinstance(node, Match):
+        return _prefix_values(node.value) if node.prefix else (node.value,)
+    if isinstance(node, RefMatch | Graph):
+        named = (node.kind, node.namespace, node.name)
+        return named if node.version is None else (*named, node.version)
+    if isinstance(node, DateCompare):
+        return tuple(bound for bound in (node.since, node.before) if bound is not None)
+    if isinstance(node, JsonCompare):
+        return (node.value,)
+    return ()
+
+
+def node_shape(node: Node) -> Hashable | None:
+    """What of ``node`` decides its condition's SQL, its :func:`slot_values` aside: two
+    trees of one shape compile to one statement (a plan's key, search/plans.py). None for
+    what a plan does not serve: free text (ranked), tags and requirements (expanded by
+    reading the database), owners."""
+    if isinstance(node, Match):
+        if node.field not in _COLUMNS:
+            return None
+        return ("match", node.field, node.negated,
+                _prefix_shape(node.value) if node.prefix else None)
+    if isinstance(node, RefMatch):
+        return ("ref", node.version is None)
+    if isinstance(node, Graph):
+        return ("graph", node.predicate, node.transitive, node.version is None)
+    if isinstance(node, DateCompare):
+        return ("date", node.field, node.since is None, node.before is None)
+    if isinstance(node, JsonCompare):
+        return ("json", node.document, node.path, node.op, isinstance(node.value, str))
+    if isinstance(node, Everything):
+        return ("everything",)
+    if isinstance(node, Not):
+        inner = node_shape(node.operand)
+        return None if inner is None else ("not", inner)
+    if isinstance(node, And | Or):
+        parts = tuple(node_shape(n) for n in node.operands)
+        return None if None in parts else (type(node).__name__, parts)
+    return None
 
 
 def _text_term(node: Text) -> fulltext.Term:

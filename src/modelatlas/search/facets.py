@@ -81,11 +81,11 @@ class FacetCounter:
     ``top`` most frequent values of each. Counting per facet with its own statement
     re-ran the filter once per facet. ``condition`` already keeps only the assets the
     caller may read; ``visible`` (None: everything) also limits the values that name
-    other assets (the datasets facet)."""
+    other assets (the datasets facet). With ``keyed`` hits no condition is read (None)."""
 
     conn: Connection
     json: JsonFunctions
-    condition: ColumnElement[bool]
+    condition: ColumnElement[bool] | None
     top: int
     visible: Visible | None = None
     keyed: KeyedHits | None = None
@@ -160,6 +160,7 @@ class FacetCounter:
         columns = [assets.c.id, *(v.label(k) for k, v in row_values.items() if v is not None)]
         if any(spec.type == "owner" for spec in specs.values()):
             columns.append(assets.c.owners)
+        assert self.condition is not None, "hits without keys are counted under a condition"
         hits = sa.select(*columns).where(self.condition).cte("hits").prefix_with(
             "MATERIALIZED")
         return [self._group(index, spec, hits) for index, spec in enumerate(specs.values())]

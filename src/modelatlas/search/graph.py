@@ -11,6 +11,7 @@ version fine-tuned from one trained on a dataset derived from ``transactions`` i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,17 +25,14 @@ from modelatlas.store.tables import assets, run_inputs
 MAX_HOPS = 10
 
 
-def _targets(node: Graph, visible: Visible | None) -> sa.Select[Any]:
-    """The ids the ref names: one version, or every version when the ref has none; only
-    those the caller may read (see :func:`graph_condition`)."""
+def _targets(binds: Sequence[Any], visible: Visible | None) -> sa.Select[Any]:
+    """The ids the ref names (``binds``: its kind, namespace, name and version if it has
+    one, bound): one version, or every version when the ref has none; only those the
+    caller may read (see :func:`graph_condition`)."""
     target = aliased("assets", "target")
+    columns = [target.c.kind, target.c.namespace, target.c.name, target.c.version]
     stmt = sa.select(target.c.id).where(
-        target.c.kind == sa.bindparam(None, node.kind, sa.String),
-        target.c.namespace == sa.bindparam(None, node.namespace, sa.String),
-        target.c.name == sa.bindparam(None, node.name, sa.String),
-    )
-    if node.version is not None:
-        stmt = stmt.where(target.c.version == sa.bindparam(None, node.version, sa.String))
+        *(column == bind for column, bind in zip(columns, binds, strict=False)))
     return stmt if visible is None else stmt.where(visible(target))
 
 
@@ -103,10 +101,11 @@ _WALKS: dict[str, tuple[tuple[str, ...], bool]] = {
 }
 
 
-def graph_condition(node: Graph, subject: Any = assets.c.id, *,
+def graph_condition(node: Graph, binds: Sequence[Any], subject: Any = assets.c.id, *,
                     walk: str = "reach", visible: Visible | None = None) -> ColumnElement[bool]:
-    """The condition on ``subject`` (an asset id column) that ``node`` asks for. ``walk``
-    names a transitive predicate's recursive CTE: unique per predicate of one query.
+    """The condition on ``subject`` (an asset id column) that ``node`` asks for, its ref's
+    parts bound as ``binds`` (the compiler's, search/compiler.py). ``walk`` names a
+    transitive predicate's recursive CTE: unique per predicate of one query.
 
     With ``visible``, the named target counts only if the caller may read it: otherwise
     ``trained_on:dataset:secret/x@1`` answering with hits would confirm that the secret
@@ -114,7 +113,7 @@ def graph_condition(node: Graph, subject: Any = assets.c.id, *,
     The assets a transitive walk passes *through* are not filtered: a hit then says only
     that some path leads from a readable asset to a readable one, which lineage shows
     too (as a redacted node), without naming what lies between."""
-    targets = _targets(node, visible)
+    targets = _targets(binds, visible)
     if node.transitive:
         edges, through_runs = _WALKS[node.predicate]
         reached = subject.in_(_downstream(targets, edges, through_runs=through_runs,

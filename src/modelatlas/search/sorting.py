@@ -37,8 +37,8 @@ class SortKey:
     # a table the key reads, outer-joined to ``assets`` on the condition (a metric's row)
     joins: tuple[Any, ColumnElement[bool]] | None = None
 
-    def bind(self, value: Any) -> Any:
-        return sa.bindparam(None, value, _TYPES[self.type])
+    def bind(self, value: Any, name: str | None = None) -> Any:
+        return sa.bindparam(name, value, _TYPES[self.type])
 
     def accepts(self, value: Any) -> bool:
         if isinstance(value, bool):
@@ -84,12 +84,15 @@ def order_by(keys: list[SortKey], labels: list[str]) -> list[Any]:
             for key, label in zip(keys, labels, strict=True)]
 
 
-def after(keys: list[SortKey], values: list[Any]) -> ColumnElement[bool]:
-    """Rows strictly after ``values`` in the order of ``keys`` (lexicographic)."""
+def after(keys: list[SortKey], values: list[Any], *, named: bool = False) -> ColumnElement[bool]:
+    """Rows strictly after ``values`` in the order of ``keys`` (lexicographic). ``named``
+    binds the i-th value as :func:`cursor_name` (a plan's statement, search/engine.py)."""
+    binds = [key.bind(value, cursor_name(i) if named else None)
+             for i, (key, value) in enumerate(zip(keys, values, strict=True))]
     alternatives = []
     for index, key in enumerate(keys):
-        equal = [k.expr == k.bind(v) for k, v in zip(keys[:index], values[:index], strict=True)]
-        bound = key.bind(values[index])
+        equal = [k.expr == b for k, b in zip(keys[:index], binds[:index], strict=True)]
+        bound = binds[index]
         beyond = key.expr < bound if key.descending else key.expr > bound
         alternatives.append(sa.and_(*equal, beyond))
     if len(keys) == 1:
@@ -98,9 +101,13 @@ def after(keys: list[SortKey], values: list[Any]) -> ColumnElement[bool]:
     # there. Inside the OR alone, SQLite derives it only from literal values, never from
     # bound ones, and scanned the order from its first row: page 50 cost 50 pages.
     first = keys[0]
-    start = (first.expr <= first.bind(values[0]) if first.descending
-             else first.expr >= first.bind(values[0]))
+    start = first.expr <= binds[0] if first.descending else first.expr >= binds[0]
     return sa.and_(start, sa.or_(*alternatives))
+
+
+def cursor_name(index: int) -> str:
+    """The name a plan binds a cursor's ``index``-th value under."""
+    return f"cursor_{index}"
 
 
 def encode_cursor(sort: str, query: str, values: list[Any]) -> str:

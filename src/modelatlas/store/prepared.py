@@ -196,8 +196,31 @@ def fetch_shaped(conn: Connection, stmt: sa.Select[Any]) -> list[Any]:
     if shape is None:
         shape = _compiled_shape(conn, stmt, key)
         _SHAPES.put((conn.dialect.name, key.key), shape)
-    sql, params = _bound(shape, shape.compiled.construct_params(
-        extracted_parameters=key.bindparams, escape_names=False))
+    return _fetched(conn, *_bound(shape, shape.compiled.construct_params(
+        extracted_parameters=key.bindparams, escape_names=False)))
+
+
+class PreparedSelect:
+    """A SELECT built once with named bound parameters, expanding ones too (a read rule's
+    namespaces), compiled once per dialect and run with each call's values on the driver's
+    cursor: what :func:`fetch_shaped` does without building the statement and its cache key
+    per call (a search plan, search/engine.py). Rows as the driver's tuples."""
+
+    def __init__(self, statement: sa.Select[Any]) -> None:
+        self.statement = statement
+        self._shapes: dict[str, _Shape] = {}
+
+    def all(self, conn: Connection, values: Mapping[str, Any]) -> list[Any]:
+        """Every row, with ``values`` bound by name (the statement's own values for the
+        parameters not named)."""
+        shape = self._shapes.get(conn.dialect.name)
+        if shape is None:
+            shape = self._shapes[conn.dialect.name] = _compiled_shape(conn, self.statement)
+        return _fetched(conn, *_bound(shape, shape.compiled.construct_params(
+            params=values, escape_names=False)))
+
+
+def _fetched(conn: Connection, sql: str, params: Any) -> list[Any]:
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         _run(conn, cursor.execute, sql, params)
@@ -206,7 +229,7 @@ def fetch_shaped(conn: Connection, stmt: sa.Select[Any]) -> list[Any]:
         cursor.close()
 
 
-def _compiled_shape(conn: Connection, stmt: sa.Select[Any], key: Any) -> _Shape:
+def _compiled_shape(conn: Connection, stmt: sa.Select[Any], key: Any = None) -> _Shape:
     compiled = stmt.compile(dialect=conn.dialect, cache_key=key)
     positional = tuple(compiled.positiontup) if compiled.positiontup is not None else None
     expanding = bool(compiled.post_compile_params or compiled.literal_execute_params)
