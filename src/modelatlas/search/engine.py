@@ -35,7 +35,7 @@ from modelatlas.search.sorting import (
     sort_keys,
 )
 from modelatlas.search.visibility import BoundVisibility, Visible
-from modelatlas.store.prepared import PreparedSelect, fetch_shaped
+from modelatlas.store.prepared import Prepared, fetch_shaped
 from modelatlas.store.tables import assets
 
 
@@ -113,7 +113,7 @@ def search(
 
 # A plan per query shape (search/compiler.py ``node_shape``), sort, cursor-or-not and read
 # rule: its page statement, built and compiled once.
-_PLANS: Bounded[PreparedSelect] = Bounded(256)
+_PLANS: Bounded[Prepared] = Bounded(256)
 
 
 def _planned(conn: Connection, key: Hashable, tree: Node, keys: list[SortKey],
@@ -128,7 +128,7 @@ def _planned(conn: Connection, key: Hashable, tree: Node, keys: list[SortKey],
         places = {id(node): at for at, node in enumerate(walk(tree))}
         rule = bound.rule.assets if bound is not None else None
         condition = Compiler(conn, conn.dialect.name, visible=rule, named=places).condition(tree)
-        plan = PreparedSelect(_page_select(
+        plan = Prepared(_page_select(
             _visible_only(condition, rule), keys, labels, None,
             after(keys, cursor, named=True) if cursor is not None else None,
             sa.bindparam(_LIMIT, limit + 1, sa.Integer)))

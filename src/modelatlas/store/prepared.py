@@ -37,6 +37,16 @@ class _Compiled:
     processors: Mapping[str, Callable[[Any], Any]]
     literals: Mapping[str, Any]  # values the statement binds itself (``last + 1``)
     pairs: tuple[tuple[str, Callable[[Any], Any] | None], ...]  # positional name, processor
+    # set when values are rendered into the SQL at execution (expanding IN lists, such as
+    # a read rule's namespaces in a search plan): bound by SQLAlchemy's own step for them
+    rendered: _Shape | None = None
+
+    def bound(self, given: Mapping[str, Any]) -> tuple[str, Any]:
+        """The SQL of one execution and its parameters in the driver's style."""
+        if self.rendered is not None:
+            return _bound(self.rendered, self.rendered.compiled.construct_params(
+                params=given, escape_names=False))
+        return self.sql, self.params(given)
 
     def params(self, given: Mapping[str, Any]) -> Any:
         values = {**self.literals, **given} if self.literals else given
@@ -54,7 +64,9 @@ class Prepared:
 
     For an INSERT without ``.values()``, the columns are those of the parameter dicts
     (compiled once per distinct set of keys). Results come back as DBAPI tuples, so use it
-    for statements whose results need no type processing (ids, counters).
+    for statements whose results need no type processing (ids, counters, a search plan's
+    page on SQLite, whose JSON columns are decoded by the caller). A parameter the dicts do
+    not name keeps the statement's own value.
     """
 
     def __init__(self, statement: ClauseElement) -> None:
@@ -77,20 +89,24 @@ class Prepared:
             }
             names = tuple(positional) if positional is not None else None
             processors = _processors(sa_compiled._bind_processors)
+            rendered = (_Shape(sa_compiled, names, processors, expanding=True)
+                        if sa_compiled.post_compile_params
+                        or sa_compiled.literal_execute_params else None)
             compiled = _Compiled(
                 sql=sa_compiled.string,
                 positional=names,
                 processors=processors,
                 literals=literals,
                 pairs=tuple((name, processors.get(name)) for name in names or ()),
+                rendered=rendered,
             )
             self._compiled[cache_key] = compiled
         return compiled
 
     def execute(self, conn: Connection, values: Mapping[str, Any]) -> Any:
-        compiled = self._for(conn, tuple(values))
+        sql, params = self._for(conn, tuple(values)).bound(values)
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        _run(conn, cursor.execute, compiled.sql, compiled.params(values))
+        _run(conn, cursor.execute, sql, params)
         return cursor
 
     def scalar(self, conn: Connection, values: Mapping[str, Any]) -> Any:
@@ -102,11 +118,7 @@ class Prepared:
 
     def all(self, conn: Connection, values: Mapping[str, Any]) -> list[Any]:
         """Every row, as the driver's tuples."""
-        cursor = self.execute(conn, values)
-        try:
-            return cast(list[Any], cursor.fetchall())
-        finally:
-            cursor.close()
+        return _fetched(conn, *self._for(conn, tuple(values)).bound(values))
 
     def changed(self, conn: Connection, values: Mapping[str, Any]) -> int:
         """Run the statement; how many rows it changed."""
@@ -198,26 +210,6 @@ def fetch_shaped(conn: Connection, stmt: sa.Select[Any]) -> list[Any]:
         _SHAPES.put((conn.dialect.name, key.key), shape)
     return _fetched(conn, *_bound(shape, shape.compiled.construct_params(
         extracted_parameters=key.bindparams, escape_names=False)))
-
-
-class PreparedSelect:
-    """A SELECT built once with named bound parameters, expanding ones too (a read rule's
-    namespaces), compiled once per dialect and run with each call's values on the driver's
-    cursor: what :func:`fetch_shaped` does without building the statement and its cache key
-    per call (a search plan, search/engine.py). Rows as the driver's tuples."""
-
-    def __init__(self, statement: sa.Select[Any]) -> None:
-        self.statement = statement
-        self._shapes: dict[str, _Shape] = {}
-
-    def all(self, conn: Connection, values: Mapping[str, Any]) -> list[Any]:
-        """Every row, with ``values`` bound by name (the statement's own values for the
-        parameters not named)."""
-        shape = self._shapes.get(conn.dialect.name)
-        if shape is None:
-            shape = self._shapes[conn.dialect.name] = _compiled_shape(conn, self.statement)
-        return _fetched(conn, *_bound(shape, shape.compiled.construct_params(
-            params=values, escape_names=False)))
 
 
 def _fetched(conn: Connection, sql: str, params: Any) -> list[Any]:
