@@ -94,7 +94,7 @@ class Compiler:
     ``scoped_metrics`` reads a metric comparison from its (kind, namespace) range when its
     conjunction pins both: for counting every hit (facets), not for one page in id order
     (see :func:`_metric_condition`). ``named`` (a node's ``id`` -> its place in the tree)
-    compiles a plan (:mod:`modelatlas.search.plans`): each node's values are bound by
+    compiles a plan (search/engine.py ``_planned``): each node's values are bound by
     name, so the statement serves every query of its shape with their own values."""
 
     conn: Connection
@@ -380,7 +380,7 @@ def slot_values(node: Node) -> tuple[Any, ...]:
 
 def node_shape(node: Node) -> Hashable | None:
     """What of ``node`` decides its condition's SQL, its :func:`slot_values` aside: two
-    trees of one shape compile to one statement (a plan's key, search/plans.py). None for
+    trees of one shape compile to one statement (a plan's key, search/engine.py). None for
     what a plan does not serve: free text (ranked), tags and requirements (expanded by
     reading the database), owners."""
     if isinstance(node, Match):
