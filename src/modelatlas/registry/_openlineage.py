@@ -48,7 +48,7 @@ from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry._tx import WriteTx, check_custom, relation_payload, snapshot_of
 from modelatlas.registry.types import AssetCreate
 from modelatlas.relations import check_edge
-from modelatlas.store.prepared import Prepared
+from modelatlas.store.prepared import Prepared, driver_json
 from modelatlas.store.tables import assets, relations
 
 MAX_EVENTS = 10_000
@@ -237,12 +237,11 @@ def _schemas_in_use(tx: WriteTx, refs: dict[str, Ref]) -> set[tuple[str, str]]:
     schemas: set[tuple[str, str]] = set()
     sensitive: dict[tuple[str, str], list[str]] = {
         (r.namespace, r.kind): [] for r in refs.values()}
-    decode = tx.conn.dialect.name == "sqlite"  # psycopg decodes JSONB itself
     for namespace, kind, fields in _select(tx, _SELECT_SETTINGS, namespaces, 1, repeat=2):
         if fields is None:
             schemas.add((namespace, kind))
         elif (namespace, kind) in sensitive:
-            sensitive[namespace, kind] = orjson.loads(fields) if decode else fields
+            sensitive[namespace, kind] = driver_json(tx.conn, fields)
     tx.sealing.prime(sensitive)
     return schemas
 

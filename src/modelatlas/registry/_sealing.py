@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from modelatlas.errors import FieldError, InvalidInput, Unavailable
 from modelatlas.governance.crypto import Keyring, Sealed
 from modelatlas.registry.types import Asset
+from modelatlas.store.prepared import Prepared, driver_json
 from modelatlas.store.tables import assets, sensitive_fields, sensitive_values
 
 MARKER = "[redacted]"
@@ -90,6 +91,13 @@ def seal_rows(keyring: Keyring, asset_id: int, secrets: Mapping[str, Any]
     return rows
 
 
+# read by every write that creates or changes an asset with metadata (once per namespace
+# and kind in a transaction): built once, as the rest of a registration's statements are
+_SENSITIVE_FIELDS = Prepared(sa.select(sensitive_fields.c.fields).where(
+    sensitive_fields.c.namespace == sa.bindparam("namespace"),
+    sensitive_fields.c.kind == sa.bindparam("kind")))
+
+
 class Sealing:
     """Owned by one :class:`~modelatlas.registry._tx.WriteTx`."""
 
@@ -111,10 +119,8 @@ class Sealing:
         key = (namespace, kind)
         found = self._fields.get(key)
         if found is None:
-            stored = self.conn.execute(
-                sa.select(sensitive_fields.c.fields).where(
-                    sensitive_fields.c.namespace == namespace, sensitive_fields.c.kind == kind)
-            ).scalar()
+            stored = driver_json(self.conn, _SENSITIVE_FIELDS.scalar(
+                self.conn, {"namespace": namespace, "kind": kind}))
             found = self._fields[key] = tuple(stored or ())
         return found
 

@@ -53,6 +53,7 @@ from modelatlas.registry.withdrawal_types import (
     WithdrawalRequest,
     WithdrawnAsset,
 )
+from modelatlas.store.prepared import Prepared
 from modelatlas.store.tables import assets, events, revalidation_marks
 
 WITHDRAWN = "withdrawn"
@@ -73,15 +74,18 @@ def check_state_write(kind: str, before: str | None, after: str, path: str = "/s
                               "register a corrected version instead")
 
 
+# the withdrawn dataset versions among some ids: every registration with inputs asks
+_WITHDRAWN_AMONG = Prepared(sa.select(assets.c.id).where(
+    assets.c.id.in_(sa.bindparam("ids", expanding=True)), assets.c.kind == "dataset",
+    assets.c.state == WITHDRAWN))
+
+
 def refuse_withdrawn(tx: WriteTx, inputs: Sequence[tuple[str, int]]) -> None:
     """Refuse training inputs (``(path, asset id)``) that are withdrawn dataset versions."""
     ids = [asset_id for _, asset_id in inputs]
     if not ids:
         return
-    withdrawn = set(tx.conn.execute(
-        sa.select(assets.c.id).where(assets.c.id.in_(ids), assets.c.kind == "dataset",
-                                     assets.c.state == WITHDRAWN)
-    ).scalars())
+    withdrawn = {row[0] for row in _WITHDRAWN_AMONG.all(tx.conn, {"ids": ids})}
     errors = [FieldError(path, "this dataset version was withdrawn")
               for path, asset_id in inputs if asset_id in withdrawn]
     if errors:

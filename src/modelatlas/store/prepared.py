@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -210,6 +211,14 @@ def fetch_shaped(conn: Connection, stmt: sa.Select[Any]) -> list[Any]:
         _SHAPES.put((conn.dialect.name, key.key), shape)
     return _fetched(conn, *_bound(shape, shape.compiled.construct_params(
         extracted_parameters=key.bindparams, escape_names=False)))
+
+
+def driver_json(conn: Connection, value: Any) -> Any:
+    """A JSON column's value as the driver's cursor returns it, decoded: SQLite's driver
+    hands over the stored text, psycopg decodes JSONB itself. None stays None."""
+    if value is None or conn.dialect.name != "sqlite":
+        return value
+    return orjson.loads(value)
 
 
 def _fetched(conn: Connection, sql: str, params: Any) -> list[Any]:
