@@ -298,7 +298,8 @@ def print_result(result: dict[str, Any]) -> None:
 
 
 def write_table(results: Path) -> None:
-    """bench/results/README.md: one row per saved result, newest scale last."""
+    """The head of bench/results/README.md: one row per saved result, newest scale last.
+    The other benchmarks' sections after it (from the first ``### ``) are kept."""
     rows = []
     for path in sorted(results.glob("registry-*.json"),
                        key=lambda p: int(p.stem.split("-")[1])):
@@ -312,7 +313,10 @@ def write_table(results: Path) -> None:
             f"{h['register_version']['p50_ms']} / {h['register_version']['p95_ms']} | "
             f"{_verdict_summary(r['verdicts'])} | {r['date'][:10]} |"
         )
-    (results / "README.md").write_text(
+    readme = results / "README.md"
+    text = readme.read_text() if readme.exists() else ""
+    others = text[text.find("\n### "):] if "\n### " in text else ""
+    readme.write_text(
         "# Benchmark results\n\n"
         "Written by `bench/run.py` (`make bench`); SQLite, WAL, `synchronous=FULL`. Times in "
         "ms as p50 / p95. Register = a model version with its run and two links to the "
@@ -323,6 +327,7 @@ def write_table(results: Path) -> None:
         "| model versions | bulk assets/s | get in-process | register in-process "
         "| get HTTP | register HTTP | targets | date |\n"
         "| ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n" + "\n".join(rows) + "\n"
+        + others
     )
 
 
