@@ -178,7 +178,7 @@ class WriteTx:
         asset_id = int(inserted)
         self.sealing.store_new(asset_id, values)
         if values["tags"]:
-            _INSERT_TAGS.executemany(
+            _INSERT_TAGS.insert_many(
                 self.conn, [{"asset_id": asset_id, "tag": t} for t in values["tags"]]
             )
         self._written[asset_id] = {**values, "id": asset_id}
@@ -219,7 +219,7 @@ class WriteTx:
     ) -> Relation:
         """Like :meth:`link` for a source this transaction created (so the edge cannot exist
         yet unless this transaction added it): the row is written with the others in one
-        ``executemany`` when the transaction flushes, before its events."""
+        multi-row insert when the transaction flushes, before its events."""
         (source_id, source_ref), (target_id, target_ref) = source, target
         if source_id not in self._written:
             raise ValueError("link_new needs a source inserted by this transaction")
@@ -240,7 +240,7 @@ class WriteTx:
 
     def _flush_new_links(self) -> None:
         if self._new_links:
-            _INSERT_RELATIONS.executemany(self.conn, list(self._new_links.values()))
+            _INSERT_RELATIONS.insert_many(self.conn, list(self._new_links.values()))
             self._new_links.clear()
 
 

@@ -2,7 +2,7 @@
 the benchmark's synthetic organisation.
 
 Records stream in (an asset before any relation that names it) and are written in batches,
-one transaction per batch, with ``executemany``: a failed batch leaves the batches before it
+one transaction per batch, as multi-row inserts: a failed batch leaves the batches before it
 committed, so a load can be resumed after fixing the record the error names. Each record is
 validated exactly as :meth:`Registry.create_asset` validates it (ref grammar, version
 policy, metadata schema, namespace custom-field schema, state, labels) and gets the same
@@ -154,10 +154,10 @@ class _Loader:
             action = (Action.VERSION_REGISTERED if ref.kind == "model_version"
                       else Action.ASSET_CREATED)
             tx.emit(action, str(ref), snapshot_of(str(ref), row), asset_id)
-        _INSERT_ASSETS.executemany(tx.conn, rows)
+        _INSERT_ASSETS.insert_many(tx.conn, rows)
         for row in rows:  # sensitive values, sealed once their rows exist
             tx.sealing.store_new(row["id"], row)
-        _INSERT_TAGS.executemany(tx.conn, tags)
+        _INSERT_TAGS.insert_many(tx.conn, tags)
         _advance_counters(tx, refs)
         return {str(ref): (asset_id, ref) for asset_id, ref in zip(ids, refs, strict=True)}
 
@@ -184,7 +184,7 @@ class _Loader:
             tx.emit(Action.RELATION_ADDED, str(source),
                     relation_payload(str(source), spec.relation, str(target), spec.properties),
                     source_id)
-        _INSERT_RELATIONS.executemany(tx.conn, rows)
+        _INSERT_RELATIONS.insert_many(tx.conn, rows)
 
     def _node(self, tx: WriteTx, text: str, path: str) -> Node:
         node = self.known.get(text)
