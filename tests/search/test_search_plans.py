@@ -126,11 +126,14 @@ def test_each_caller_binds_its_own_read_rule(org: Registry,
     reads fraud and finance, una fraud alone."""
     q = "kind:model_version OR trained_on:dataset:finance/transactions@3 OR kind:dataset"
     answers = {}
+    plans: set[Any] | None = None
     for principal in (*readers, *readers):
         with org.db.read() as conn:
             readable = readable_in(conn, principal)
         planned, _ = _page(org, q, visible=visible_to(readable),
                            bound=bound_visibility(readable))
+        assert plans is None or _plans() == plans, "another caller built a plan of its own"
+        plans = _plans()
         assert planned == _page(org, q, visible=visible_to(readable))[0]
         answers[principal.person] = planned
     assert set(answers["una"]) < set(answers["vic"])
