@@ -48,7 +48,7 @@ from modelatlas.registry._service_base import ServiceBase
 from modelatlas.registry._tx import WriteTx, check_custom, relation_payload, snapshot_of
 from modelatlas.registry.types import AssetCreate
 from modelatlas.relations import check_edge
-from modelatlas.store.prepared import Prepared, driver_json
+from modelatlas.store.prepared import Prepared, driver_json, json_as_text
 from modelatlas.store.tables import assets, relations
 
 MAX_EVENTS = 10_000
@@ -219,7 +219,7 @@ def _existing(tx: WriteTx, refs: dict[str, Ref]) -> dict[str, Any]:
     """The stored rows of the planned refs, by ref text."""
     keys = [(r.kind, r.namespace, r.name, r.version or "") for r in refs.values()]
     texts = dict(zip(keys, refs, strict=True))
-    decode = tx.conn.dialect.name == "sqlite"  # psycopg decodes JSONB itself
+    decode = json_as_text(tx.conn)
     found: dict[str, _Row] = {}
     for raw in _select(tx, _SELECT_ASSETS, keys, 4):
         row = _Row._make(raw)

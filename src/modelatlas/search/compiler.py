@@ -35,7 +35,7 @@ from modelatlas.search.ast import (
 )
 from modelatlas.search.dialects import JsonFunctions, json_functions
 from modelatlas.search.fields import QueryError
-from modelatlas.search.graph import graph_condition
+from modelatlas.search.graph import graph_condition, ref_matches
 from modelatlas.search.visibility import Visible
 from modelatlas.specifiers import overlaps
 from modelatlas.store.tables import asset_metrics, assets, requirements
@@ -182,7 +182,7 @@ class Compiler:
             wanted = self._match(node)
             return sa.not_(wanted) if node.negated else wanted
         if isinstance(node, RefMatch):
-            return _ref_condition(node, self._slots(node))
+            return ref_matches(assets, self._slots(node))
         if isinstance(node, JsonCompare):
             return self._json_compare(node)
         if isinstance(node, DateCompare):
@@ -338,12 +338,6 @@ def _scoped_range(metrics: Any, node: JsonCompare, scope: tuple[str, str],
     kind, namespace = scope
     return sa.and_(_named(metrics, node, value), metrics.c.kind == _bind(kind),
                    metrics.c.namespace == _bind(namespace))
-
-
-def _ref_condition(node: RefMatch, binds: Sequence[Any]) -> ColumnElement[bool]:
-    """``binds``: the ref's kind, namespace, name and version (if any), bound."""
-    columns = [assets.c.kind, assets.c.namespace, assets.c.name, assets.c.version]
-    return sa.and_(*(column == bind for column, bind in zip(columns, binds, strict=False)))
 
 
 def _date_condition(node: DateCompare, binds: Sequence[Any]) -> ColumnElement[bool]:

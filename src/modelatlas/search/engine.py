@@ -35,7 +35,7 @@ from modelatlas.search.sorting import (
     sort_keys,
 )
 from modelatlas.search.visibility import BoundVisibility, Visible
-from modelatlas.store.prepared import Prepared, fetch_shaped
+from modelatlas.store.prepared import Prepared, fetch_shaped, json_as_text
 from modelatlas.store.tables import assets
 
 
@@ -103,8 +103,7 @@ def search(
                               keyed=keyed).count(specs)
     return Hits(
         rows=rows,
-        # PostgreSQL's driver decodes JSONB itself; SQLite's hands over the stored text
-        json_text=conn.dialect.name == "sqlite",
+        json_text=json_as_text(conn),
         facets=counts,
         next_cursor=encode_cursor(sort, q, _last_values(rows[-1], labels)) if more else None,
         unknown_tags=compiler.unknown_tags,

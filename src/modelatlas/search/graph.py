@@ -25,14 +25,19 @@ from modelatlas.store.tables import assets, run_inputs
 MAX_HOPS = 10
 
 
+def ref_matches(table: Any, binds: Sequence[Any]) -> ColumnElement[bool]:
+    """The rows of ``table`` (``assets`` or an alias) a ref names, its parts bound as
+    ``binds``: kind, namespace, name and, when the ref has one, version (without it, every
+    version)."""
+    columns = [table.c.kind, table.c.namespace, table.c.name, table.c.version]
+    return sa.and_(*(column == bind for column, bind in zip(columns, binds, strict=False)))
+
+
 def _targets(binds: Sequence[Any], visible: Visible | None) -> sa.Select[Any]:
-    """The ids the ref names (``binds``: its kind, namespace, name and version if it has
-    one, bound): one version, or every version when the ref has none; only those the
+    """The ids the ref bound as ``binds`` names (:func:`ref_matches`); only those the
     caller may read (see :func:`graph_condition`)."""
     target = aliased("assets", "target")
-    columns = [target.c.kind, target.c.namespace, target.c.name, target.c.version]
-    stmt = sa.select(target.c.id).where(
-        *(column == bind for column, bind in zip(columns, binds, strict=False)))
+    stmt = sa.select(target.c.id).where(ref_matches(target, binds))
     return stmt if visible is None else stmt.where(visible(target))
 
 

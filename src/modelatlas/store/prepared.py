@@ -213,10 +213,16 @@ def fetch_shaped(conn: Connection, stmt: sa.Select[Any]) -> list[Any]:
         extracted_parameters=key.bindparams, escape_names=False)))
 
 
+def json_as_text(conn: Connection) -> bool:
+    """Whether the driver's cursor returns JSON columns as their stored text, to decode:
+    SQLite's driver does; psycopg decodes JSONB itself."""
+    return conn.dialect.name == "sqlite"
+
+
 def driver_json(conn: Connection, value: Any) -> Any:
-    """A JSON column's value as the driver's cursor returns it, decoded: SQLite's driver
-    hands over the stored text, psycopg decodes JSONB itself. None stays None."""
-    if value is None or conn.dialect.name != "sqlite":
+    """A JSON column's value as the driver's cursor returns it, decoded (see
+    :func:`json_as_text`). None stays None."""
+    if value is None or not json_as_text(conn):
         return value
     return orjson.loads(value)
 
@@ -230,7 +236,7 @@ def _fetched(conn: Connection, sql: str, params: Any) -> list[Any]:
         cursor.close()
 
 
-def _compiled_shape(conn: Connection, stmt: sa.Select[Any], key: Any = None) -> _Shape:
+def _compiled_shape(conn: Connection, stmt: sa.Select[Any], key: Any) -> _Shape:
     compiled = stmt.compile(dialect=conn.dialect, cache_key=key)
     positional = tuple(compiled.positiontup) if compiled.positiontup is not None else None
     expanding = bool(compiled.post_compile_params or compiled.literal_execute_params)
