@@ -236,8 +236,11 @@ def test_a_walk_in_one_direction_goes_one_depth_per_statement(org: Registry) -> 
     # depth 2 brings 15 assets: the 8 nearest are all known there
     assert _levels(org, ROOT, LineageQuery(depth=10, limit=8)) == 2
     assert _levels(org, ROOT, LineageQuery(depth=1, limit=100)) == 1
-    # the table is empty again after each walk, and the next walk sees only its own
+    # the table is empty again after each walk, on the walk's own connection (the table is
+    # the connection's), and the next walk sees only its own
     with org.db.read() as conn:
+        lineage.walk_rows(conn, lineage.WalkSpec(root_id=require_id(conn, Ref.parse(ROOT)),
+                                                 direction="downstream", depth=10, limit=8))
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM temp.walk_seen").scalar() == 0
     graph = org.lineage(ROOT, LineageQuery(depth=10, limit=8))
     assert answered(graph) == expected(org, ROOT, LineageQuery(depth=10, limit=8))
